@@ -1,0 +1,32 @@
+/** Randomness is injected so that signatures and generated names are reproducible in tests. */
+export interface Random {
+  /** A RFC 4122 v4 UUID. */
+  uuid(): string;
+  /** 16 random bytes as 32 lowercase hex characters (the official clients' nonce shape). */
+  nonce(): string;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}
+
+export const cryptoRandom: Random = {
+  uuid: () => crypto.randomUUID(),
+  nonce: () => toHex(crypto.getRandomValues(new Uint8Array(16))),
+};
+
+/** Deterministic source for tests: counts upwards. */
+export function sequenceRandom(prefix = 0): Random {
+  let n = prefix;
+  return {
+    uuid: () => {
+      const h = (n++).toString(16).padStart(12, '0');
+      return `00000000-0000-4000-8000-${h}`;
+    },
+    nonce: () => (n++).toString(16).padStart(32, '0'),
+  };
+}
