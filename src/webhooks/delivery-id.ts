@@ -1,0 +1,24 @@
+import type { WebhookProvider } from './types.js';
+
+/** Visible ASCII, bounded: a delivery id becomes a key in a shared store, so odd or huge values are dropped. */
+const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
+
+/** A delivery id taken from a header, or undefined when absent or not a plausible id. */
+export function safeDeliveryId(value: string | null): string | undefined {
+  return value !== null && SAFE_ID.test(value) ? value : undefined;
+}
+
+/**
+ * The delivery id that some providers carry in the signed body rather than in a header. Call it after
+ * `verify` passed and the body was parsed:
+ * - `stripe`: the event `id` (`evt_…`); Stripe may deliver the same event more than once.
+ * - `slack`: the Events API `event_id`; a retried event keeps it. Slash commands and interactivity carry none.
+ * - other providers: undefined (GitHub and Standard Webhooks put the id in a header, which `verify` returns).
+ */
+export function deliveryIdFromBody(provider: WebhookProvider, parsedBody: unknown): string | undefined {
+  if (typeof parsedBody !== 'object' || parsedBody === null) return undefined;
+  const field = provider === 'stripe' ? 'id' : provider === 'slack' ? 'event_id' : undefined;
+  if (field === undefined) return undefined;
+  const value = (parsedBody as Record<string, unknown>)[field];
+  return typeof value === 'string' && SAFE_ID.test(value) ? value : undefined;
+}

@@ -1,0 +1,41 @@
+import { fromBase64, fromHex, signedContent, utf8 } from './bytes.js';
+import { HmacKeyRing } from './hmac.js';
+import { refuse } from './result.js';
+import { checkTimestamp } from './timestamp.js';
+import type { HmacAlgorithm, SignatureEncoding, WebhookVerifier } from './types.js';
+
+export interface HmacScheme {
+  header: string;
+  algorithm: HmacAlgorithm;
+  encoding: SignatureEncoding;
+  prefix: string;
+  /** When set, the timestamp is part of the signed content (`${timestamp}.${rawBody}`): an unsigned timestamp could simply be rewritten by a replayer. */
+  timestampHeader?: string;
+  toleranceMs: number;
+}
+
+/** One signature header holding `${prefix}${digest}` of the raw body, the shape many senders use (GitHub among them). */
+export function createHmacVerifier(secrets: readonly string[], scheme: HmacScheme): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), scheme.algorithm);
+  const decode = scheme.encoding === 'hex' ? fromHex : fromBase64;
+  return {
+    provider: 'hmac',
+    async verify(headers, rawBody, nowMs) {
+      const value = headers.get(scheme.header);
+      if (value === null) return refuse(`missing ${scheme.header} header`);
+      const signature = value.startsWith(scheme.prefix) ? decode(value.slice(scheme.prefix.length)) : undefined;
+      if (signature === undefined) return refuse(`malformed ${scheme.header} header`);
+
+      let contentPrefix = '';
+      if (scheme.timestampHeader !== undefined) {
+        const timestamp = headers.get(scheme.timestampHeader);
+        const stale = checkTimestamp(timestamp, `${scheme.timestampHeader} header`, nowMs, scheme.toleranceMs);
+        if (stale) return stale;
+        contentPrefix = `${timestamp}.`;
+      }
+
+      if (!(await keys.matchesAny(signedContent(contentPrefix, rawBody), [signature]))) return refuse('signature does not match');
+      return { ok: true };
+    },
+  };
+}

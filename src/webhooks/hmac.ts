@@ -1,0 +1,44 @@
+import { timingSafeEqual } from './constant-time.js';
+import type { HmacAlgorithm } from './types.js';
+
+const WEB_CRYPTO_HASH: Record<HmacAlgorithm, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };
+
+/**
+ * The HMAC keys of one verifier, one per secret. They are imported on first use rather than at construction
+ * because Workers forbid some crypto work at global scope, and then kept, so each request costs one HMAC per
+ * secret tried and no key import.
+ */
+export class HmacKeyRing {
+  readonly #keyBytes: readonly Uint8Array<ArrayBuffer>[];
+  readonly #hash: string;
+  #keys: Promise<CryptoKey[]> | undefined;
+
+  constructor(keyBytes: readonly Uint8Array<ArrayBuffer>[], algorithm: HmacAlgorithm = 'sha256') {
+    this.#keyBytes = keyBytes;
+    this.#hash = WEB_CRYPTO_HASH[algorithm];
+  }
+
+  /**
+   * True when the HMAC of `content` under some secret equals one of `candidates`. Secrets are tried in order
+   * and the loop stops at the first that matches; which position matched reveals nothing about its value.
+   */
+  async matchesAny(content: Uint8Array<ArrayBuffer>, candidates: readonly Uint8Array[]): Promise<boolean> {
+    if (candidates.length === 0) return false;
+    for (const key of await this.#cryptoKeys()) {
+      const digest = new Uint8Array(await crypto.subtle.sign('HMAC', key, content));
+      if (candidates.some((candidate) => timingSafeEqual(digest, candidate))) return true;
+    }
+    return false;
+  }
+
+  #cryptoKeys(): Promise<CryptoKey[]> {
+    this.#keys ??= Promise.all(
+      this.#keyBytes.map((bytes) => crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: this.#hash }, false, ['sign'])),
+    ).catch((error: unknown) => {
+      // A failed import is not cached, so one bad moment does not refuse every later request.
+      this.#keys = undefined;
+      throw error;
+    });
+    return this.#keys;
+  }
+}
