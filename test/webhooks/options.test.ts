@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createWebhookVerifier, DEFAULT_TOLERANCE_MS, WEBHOOK_PROVIDERS, type WebhookOptions } from '../../src/webhooks/index.js';
+
+const build = (options: unknown) => () => createWebhookVerifier(options as WebhookOptions);
+
+describe('webhook options', () => {
+  it('builds every provider from minimal options', () => {
+    for (const provider of WEBHOOK_PROVIDERS) {
+      const secrets = provider === 'standard-webhooks' ? ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] : ['s3cret'];
+      const extra = provider === 'hmac' ? { header: 'X-Signature' } : {};
+      expect(createWebhookVerifier({ provider, secrets, ...extra }).provider).toBe(provider);
+    }
+    expect(DEFAULT_TOLERANCE_MS).toBe(300_000);
+  });
+
+  it.each([
+    ['no options', undefined],
+    ['an unknown provider', { provider: 'gitlab', secrets: ['s'] }],
+    ['no secrets', { provider: 'github' }],
+    ['an empty secret list', { provider: 'github', secrets: [] }],
+    ['a secrets string instead of a list', { provider: 'github', secrets: 's3cret' }],
+    ['an empty secret', { provider: 'stripe', secrets: ['whsec_a', ''] }],
+    ['a non-string secret', { provider: 'stripe', secrets: [42] }],
+    ['a secret with a trailing newline', { provider: 'slack', secrets: ['s3cret\n'] }],
+    ['a zero tolerance', { provider: 'slack', secrets: ['s'], tolerance: 0 }],
+    ['a negative tolerance', { provider: 'slack', secrets: ['s'], tolerance: -1 }],
+    ['a tolerance given as text', { provider: 'slack', secrets: ['s'], tolerance: '5m' }],
+    ['an infinite tolerance', { provider: 'slack', secrets: ['s'], tolerance: Infinity }],
+    ['hmac without a header', { provider: 'hmac', secrets: ['s'] }],
+    ['hmac with an invalid header name', { provider: 'hmac', secrets: ['s'], header: 'X Sig' }],
+    ['hmac with an unknown algorithm', { provider: 'hmac', secrets: ['s'], header: 'X-Sig', algorithm: 'md5' }],
+    ['hmac with an unknown encoding', { provider: 'hmac', secrets: ['s'], header: 'X-Sig', encoding: 'base32' }],
+    ['hmac with a non-string prefix', { provider: 'hmac', secrets: ['s'], header: 'X-Sig', prefix: 1 }],
+    ['hmac with an invalid timestamp header', { provider: 'hmac', secrets: ['s'], header: 'X-Sig', timestampHeader: '' }],
+    ['a hmac-only option on a named preset', { provider: 'github', secrets: ['s'], header: 'X-Sig' }],
+    ['an algorithm on stripe', { provider: 'stripe', secrets: ['s'], algorithm: 'sha1' }],
+  ])('throws TypeError at construction for %s', (_what, options) => {
+    expect(build(options)).toThrow(TypeError);
+  });
+
+  it('never puts a secret in the error message', () => {
+    expect(build({ provider: 'slack', secrets: ['do-not-print-me\n'] })).toThrow(/secrets\[0\]/);
+    expect(build({ provider: 'slack', secrets: ['do-not-print-me\n'] })).not.toThrow(/do-not-print-me/);
+  });
+
+  it('copies the secret list, so later changes to the caller’s array do not reach the verifier', async () => {
+    const secrets = ['s3cret'];
+    const verifier = createWebhookVerifier({ provider: 'hmac', secrets, header: 'X-Sig' });
+    secrets.length = 0;
+    const headers = new Headers({ 'X-Sig': '0'.repeat(64) });
+    expect(await verifier.verify(headers, new Uint8Array(), 0)).toEqual({ ok: false, reason: 'signature does not match' });
+  });
+});
