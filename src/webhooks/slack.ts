@@ -2,7 +2,7 @@ import { fromHex, signedContent, utf8 } from './bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { VerifyResult, WebhookVerifier } from './types.js';
+import type { WebhookVerifier } from './types.js';
 
 const SIGNATURE_HEADER = 'X-Slack-Signature';
 const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';
@@ -33,7 +33,7 @@ export function createSlackVerifier(secrets: readonly string[], toleranceMs: num
 }
 
 /** The retry headers are not signed; they only help tell a resend from a first delivery. */
-function retryInfo(headers: Headers): Pick<Extract<VerifyResult, { ok: true }>, 'retryNum' | 'retryReason'> {
+function retryInfo(headers: Headers): { retryNum?: number; retryReason?: string } {
   const info: { retryNum?: number; retryReason?: string } = {};
   const num = headers.get('X-Slack-Retry-Num');
   if (num !== null && /^\d{1,4}$/.test(num)) info.retryNum = Number(num);
