@@ -1,0 +1,215 @@
+/**
+ * The built-in functions of FDL expressions.
+ *
+ * Documented (reference §1.5): arrayContains, arrayUnique, format, fromBase64, stringToJson (alias fromJSON),
+ * hash (MD5/SHA-1/SHA-256/SHA-512), jsonMerge, length, mapKeys, mapValues, regexMatchString, split, toArray,
+ * get, intAdd, randomInt, uuid. The reference lists names and a few examples only; argument orders and edge
+ * cases not shown there are inferred and marked below. `toBase64` and `jsonToString` are the inferred
+ * counterparts of the documented `fromBase64` and `stringToJson`.
+ */
+import { ErrorNames, StateFailure } from '../errors.js';
+import { md5Hex } from './md5.js';
+import { deepEqual, isObject, toDisplayString, typeName } from './values.js';
+
+/** Sources of randomness, injected so that tests are reproducible. */
+export interface BuiltinEnvironment {
+  /** A float in [0, 1). */
+  random(): number;
+  uuid(): string;
+}
+
+type Builtin = (args: unknown[], env: BuiltinEnvironment) => unknown;
+
+const fail = (message: string): never => {
+  throw new StateFailure(ErrorNames.RuntimeError, message);
+};
+
+function arity(name: string, args: unknown[], min: number, max = min): void {
+  if (args.length < min || args.length > max) {
+    const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    fail(`${name}() takes ${expected} argument(s), got ${args.length}`);
+  }
+}
+
+function arrayArg(name: string, value: unknown): unknown[] {
+  return Array.isArray(value) ? value : fail(`${name}() expects an array, got ${typeName(value)}`);
+}
+
+function mapArg(name: string, value: unknown): Record<string, unknown> {
+  return isObject(value) ? value : fail(`${name}() expects a map, got ${typeName(value)}`);
+}
+
+function stringArg(name: string, value: unknown): string {
+  return typeof value === 'string' ? value : fail(`${name}() expects a string, got ${typeName(value)}`);
+}
+
+function integerArg(name: string, value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) ? value : fail(`${name}() expects an integer, got ${JSON.stringify(value) ?? 'null'}`);
+}
+
+const utf8 = new TextEncoder();
+
+const HASH_ALGORITHMS: Record<string, 'MD5' | 'SHA-1' | 'SHA-256' | 'SHA-512'> = {
+  MD5: 'MD5',
+  'SHA-1': 'SHA-1',
+  SHA1: 'SHA-1',
+  'SHA-256': 'SHA-256',
+  SHA256: 'SHA-256',
+  'SHA-512': 'SHA-512',
+  SHA512: 'SHA-512',
+};
+
+const BUILTINS: Record<string, Builtin> = {
+  arrayContains(args) {
+    arity('arrayContains', args, 2);
+    return arrayArg('arrayContains', args[0]).some((item) => deepEqual(item, args[1]));
+  },
+
+  /** Keeps the first occurrence of each value, in order: `arrayUnique([1,2,3,1])` → `[1,2,3]`. */
+  arrayUnique(args) {
+    arity('arrayUnique', args, 1);
+    const out: unknown[] = [];
+    for (const item of arrayArg('arrayUnique', args[0])) if (!out.some((seen) => deepEqual(seen, item))) out.push(item);
+    return out;
+  },
+
+  /** `format("hello {}", "world")`: each `{}` takes the next argument; non-strings render as JSON. */
+  format(args) {
+    arity('format', args, 1, Infinity);
+    const template = stringArg('format', args[0]);
+    const values = args.slice(1);
+    const placeholders = template.split('{}').length - 1;
+    if (placeholders !== values.length) fail(`format() has ${placeholders} placeholder(s) but ${values.length} value(s)`);
+    let i = 0;
+    return template.replace(/\{\}/g, () => toDisplayString(values[i++]));
+  },
+
+  fromBase64(args) {
+    arity('fromBase64', args, 1);
+    const text = stringArg('fromBase64', args[0]);
+    let binary: string;
+    try {
+      binary = atob(text);
+    } catch {
+      return fail('fromBase64() got a string that is not base64');
+    }
+    return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  },
+
+  toBase64(args) {
+    arity('toBase64', args, 1);
+    const bytes = utf8.encode(stringArg('toBase64', args[0]));
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  },
+
+  stringToJson(args) {
+    arity('stringToJson', args, 1);
+    try {
+      return JSON.parse(stringArg('stringToJson', args[0]));
+    } catch (error) {
+      if (error instanceof StateFailure) throw error;
+      return fail('stringToJson() got a string that is not JSON');
+    }
+  },
+
+  jsonToString(args) {
+    arity('jsonToString', args, 1);
+    return JSON.stringify(args[0] ?? null);
+  },
+
+  /** Lowercase hex digest. SHA-* go through Web Crypto (which is why evaluation is asynchronous). */
+  async hash(args) {
+    arity('hash', args, 2);
+    const algorithm = HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
+    const data = utf8.encode(toDisplayString(args[0]));
+    if (algorithm === 'MD5') return md5Hex(data);
+    const digest = new Uint8Array(await crypto.subtle.digest(algorithm, data));
+    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  },
+
+  /** Shallow merge; keys of the second map win. Inferred (the reference shows only the name). */
+  jsonMerge(args) {
+    arity('jsonMerge', args, 2);
+    return { ...mapArg('jsonMerge', args[0]), ...mapArg('jsonMerge', args[1]) };
+  },
+
+  /** Elements of an array, keys of a map, or characters (code points) of a string. */
+  length(args) {
+    arity('length', args, 1);
+    const value = args[0];
+    if (typeof value === 'string') return [...value].length;
+    if (Array.isArray(value)) return value.length;
+    if (isObject(value)) return Object.keys(value).length;
+    return fail(`length() expects an array, a map or a string, got ${typeName(value)}`);
+  },
+
+  mapKeys(args) {
+    arity('mapKeys', args, 1);
+    return Object.keys(mapArg('mapKeys', args[0]));
+  },
+
+  mapValues(args) {
+    arity('mapValues', args, 1);
+    return Object.values(mapArg('mapValues', args[0]));
+  },
+
+  /** `regexMatchString(pattern, text)`: argument order inferred from Go's regexp.MatchString. */
+  regexMatchString(args) {
+    arity('regexMatchString', args, 2);
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(stringArg('regexMatchString', args[0]), 'u');
+    } catch {
+      return fail(`regexMatchString() got an invalid pattern ${JSON.stringify(args[0])}`);
+    }
+    return pattern.test(stringArg('regexMatchString', args[1]));
+  },
+
+  split(args) {
+    arity('split', args, 2);
+    return stringArg('split', args[0]).split(stringArg('split', args[1]));
+  },
+
+  /** `toArray(a, b, …)` → `[a, b, …]`. Inferred: the reference gives the name only. */
+  toArray(args) {
+    return [...args];
+  },
+
+  /** `get(array, index)` or `get(map, key)`; a missing element is null. */
+  get(args) {
+    arity('get', args, 2);
+    const [collection, key] = args;
+    if (Array.isArray(collection)) return collection[integerArg('get', key)] ?? null;
+    if (isObject(collection)) return Object.hasOwn(collection, stringArg('get', key)) ? collection[key as string] : null;
+    return fail(`get() expects an array or a map, got ${typeName(collection)}`);
+  },
+
+  intAdd(args) {
+    arity('intAdd', args, 2);
+    return integerArg('intAdd', args[0]) + integerArg('intAdd', args[1]);
+  },
+
+  /** `randomInt(max)` → [0, max); `randomInt(min, max)` → [min, max). Bounds inferred (Go's rand.Intn). */
+  randomInt(args, env) {
+    arity('randomInt', args, 1, 2);
+    const [min, max] = args.length === 1 ? [0, integerArg('randomInt', args[0])] : [integerArg('randomInt', args[0]), integerArg('randomInt', args[1])];
+    if (max <= min) fail(`randomInt() needs max > min, got ${min} and ${max}`);
+    return min + Math.floor(env.random() * (max - min));
+  },
+
+  uuid(args, env) {
+    arity('uuid', args, 0);
+    return env.uuid();
+  },
+};
+
+BUILTINS['fromJSON'] = BUILTINS['stringToJson']!;
+
+export const BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(BUILTINS));
+
+export function callBuiltin(name: string, args: unknown[], env: BuiltinEnvironment): unknown {
+  const fn = BUILTINS[name] ?? fail(`unknown function "${name}"`);
+  return fn(args, env);
+}

@@ -1,0 +1,16 @@
+/**
+ * The CloudFlow FDL execution engine used by the local emulator: load a definition, then execute it.
+ *
+ *   const flow = loadFlowDefinition(yamlText, { executionMode: 'Express' });
+ *   const engine = createEngine({ handlers: { greet: (input) => ({ hi: input }) }, fetch, ...virtualTime() });
+ *   const result = await engine.execute(flow, { name: 'Ada' }, { executionName: 'e1' });
+ *
+ * Pure Web-standard TypeScript: no Node imports, no timers outside the injected sleep.
+ */
+export { loadFlowDefinition, type LoadOptions } from './load.js';
+export { createEngine, EXPRESS_MAX_DURATION_MS, MAX_STATE_BYTES, type Engine, type EngineOptions, type ExecuteOptions, type ExecutionResult, type ExecutionStatus } from './engine.js';
+export type { ExecutionMode, FlowDefinition, Scope, State, StateType } from './definition.js';
+export { FlowDefinitionError, StateFailure, ErrorNames } from './errors.js';
+export { LOCAL_SERVICE, localHandlerName, type TaskContext, type TaskHandler, type TaskHandlers } from './local-task.js';
+export { HTTP_REQUEST_ACTION, type HttpTaskResult } from './http-task.js';
+export { systemClock, systemSleep, virtualTime, type Clock, type Sleep, type VirtualTime } from './time.js';
