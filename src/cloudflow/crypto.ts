@@ -2,11 +2,14 @@ import { toHex } from '../lib/random.js';
 
 const encoder = new TextEncoder();
 
-export function utf8(value: string | Uint8Array): Uint8Array {
+/** Bytes backed by a plain ArrayBuffer, which is what Web Crypto accepts. */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+export function utf8(value: string | Bytes): Bytes {
   return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+export async function sha256Hex(data: string | Bytes): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(data))));
 }
 

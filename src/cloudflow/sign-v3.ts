@@ -1,6 +1,6 @@
 import type { Credentials } from './credentials.js';
 import { canonicalParams } from './encoding.js';
-import { hmac, sha256Hex } from './crypto.js';
+import { hmac, sha256Hex, type Bytes } from './crypto.js';
 import { toHex } from '../lib/random.js';
 
 /**
@@ -17,7 +17,7 @@ export interface V3Request {
   query?: Record<string, string>;
   /** Must include `host`; names are matched case-insensitively. */
   headers: Record<string, string>;
-  body: string | Uint8Array;
+  body: string | Bytes;
 }
 
 /** Headers that take part in the signature: host, content-type and every x-acs-*. */

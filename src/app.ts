@@ -1,0 +1,82 @@
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import type { Deps } from './deps.js';
+import type { AppEnv } from './env.js';
+import { GatewayError, errorBody, gatewayError } from './errors.js';
+import { authorize } from './middleware/authorize.js';
+import { identify } from './middleware/identify.js';
+import { parseInput } from './middleware/parse-input.js';
+import { readBody } from './middleware/read-body.js';
+import { requestContext } from './middleware/request-context.js';
+import { resolveFlow } from './middleware/resolve-flow.js';
+import { flowsRoute } from './routes/flows.js';
+import { healthRoutes } from './routes/health.js';
+import { openApiRoute } from './routes/openapi.js';
+import { runHandler } from './routes/run.js';
+
+const EXPOSED_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'];
+
+/**
+ * The whole gateway as a Web-standard Hono app; the Node and Workers entries differ only in `deps`.
+ * Order on the run route is deliberate: identity and limits come before the body is read, so a
+ * refused caller costs no body read and no upstream call.
+ */
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const { config } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog }));
+  if (config.server.cors) {
+    const opts = config.server.cors === true ? { origins: '*' as const, credentials: false } : config.server.cors;
+    app.use(
+      '*',
+      cors({
+        origin: opts.origins === '*' ? '*' : opts.origins,
+        allowHeaders: 'allowHeaders' in opts && opts.allowHeaders ? opts.allowHeaders : ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id', 'X-Execution-Name', 'Idempotency-Key', 'Cache-Control'],
+        exposeHeaders: 'exposeHeaders' in opts && opts.exposeHeaders ? opts.exposeHeaders : EXPOSED_HEADERS,
+        ...('maxAge' in opts && opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
+        credentials: opts.credentials,
+        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      }),
+    );
+  }
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', flowsRoute(deps));
+  app.route('/', openApiRoute(deps));
+
+  app.post(
+    '/flows/:name/run',
+    resolveFlow(config.flows),
+    identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp }),
+    authorize(),
+    readBody({ maxBodySize: config.server.maxBodySize }),
+    parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
+    runHandler(deps),
+  );
+  app.all('/flows/:name/run', () => {
+    throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'POST' } });
+  });
+
+  app.notFound((c) => renderError(c, gatewayError('NotFound', undefined)));
+  app.onError((err, c) => renderError(c, err));
+  return app;
+}
+
+/** The single place an error becomes a response: the CloudFlow envelope, the table's status, no internals. */
+function renderError(c: Context<AppEnv>, err: Error): Response {
+  {
+    const log = c.get('log');
+    let error: GatewayError;
+    if (err instanceof GatewayError) {
+      error = err;
+    } else {
+      error = gatewayError('InternalError', undefined);
+      // Only the message: stacks and causes can hold request data.
+      if (log) log.detail = `${err.name}: ${err.message}`.slice(0, 300);
+    }
+    if (log) log.error = error.code;
+    const requestId = c.get('requestId') ?? '';
+    return c.json(errorBody(requestId, error), error.status as 400, error.headers);
+  }
+}

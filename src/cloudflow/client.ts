@@ -1,0 +1,164 @@
+import type { Clock } from '../lib/clock.js';
+import { systemClock } from '../lib/clock.js';
+import type { Random } from '../lib/random.js';
+import { cryptoRandom } from '../lib/random.js';
+import type { CredentialsProvider } from './credentials.js';
+import { encodeRfc3986, formEncode, isoSeconds } from './encoding.js';
+import { signRpc } from './sign-rpc.js';
+import { signV3 } from './sign-v3.js';
+import type { Transport, UpstreamResponse } from './transport.js';
+import { API_VERSION, CloudFlowError, type StartSyncExecutionRequest, type SyncExecutionResult } from './types.js';
+
+export type SignatureVersion = 'v3' | 'rpc';
+
+export interface CloudFlowClientOptions {
+  /** `https://cn-hangzhou.fnf.aliyuncs.com`, `http://127.0.0.1:9400`, or a bare host (HTTPS is assumed). */
+  endpoint: string;
+  credentials: CredentialsProvider;
+  transport: Transport;
+  signatureVersion?: SignatureVersion;
+  /** Deadline for one call, in ms. Express executions run at most 5 minutes. */
+  timeoutMs?: number;
+  clock?: Clock;
+  random?: Random;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export interface CloudFlowClient {
+  readonly endpoint: string;
+  startSyncExecution(request: StartSyncExecutionRequest, options?: CallOptions): Promise<SyncExecutionResult>;
+}
+
+const ACTION = 'StartSyncExecution';
+
+export function endpointUrl(endpoint: string): URL {
+  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`endpoint must be http(s): ${endpoint}`);
+  return url;
+}
+
+export function regionEndpoint(region: string): string {
+  return `https://${region}.fnf.aliyuncs.com`;
+}
+
+export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlowClient {
+  const { credentials, transport, signatureVersion = 'v3', timeoutMs = 300_000, clock = systemClock, random = cryptoRandom } = options;
+  if (typeof transport !== 'function') throw new TypeError('transport is required');
+  if (typeof credentials !== 'function') throw new TypeError('credentials is required');
+  if (signatureVersion !== 'v3' && signatureVersion !== 'rpc') throw new TypeError(`signatureVersion must be "v3" or "rpc", got ${String(signatureVersion)}`);
+  if (!(timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number');
+  const base = endpointUrl(options.endpoint);
+  const origin = base.origin;
+  const host = base.host;
+  // Headers that never change between calls are built once.
+  const fixedHeaders = {
+    host,
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-acs-action': ACTION,
+    'x-acs-version': API_VERSION,
+    accept: 'application/json',
+  };
+
+  async function buildRequest(body: string, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
+    const creds = await credentials();
+    const date = isoSeconds(clock.now());
+    const nonce = random.nonce();
+    if (signatureVersion === 'v3') {
+      const headers = await signV3({ method: 'POST', headers: fixedHeaders, body }, creds, { date, nonce });
+      return { url: origin + '/', headers };
+    }
+    const query: Record<string, string> = {
+      Action: ACTION,
+      Format: 'JSON',
+      Version: API_VERSION,
+      Timestamp: date,
+      SignatureNonce: nonce,
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureVersion: '1.0',
+      AccessKeyId: creds.accessKeyId,
+    };
+    if (creds.securityToken) query.SecurityToken = creds.securityToken;
+    const signature = await signRpc('POST', { ...query, ...form }, creds.accessKeySecret);
+    let qs = '';
+    for (const name in query) qs += (qs ? '&' : '') + name + '=' + encodeRfc3986(query[name]!);
+    qs += '&Signature=' + encodeRfc3986(signature);
+    return { url: origin + '/?' + qs, headers: { ...fixedHeaders } };
+  }
+
+  async function startSyncExecution(request: StartSyncExecutionRequest, call: CallOptions = {}): Promise<SyncExecutionResult> {
+    const form: Record<string, string> = { FlowName: request.flowName, Input: request.input };
+    if (request.executionName) form.ExecutionName = request.executionName;
+    if (request.qualifier) form.Qualifier = request.qualifier;
+    const body = formEncode(form);
+    const started = clock.now();
+    const limit = call.timeoutMs ?? timeoutMs;
+    const deadline = AbortSignal.timeout(limit);
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
+    const elapsed = () => clock.now() - started;
+
+    let response: UpstreamResponse;
+    let text: string;
+    try {
+      const { url, headers } = await buildRequest(body, form);
+      response = await transport({ url, method: 'POST', headers, body, signal });
+      text = await response.text();
+    } catch (cause) {
+      if (deadline.aborted) throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
+      if (call.signal?.aborted) throw new CloudFlowError('aborted', 'the call was cancelled', { durationMs: elapsed(), cause });
+      throw new CloudFlowError('network', describe(cause), { durationMs: elapsed(), cause });
+    }
+    const durationMs = elapsed();
+    const parsed = parseJsonObject(text);
+    if (response.status !== 200) {
+      throw new CloudFlowError('http', `HTTP ${response.status}${parsed ? `: ${String(parsed.Code)}: ${String(parsed.Message)}` : ' with a body that is not JSON'}`, {
+        status: response.status,
+        code: typeof parsed?.Code === 'string' ? parsed.Code : undefined,
+        requestId: typeof parsed?.RequestId === 'string' ? parsed.RequestId : (response.header('x-acs-request-id') ?? undefined),
+        retryAfter: response.header('retry-after') ?? undefined,
+        durationMs,
+      });
+    }
+    if (!parsed || typeof parsed.Status !== 'string') {
+      throw new CloudFlowError('invalid-response', parsed ? 'a 200 answer without Status' : 'a 200 answer that is not JSON', { status: 200, durationMs });
+    }
+    return {
+      requestId: str(parsed.RequestId) ?? '',
+      flowName: str(parsed.FlowName) ?? request.flowName,
+      name: str(parsed.Name) ?? '',
+      status: parsed.Status,
+      output: str(parsed.Output),
+      errorCode: str(parsed.ErrorCode),
+      errorMessage: str(parsed.ErrorMessage),
+      startedTime: str(parsed.StartedTime),
+      stoppedTime: str(parsed.StoppedTime),
+      durationMs,
+    };
+  }
+
+  return { endpoint: origin, startSyncExecution };
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code ?? (cause.cause as { code?: unknown } | undefined)?.code;
+    return code ? `${cause.message} (${String(code)})` : cause.message;
+  }
+  return String(cause);
+}

@@ -1,0 +1,132 @@
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import type { Credentials } from '../cloudflow/credentials.js';
+import { credentialsFromEnv } from '../cloudflow/credentials.js';
+import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
+import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
+
+export type Access = 'public' | 'authenticated' | string[];
+
+export interface FlowConfig extends Omit<ParsedFlow, 'flowName' | 'access'> {
+  /** The exposed name: `POST /flows/{name}/run`. */
+  name: string;
+  /** The CloudFlow FlowName it runs. */
+  flowName: string;
+  access: Access;
+}
+
+export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream'> {
+  upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: Credentials };
+  flows: Record<string, FlowConfig>;
+}
+
+/** A config problem, already phrased for a person: each line starts with the key path. */
+export class ConfigError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses YAML or JSON text (JSON is YAML). */
+export function parseConfigText(text: string, env: Env): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new ConfigError([`(file): not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return parseConfig(raw, env);
+}
+
+/** Validates a config object against the contract. Pure: the environment is passed in. */
+export function parseConfig(raw: unknown, env: Env): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): expected a mapping with "upstream" and "flows"']);
+  const issues: string[] = [];
+  const interpolated = interpolate(raw, env, [], issues);
+  if (issues.length) throw new ConfigError(issues);
+  const result = configSchema.safeParse(interpolated);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  return resolve(result.data, env);
+}
+
+function resolve(parsed: ParsedConfig, env: Env): Config {
+  const issues: string[] = [];
+  const { upstream } = parsed;
+  let endpoint = '';
+  try {
+    endpoint = endpointUrl(upstream.endpoint ?? regionEndpoint(upstream.region!)).origin;
+  } catch {
+    issues.push(`upstream.endpoint: not a valid http(s) URL`);
+  }
+  const credentials = upstream.credentials ?? credentialsFromEnv(env);
+  if (!credentials) {
+    issues.push('upstream.credentials: no credentials; set upstream.credentials or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+  }
+  const callerNames = new Set(Object.keys(parsed.callers));
+  const hasIdentities = callerNames.size > 0 || Boolean(parsed.auth.jwt);
+  const flows: Record<string, FlowConfig> = {};
+  for (const [name, flow] of Object.entries(parsed.flows)) {
+    // Without an access list a flow is public when nobody is identified, and needs a known caller otherwise.
+    const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
+    if (Array.isArray(access)) {
+      access.forEach((entry, i) => {
+        if (!entry.includes(':') && !callerNames.has(entry)) issues.push(`flows.${name}.access.${i}: unknown caller "${entry}"`);
+      });
+    }
+    for (const q of flow.qualifiers) {
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers: "${q}" is not a valid qualifier`);
+    }
+    flows[name] = { ...flow, name, flowName: flow.flowName ?? name, access };
+  }
+  const seenKeys = new Map<string, string>();
+  for (const [callerName, caller] of Object.entries(parsed.callers)) {
+    caller.apiKeys.forEach((key, i) => {
+      if (key.length < 16) issues.push(`callers.${callerName}.apiKeys.${i}: API keys must be at least 16 characters`);
+      const other = seenKeys.get(key);
+      if (other && other !== callerName) issues.push(`callers.${callerName}.apiKeys.${i}: the same key is also given to "${other}"`);
+      seenKeys.set(key, callerName);
+    });
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string leaf; a missing variable is an error naming the key path. */
+function interpolate(value: unknown, env: Env, path: (string | number)[], issues: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(PLACEHOLDER, (_, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      issues.push(`${formatPath(path)}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...path, i], issues));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, [...path, k], issues);
+    return out;
+  }
+  return value;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length ? path.map(String).join('.') : '(root)';
+}
+
+function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    // The message must never echo a configured value that could be a secret; zod's built-in messages do not.
+    return `${formatPath(issue.path)}: ${message}`;
+  });
+}

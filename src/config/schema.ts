@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { parseDuration, parseRate, parseSize } from '../lib/units.js';
+
+/**
+ * The configuration contract (design.md §3). Units are parsed here, once, so the rest of the code
+ * sees milliseconds, bytes and `{count, periodMs}` only.
+ */
+
+const duration = (what = 'a duration such as "60s", "5m", "1d" or milliseconds') =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as "64KiB", "1MiB" or bytes, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const rate = z.string().transform((value, ctx) => {
+  const parsed = parseRate(value);
+  if (!parsed) {
+    ctx.addIssue({ code: 'custom', message: `expected a rate such as "20/s", "100/1m" or "10000/d", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** GCRA policy: a steady `rate`, a `burst` that may be spent at once, and an optional fixed-window `quota`. */
+export const rateLimitSchema = z
+  .strictObject({
+    rate: rate.optional(),
+    burst: z.number().int().positive().optional(),
+    quota: rate.optional(),
+  })
+  .refine((v) => v.rate || v.quota, { message: 'a rate limit needs "rate" or "quota"' })
+  .transform((v) => ({
+    rate: v.rate,
+    // Without an explicit burst, one period's worth of requests may arrive at once.
+    burst: v.rate ? (v.burst ?? Math.max(1, Math.ceil(v.rate.count))) : undefined,
+    quota: v.quota,
+  }));
+
+const nameRule = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+const corsSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    origins: z.union([z.literal('*'), z.array(z.string().min(1))]).default('*'),
+    allowHeaders: z.array(z.string()).optional(),
+    exposeHeaders: z.array(z.string()).optional(),
+    maxAge: z.number().int().nonnegative().optional(),
+    credentials: z.boolean().default(false),
+  }),
+]);
+
+const webhookSchema = z.strictObject({
+  provider: z.enum(['github', 'stripe', 'slack', 'standard-webhooks', 'hmac']),
+  secrets: z.array(z.string().min(1)).min(1),
+  tolerance: duration().default(300_000),
+  header: z.string().optional(),
+  algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+  encoding: z.enum(['hex', 'base64']).optional(),
+  prefix: z.string().optional(),
+  /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
+  dedupeTtl: duration().default(4 * 86_400_000),
+});
+
+export const flowSchema = z.strictObject({
+  flowName: z.string().regex(nameRule, 'must follow the CloudFlow naming rule ^[A-Za-z_][A-Za-z0-9_-]{0,127}$').optional(),
+  description: z.string().optional(),
+  qualifier: z.string().min(1).optional(),
+  /** The `?qualifier=` values callers may choose; without this list the query parameter is refused. */
+  qualifiers: z.array(z.string().min(1)).default([]),
+  maxInputSize: size.default(64 * 1024),
+  access: z.union([z.literal('public'), z.literal('authenticated'), z.array(z.string().min(1))]).optional(),
+  rateLimit: rateLimitSchema.optional(),
+  cache: z
+    .strictObject({
+      ttl: duration(),
+      scope: z.enum(['caller', 'shared']).default('caller'),
+    })
+    .optional(),
+  errors: z.record(z.string(), z.number().int().min(400).max(599)).default({}),
+  timeout: duration().optional(),
+  webhook: webhookSchema.optional(),
+  mode: z.enum(['sync', 'ack']).default('sync'),
+  idempotency: z
+    .strictObject({
+      ttl: duration().default(86_400_000),
+      required: z.boolean().default(false),
+    })
+    .optional(),
+  /** JSON Schema of the input, published in GET /flows and /openapi.json. */
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+});
+
+const callerSchema = z.strictObject({
+  apiKeys: z.array(z.string().min(1)).default([]),
+  rateLimit: rateLimitSchema.optional(),
+  admin: z.boolean().default(false),
+});
+
+const jwtSchema = z
+  .strictObject({
+    secret: z.string().min(1).optional(),
+    jwksUrl: z.url().optional(),
+    algorithms: z.array(z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'])).optional(),
+    callerClaim: z.string().min(1).default('sub'),
+    issuer: z.string().optional(),
+    audience: z.union([z.string(), z.array(z.string())]).optional(),
+    clockSkew: duration().default(30_000),
+    jwksCacheTtl: duration().default(600_000),
+    /** Callers named by this claim value get these limits; other JWT callers get `defaultRateLimit`. */
+    defaultRateLimit: rateLimitSchema.optional(),
+  })
+  .refine((v) => Boolean(v.secret) !== Boolean(v.jwksUrl), { message: 'set exactly one of "secret" (HS*) or "jwksUrl" (RS*/ES*)' });
+
+export const configSchema = z.strictObject({
+  upstream: z
+    .strictObject({
+      region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region id such as cn-hangzhou').optional(),
+      endpoint: z.string().min(1).optional(),
+      signatureVersion: z.enum(['v3', 'rpc']).default('v3'),
+      timeout: duration().default(300_000),
+      credentials: z
+        .strictObject({
+          accessKeyId: z.string().min(1),
+          accessKeySecret: z.string().min(1),
+          securityToken: z.string().optional(),
+        })
+        .optional(),
+      /** Keep-alive connections per upstream origin (Node). */
+      connections: z.number().int().positive().default(128),
+    })
+    .refine((v) => v.region || v.endpoint, { message: 'set "region" or "endpoint"' }),
+  server: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(8787),
+      host: z.string().default('0.0.0.0'),
+      maxBodySize: size.default(1024 * 1024),
+      maxJsonDepth: z.number().int().positive().max(1000).default(64),
+      trustProxy: z.boolean().default(false),
+      cors: corsSchema.default(false),
+      accessLog: z.boolean().default(true),
+      /** Time allowed to receive request headers; short, against slow-loris clients. */
+      headersTimeout: duration().default(15_000),
+      /** Time allowed to receive the whole request (not the response: executions may run 5 minutes). */
+      requestTimeout: duration().default(60_000),
+      keepAliveTimeout: duration().default(5_000),
+      /** How long SIGTERM waits for requests and background runs in flight. */
+      shutdownTimeout: duration().default(30_000),
+    })
+    .prefault({}),
+  store: z
+    .string()
+    .refine((v) => v === 'memory' || /^rediss?:\/\//.test(v), { message: 'must be "memory" or a redis:// URL' })
+    .default('memory'),
+  storeOptions: z
+    .strictObject({
+      /** A store call that takes longer than this counts as failed. */
+      timeout: duration().default(250),
+      /** open: serve without the limiter when the store fails; closed: answer 503. */
+      onError: z.enum(['open', 'closed']).default('open'),
+      keyPrefix: z.string().default('flowgate:'),
+    })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      /** Byte budget of the in-memory response cache. */
+      maxSize: size.default(64 * 1024 * 1024),
+      /** Entries larger than this are not cached. */
+      maxEntrySize: size.default(1024 * 1024),
+    })
+    .prefault({}),
+  callers: z.record(z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'caller names use letters, digits and . _ : -'), callerSchema).default({}),
+  auth: z.strictObject({ jwt: jwtSchema.optional() }).prefault({}),
+  anonymous: z.strictObject({ rateLimit: rateLimitSchema.optional() }).prefault({}),
+  flows: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'exposed flow names use letters, digits, _ and -'), flowSchema),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type RateLimitSpec = z.output<typeof rateLimitSchema>;
+export type ParsedFlow = z.output<typeof flowSchema>;

@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import type { CloudFlowClient } from './cloudflow/client.js';
+import type { Config } from './config/load.js';
+import type { AppEnv } from './env.js';
+import type { Clock } from './lib/clock.js';
+import type { Random } from './lib/random.js';
+
+export type LogLine = Record<string, unknown>;
+export type Logger = (line: LogLine) => void;
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<{ ok: boolean; detail?: string }>;
+}
+
+/**
+ * Everything platform-specific, built by a runtime entry (src/runtime/node*, src/runtime/workers*)
+ * and handed to createApp. The core never reaches for globals it could be given.
+ */
+export interface Deps {
+  config: Config;
+  upstream: CloudFlowClient;
+  clock: Clock;
+  random: Random;
+  /** One JSON object per call; must never be given secrets. */
+  log: Logger;
+  /** The peer address of the connection (not a forwarded header). */
+  clientIp(c: Context<AppEnv>): string | undefined;
+  /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
+  defer(work: Promise<unknown>): void;
+  readiness?: ReadinessCheck[];
+}

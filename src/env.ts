@@ -1,0 +1,30 @@
+import type { Config, FlowConfig } from './config/load.js';
+import type { AccessLogEntry } from './middleware/request-context.js';
+
+/** Who is calling. Every identity source (API key, JWT, webhook sender, client IP) produces one of these. */
+export interface Caller {
+  /** Stable id used for rate-limit keys and cache scopes: `mobile-app`, `jwt:<sub>`, `ip:203.0.113.7`, `webhook:github`. */
+  id: string;
+  kind: 'key' | 'jwt' | 'anonymous' | 'webhook';
+  /** The configured caller name, when the identity maps to one. */
+  name?: string | undefined;
+  admin: boolean;
+}
+
+/** The one context type. Variables are set by the middleware named beside them. */
+export interface AppEnv {
+  Variables: {
+    requestId: string; // requestContext
+    log: AccessLogEntry; // requestContext
+    flow: FlowConfig; // resolveFlow
+    caller: Caller; // identify
+    rawBody: Uint8Array<ArrayBuffer>; // readBody
+    /** The execution Input as sent upstream: the request body text, or "{}". */
+    inputText: string; // parseInput
+    input: Record<string, unknown>; // parseInput
+    executionName: string; // parseInput
+    qualifier: string | undefined; // parseInput
+  };
+}
+
+export type { Config, FlowConfig };

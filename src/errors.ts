@@ -1,0 +1,73 @@
+/**
+ * The one error table: code → HTTP status → message. Every error flowgate makes uses CloudFlow's
+ * envelope `{RequestId, Code, Message}`; no response ever carries a secret, signature, stack or the
+ * upstream's raw error text.
+ */
+export const ERRORS = {
+  FlowNotExists: { status: 404, message: (flow: string) => `Flow ${flow} does not exist.` },
+  NotFound: { status: 404, message: () => 'The requested resource does not exist.' },
+  ExecutionNotExists: { status: 404, message: (name: string) => `Execution ${name} does not exist.` },
+  MethodNotAllowed: { status: 405, message: () => 'The method is not allowed on this resource.' },
+  EntityTooLarge: { status: 413, message: (limit: number) => `The payload size exceeds maximum allowed size (${limit} bytes).` },
+  UnsupportedMediaType: { status: 415, message: () => 'The content type must be "application/json".' },
+  InvalidArgument: { status: 400, message: (detail: string) => `Parameter error. ${detail}` },
+  MissingIdempotencyKey: { status: 400, message: () => 'Parameter error. This flow requires an Idempotency-Key header.' },
+  InvalidCredentials: { status: 401, message: (detail: string) => detail },
+  InvalidSignature: { status: 401, message: () => 'The webhook signature is missing or does not match.' },
+  AccessDenied: { status: 403, message: (detail: string) => detail },
+  Conflict: { status: 409, message: (detail: string) => detail },
+  IdempotencyKeyMismatch: { status: 422, message: () => 'The Idempotency-Key was already used with a different request body.' },
+  ResourceThrottled: { status: 429, message: () => 'The request is throttled. Please try again later.' },
+  InternalError: { status: 500, message: () => 'The gateway failed to process the request.' },
+  ExecutionFailed: { status: 500, message: (detail: string) => detail },
+  ExecutionStopped: { status: 500, message: () => 'The execution was stopped.' },
+  UpstreamError: { status: 502, message: () => 'The workflow service returned an error. See the gateway log for details.' },
+  ServiceUnavailable: { status: 503, message: (detail: string) => detail },
+  ExecutionTimedOut: { status: 504, message: () => 'The execution timed out.' },
+  GatewayTimeout: { status: 504, message: (limitMs: number) => `The workflow service did not answer within ${limitMs} ms.` },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+type MessageArg<C extends ErrorCode> = Parameters<(typeof ERRORS)[C]['message']>[0];
+
+export interface ErrorBody {
+  RequestId: string;
+  Code: string;
+  Message: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A refusal raised anywhere in the request path. `app.onError` renders it in the envelope, so
+ * middleware can simply throw and response headers (CORS, X-Request-Id) are applied once.
+ */
+export class GatewayError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: string, status: number, message: string, options: { headers?: Record<string, string>; extra?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = status;
+    this.headers = options.headers ?? {};
+    this.extra = options.extra ?? {};
+  }
+}
+
+/** `gatewayError('EntityTooLarge', 1048576)`: builds the error from the table. */
+export function gatewayError<C extends ErrorCode>(
+  code: C,
+  arg: MessageArg<C>,
+  options?: { headers?: Record<string, string>; extra?: Record<string, unknown>; cause?: unknown },
+): GatewayError {
+  const entry = ERRORS[code];
+  const message = (entry.message as (a: MessageArg<C>) => string)(arg);
+  return new GatewayError(code, entry.status, message, options);
+}
+
+export function errorBody(requestId: string, error: GatewayError): ErrorBody {
+  return { RequestId: requestId, Code: error.code, Message: error.message, ...error.extra };
+}

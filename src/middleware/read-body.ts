@@ -1,0 +1,32 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env.js';
+import { gatewayError } from '../errors.js';
+import { readLimited } from '../lib/read-limited.js';
+
+const JSON_TYPE = /^application\/(?:json|[a-z0-9!#$&^_.+-]+\+json)\s*(?:;|$)/i;
+
+/**
+ * Checks the content type, then reads the raw body under `server.maxBodySize` while it streams.
+ * Runs after identity and rate limiting, so refused callers cost no body read.
+ */
+export function readBody(options: { maxBodySize: number }): MiddlewareHandler<AppEnv> {
+  const { maxBodySize } = options;
+  if (!Number.isInteger(maxBodySize) || maxBodySize <= 0) throw new TypeError('maxBodySize must be a positive integer');
+  return async function readBody(c, next) {
+    const type = c.req.header('content-type');
+    if (type === undefined || type === '') {
+      // Only an empty body may come without a type: it means `{}`.
+      const length = c.req.header('content-length');
+      if (c.req.header('transfer-encoding') || (length !== undefined && length !== '0')) throw gatewayError('UnsupportedMediaType', undefined);
+    } else if (!JSON_TYPE.test(type)) {
+      throw gatewayError('UnsupportedMediaType', undefined);
+    }
+    const result = await readLimited(c.req.raw, maxBodySize);
+    if (!result.ok) {
+      if (result.reason === 'too-large') throw gatewayError('EntityTooLarge', maxBodySize);
+      throw gatewayError('InvalidArgument', 'The request body could not be read.');
+    }
+    c.set('rawBody', result.bytes);
+    await next();
+  };
+}

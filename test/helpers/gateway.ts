@@ -1,0 +1,32 @@
+import { createApp } from '../../src/app.js';
+import { parseConfig, type Config } from '../../src/config/load.js';
+import type { LogLine } from '../../src/deps.js';
+import { createNodeRuntime, type NodeDepsOptions } from '../../src/runtime/node.js';
+import { startServer, type StartedServer } from '../../src/runtime/node-server.js';
+
+export interface TestGateway {
+  url: string;
+  config: Config;
+  logs: LogLine[];
+  server: StartedServer;
+  close(): Promise<void>;
+}
+
+/** The real Node server on an ephemeral loopback port, with its log lines captured. */
+export async function startGateway(raw: Record<string, unknown>, options: NodeDepsOptions & { env?: Record<string, string> } = {}): Promise<TestGateway> {
+  const config = parseConfig(raw, options.env ?? {});
+  const logs: LogLine[] = [];
+  const runtime = createNodeRuntime(config, { log: (line) => logs.push(line), ...options });
+  const app = createApp(runtime.deps);
+  const server = await startServer(app, config, { port: 0, host: '127.0.0.1' });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    config,
+    logs,
+    server,
+    async close() {
+      await server.shutdown(() => runtime.drain());
+      await runtime.close();
+    },
+  };
+}
