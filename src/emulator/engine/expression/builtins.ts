@@ -9,6 +9,7 @@
  */
 import { ErrorNames, StateFailure } from '../errors.js';
 import { md5Hex } from './md5.js';
+import { sha1Hex, sha256Hex, sha512Hex } from './sha.js';
 import { deepEqual, isObject, toDisplayString, typeName } from './values.js';
 
 /** Sources of randomness, injected so that tests are reproducible. */
@@ -49,14 +50,14 @@ function integerArg(name: string, value: unknown): number {
 
 const utf8 = new TextEncoder();
 
-const HASH_ALGORITHMS: Record<string, 'MD5' | 'SHA-1' | 'SHA-256' | 'SHA-512'> = {
-  MD5: 'MD5',
-  'SHA-1': 'SHA-1',
-  SHA1: 'SHA-1',
-  'SHA-256': 'SHA-256',
-  SHA256: 'SHA-256',
-  'SHA-512': 'SHA-512',
-  SHA512: 'SHA-512',
+const HASH_ALGORITHMS: Record<string, (data: Uint8Array) => string> = {
+  MD5: md5Hex,
+  'SHA-1': sha1Hex,
+  SHA1: sha1Hex,
+  'SHA-256': sha256Hex,
+  SHA256: sha256Hex,
+  'SHA-512': sha512Hex,
+  SHA512: sha512Hex,
 };
 
 const BUILTINS: Record<string, Builtin> = {
@@ -119,14 +120,11 @@ const BUILTINS: Record<string, Builtin> = {
     return JSON.stringify(args[0] ?? null);
   },
 
-  /** Lowercase hex digest. SHA-* go through Web Crypto (which is why evaluation is asynchronous). */
-  async hash(args) {
+  /** Lowercase hex digest of the UTF-8 text (non-strings are hashed as their JSON). */
+  hash(args) {
     arity('hash', args, 2);
-    const algorithm = HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
-    const data = utf8.encode(toDisplayString(args[0]));
-    if (algorithm === 'MD5') return md5Hex(data);
-    const digest = new Uint8Array(await crypto.subtle.digest(algorithm, data));
-    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    const digest = HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
+    return digest(utf8.encode(toDisplayString(args[0])));
   },
 
   /** Shallow merge; keys of the second map win. Inferred (the reference shows only the name). */
