@@ -379,3 +379,31 @@ describe('upstream faults outside the stub', () => {
     await stub.close();
   });
 });
+
+describe('slow clients', () => {
+  it('a client that trickles its headers is cut off after server.headersTimeout, while a slow execution is not', async () => {
+    const { connect } = await import('node:net');
+    const stub = await startUpstreamStub();
+    stub.respond((call) => ({ ...succeeded({ ok: 1 }, call), delayMs: 1_500 }));
+    const gw = await startGateway({ ...baseConfig(stub.url), upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS }, server: { headersTimeout: '300ms', requestTimeout: '600ms' } });
+    try {
+      const port = Number(new URL(gw.url).port);
+      const socket = connect(port, '127.0.0.1');
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      socket.on('error', () => {});
+      const started = Date.now();
+      socket.write('POST /flows/hello/run HTTP/1.1\r\nHost: x\r\n');
+      const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
+      const closedAt = await closed;
+      clearInterval(trickle);
+      expect(closedAt - started).toBeLessThan(3_000);
+      // An execution that takes longer than both deadlines still completes: they bound receiving, not answering.
+      const { res, json } = await post(gw, '/flows/hello/run', '{}');
+      expect(res.status).toBe(200);
+      expect(json).toEqual({ ok: 1 });
+    } finally {
+      await gw.close();
+      await stub.close();
+    }
+  });
+});

@@ -19,7 +19,10 @@ export function startServer(app: Hono<AppEnv>, config: Config, overrides: { port
   const inFlight = new Set<ServerResponse>();
   let closing = false;
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
+    // Node checks header and request deadlines on this interval (30 s by default), so it bounds how exact they are.
+    const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(config.server.headersTimeout / 2)));
+    const serverOptions = { connectionsCheckingInterval, headersTimeout: config.server.headersTimeout, requestTimeout: config.server.requestTimeout };
+    const server = serve({ fetch: app.fetch, port, hostname: host, serverOptions }, (info: AddressInfo) => {
       resolve({
         server,
         port: info.port,

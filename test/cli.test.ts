@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnCli } from './helpers/spawn.js';
+import { startUpstreamStub, type UpstreamStub } from './helpers/upstream-stub.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'flowgate-cli-'));
+const credsEnv = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret' };
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('flowgate CLI', () => {
+  let stub: UpstreamStub;
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+  });
+  afterAll(async () => {
+    await stub.close();
+  });
+
+  it('check validates a config and prints its routes', async () => {
+    const config = file('good.yaml', `upstream: { endpoint: "${'http://127.0.0.1:9'}" }\nflows:\n  hello: { flowName: hello_world, qualifier: "1" }\n  order: { access: public, mode: ack }\n`);
+    const cli = spawnCli(['check', '--config', config], { env: credsEnv });
+    expect(await cli.exit()).toBe(0);
+    expect(cli.stdout()).toContain('POST /flows/hello/run -> hello_world@1 [access public]');
+    expect(cli.stdout()).toContain('POST /flows/order/run -> order [access public] (ack)');
+  });
+
+  it('a bad config exits with code 2 and names the key path, without echoing secrets', async () => {
+    const config = file('bad.yaml', `upstream: { region: cn-hangzhou, timeout: someday, credentials: { accessKeyId: testid, accessKeySecret: super-secret-value } }\nflows:\n  hello: { maxInputSize: lots }\n`);
+    for (const command of ['check', 'serve']) {
+      const cli = spawnCli([command, '--config', config]);
+      expect(await cli.exit()).toBe(2);
+      expect(cli.stderr()).toContain('upstream.timeout: expected a duration');
+      expect(cli.stderr()).toContain('flows.hello.maxInputSize: expected a size');
+      expect(cli.stderr()).not.toContain('super-secret-value');
+    }
+  });
+
+  it('an unreadable config file and unknown commands exit 2', async () => {
+    const missing = spawnCli(['check', '--config', join(dir, 'nope.yaml')]);
+    expect(await missing.exit()).toBe(2);
+    expect(missing.stderr()).toContain('cannot read');
+    const unknown = spawnCli(['frobnicate']);
+    expect(await unknown.exit()).toBe(2);
+    const badPort = spawnCli(['serve', '--port', 'eighty']);
+    expect(await badPort.exit()).toBe(2);
+  });
+
+  it('serve listens where it says, prints a working curl line, and drains on SIGTERM', async () => {
+    const config = file('serve.yaml', `upstream: { endpoint: "${stub.url}" }\nflows:\n  hello: { flowName: hello_world }\n`);
+    const cli = spawnCli(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], { env: credsEnv });
+    const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(cli.stderr()).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/flows\/hello\/run/);
+    const res = await fetch(`${url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"who":"cli"}' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ echo: { who: 'cli' } });
+    // The access log goes to stdout as JSON lines.
+    await cli.waitFor(/"path":"\/flows\/hello\/run"/);
+    const line = JSON.parse(cli.stdout().trim().split('\n').at(-1)!);
+    expect(line).toMatchObject({ flow: 'hello', status: 200, upstreamStatus: 200 });
+    cli.child.kill('SIGTERM');
+    expect(await cli.exit()).toBe(0);
+  });
+});
