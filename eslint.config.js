@@ -4,6 +4,11 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'undici', 'undici/*', 'ioredis', '@hono/node-server', '@hono/node-server/*'];
 const nodeBuiltins = ['fs', 'path', 'http', 'https', 'net', 'crypto', 'os', 'url', 'child_process', 'stream', 'events', 'util', 'zlib', 'buffer', 'worker_threads', 'module', 'process'];
 
+// Plain-JS scripts (bench, examples) run on Node.
+const nodeGlobals = Object.fromEntries(
+  ['process', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'URL', 'URLSearchParams', 'fetch', 'Buffer', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'performance', 'crypto', 'Response', 'Request', 'Headers'].map((name) => [name, 'readonly']),
+);
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.wrangler/**', 'bench/out/**'] },
   js.configs.recommended,
@@ -25,6 +30,6 @@ export default tseslint.config(
   },
   {
     files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', fetch: 'readonly' } },
+    languageOptions: { globals: nodeGlobals },
   },
 );
