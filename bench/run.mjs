@@ -1,0 +1,638 @@
+// `npm run bench`: flowgate against the physical limit and against what users would write instead.
+//
+// Every system under test (SUT) runs as its own child process, so the peak RSS is that process's own;
+// the load generator (autocannon, bench/load.mjs) is another process, and the upstream stand-in a third.
+// Each run starts fresh processes, warms up, measures, reads VmHWM, and stops them. Runs are interleaved
+// round-robin across scenarios, so drift on a shared machine hits every scenario alike; the reported
+// figure is the median of the runs, metric by metric.
+//
+// Usage: node bench/run.mjs [--quick] [--only B2,B4,LATENCY,SOAK] [--profile] [--runs N] [--duration S] [--connections N]
+// Env:   BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_WARMUP, BENCH_LATENCY_DURATION, BENCH_SOAK_DURATION
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CANNED_OUTPUT } from './standin.mjs';
+import { formatTop, topSelfTime } from './profile-top.mjs';
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = resolve(BENCH_DIR, '..');
+const OUT_DIR = join(BENCH_DIR, 'out');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// ---------------------------------------------------------------------------------------------- settings
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (flags.help) {
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => /^\/\/ (Usage|Env):/.test(l)).map((l) => l.slice(3)).join('\n') + '\n');
+  process.exit(0);
+}
+
+function setting(flag, env, normal, quick) {
+  const raw = flag ?? process.env[env];
+  if (raw === undefined || raw === '') return flags.quick ? quick : normal;
+  const value = Number(raw);
+  if (!(value > 0)) throw new Error(`${env} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+const settings = {
+  runs: setting(flags.runs, 'BENCH_RUNS', flags.profile ? 1 : 3, 1),
+  duration: setting(flags.duration, 'BENCH_DURATION', 10, 2),
+  warmup: setting(undefined, 'BENCH_WARMUP', 3, 1),
+  connections: setting(flags.connections, 'BENCH_CONNECTIONS', 50, 50),
+  latencyDuration: setting(undefined, 'BENCH_LATENCY_DURATION', 5, 2),
+  soakDuration: setting(undefined, 'BENCH_SOAK_DURATION', 60, 8),
+};
+const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean)) : undefined;
+const partial = Boolean(only || flags.quick || flags.profile || flags.runs || flags.duration || flags.connections);
+
+// ---------------------------------------------------------------------------------------------- workloads
+
+const SMALL_BODY = JSON.stringify({ orderId: 'A-1001', customer: { id: 'c-42', tier: 'gold' }, items: [{ sku: 'X1', qty: 2 }, { sku: 'Y7', qty: 1 }], note: 'bench' });
+
+/** A deterministic JSON object of exactly `bytes` bytes, shaped like a real order with many lines. */
+function jsonOfSize(bytes) {
+  const items = [];
+  let text = '';
+  for (let i = 0; ; i++) {
+    items.push({ sku: `SKU-${String(i).padStart(5, '0')}`, name: `Item number ${i}`, qty: (i % 7) + 1, price: ((i * 37) % 1000) / 10, tags: ['bench', i % 2 ? 'odd' : 'even'] });
+    text = JSON.stringify({ orderId: 'A-1001', items, pad: '' });
+    if (text.length > bytes - 200) break;
+  }
+  const pad = 'x'.repeat(bytes - text.length);
+  text = JSON.stringify({ orderId: 'A-1001', items, pad });
+  if (Buffer.byteLength(text) !== bytes) throw new Error('payload size mismatch');
+  return text;
+}
+const LARGE_BODY = jsonOfSize(48 * 1024);
+const RUN_PATH = '/flows/bench/run';
+const EXPECTED_OUTPUT = JSON.stringify(CANNED_OUTPUT);
+
+function flowgateConfig(upstream, flowExtras = {}, topExtras = {}) {
+  return {
+    upstream: { endpoint: upstream, credentials: { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' } },
+    server: { host: '127.0.0.1' },
+    flows: { bench: { flowName: 'bench_flow', access: 'public', ...flowExtras } },
+    ...topExtras,
+  };
+}
+
+// A policy far above any rate the machine can reach: the limiter's cost is measured, never a 429.
+const NEVER_THROTTLES = { rate: '100000000/s', burst: 100000000 };
+
+/**
+ * kind: which process is the SUT. expect: 'output' (a gateway answering the flow's Output) or
+ * 'envelope' (the stand-in's own body). feature: a probe that must pass or the scenario is skipped.
+ */
+const SCENARIOS = [
+  { id: 'B0', what: 'load → upstream stand-in directly', meaning: "the upstream's own ceiling", kind: 'standin', expect: 'envelope' },
+  { id: 'B1', what: 'load → raw Node proxy (undici Pool) → stand-in', meaning: 'the limit for any Node gateway', kind: 'raw-proxy', expect: 'envelope' },
+  { id: 'B2', what: 'load → flowgate, miss path: sign, forward, map → stand-in', meaning: 'our main path', kind: 'flowgate', config: (up) => flowgateConfig(up), expect: 'output' },
+  {
+    id: 'B3',
+    what: 'load → flowgate, cache-hit path',
+    meaning: 'our cached path',
+    kind: 'flowgate',
+    config: (up) => flowgateConfig(up, { cache: { ttl: '1h', scope: 'shared' } }),
+    expect: 'output',
+    feature: { name: 'response cache', check: (second) => /(^|;)\s*hit\b/i.test(second.headers.get('cache-status') ?? ''), needs: 'a "Cache-Status: flowgate; hit" header on a repeated request' },
+  },
+  { id: 'B4', what: 'load → bare Hono on @hono/node-server, static JSON', meaning: 'the limit for the hit path', kind: 'bare-hono', expect: 'output' },
+  { id: 'B5', what: 'load → Hono + official @alicloud/openapi-client callApi → stand-in', meaning: 'what users write today instead', kind: 'official-client', expect: 'output' },
+  {
+    id: 'B6-memory',
+    what: 'B2 + rate-limit policy, memory store',
+    meaning: "the limiter's cost (in process)",
+    kind: 'flowgate',
+    config: (up) => flowgateConfig(up, { rateLimit: NEVER_THROTTLES }),
+    expect: 'output',
+    feature: { name: 'rate limiter', check: hasRateLimitHeaders, needs: 'RateLimit / RateLimit-Policy response headers' },
+  },
+  {
+    id: 'B6-redis',
+    what: 'B2 + rate-limit policy, Redis store',
+    meaning: "the limiter's cost (shared store)",
+    kind: 'flowgate',
+    redis: true,
+    config: (up, run) => flowgateConfig(up, { rateLimit: NEVER_THROTTLES }, { store: REDIS_URL, storeOptions: { keyPrefix: `flowgate-bench:${process.pid}:${run}:` } }),
+    expect: 'output',
+    feature: { name: 'rate limiter', check: hasRateLimitHeaders, needs: 'RateLimit / RateLimit-Policy response headers' },
+  },
+  { id: 'B7', what: 'B2 with a 48 KiB JSON input', meaning: 'cost growth with payload', kind: 'flowgate', config: (up) => flowgateConfig(up), body: LARGE_BODY, expect: 'output' },
+];
+
+function hasRateLimitHeaders(response) {
+  return response.headers.has('ratelimit') || response.headers.has('ratelimit-policy');
+}
+
+// Concurrency 1: the latency a single caller sees, for "added p50 of B2 over B0" and the Redis round trip.
+const LATENCY = [
+  { id: 'L-B0', base: 'B0' },
+  { id: 'L-B2', base: 'B2' },
+  { id: 'L-B6-redis', base: 'B6-redis' },
+];
+
+/** `--only` takes scenario ids (B2, B6 = both B6 variants), LATENCY (or L-B0, …) and SOAK. */
+function selected(id) {
+  if (!only) return true;
+  if (id.startsWith('L-')) return only.has(id) || only.has('LATENCY');
+  return only.has(id) || only.has(id.replace(/-.*/, ''));
+}
+
+// ---------------------------------------------------------------------------------------------- processes
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function tcpOpen(port) {
+  return new Promise((resolveOpen) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveOpen(true);
+    });
+    socket.once('error', () => resolveOpen(false));
+  });
+}
+
+const children = new Set();
+
+/** Starts one server process and waits until its port accepts connections. */
+async function startProcess(kind, { upstream, configFile, profileName } = {}) {
+  const port = await freePort();
+  const nodeArgs = [];
+  if (profileName) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', OUT_DIR, '--cpu-prof-name', `${profileName}.cpuprofile`);
+  const script = {
+    standin: [join(BENCH_DIR, 'standin.mjs'), '--port', String(port)],
+    'raw-proxy': [join(BENCH_DIR, 'raw-proxy.mjs'), '--port', String(port), '--upstream', upstream],
+    'bare-hono': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port)],
+    'official-client': [join(BENCH_DIR, 'official-client.mjs'), '--port', String(port), '--upstream', upstream],
+    flowgate: [CLI, 'serve', '--config', configFile, '--port', String(port), '--host', '127.0.0.1'],
+  }[kind];
+  // stdout is the gateway's access log: discarded, as a log shipper would take it off the box.
+  const child = spawn(process.execPath, [...nodeArgs, ...script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  const proc = { kind, port, pid: child.pid, url: `http://127.0.0.1:${port}`, child, exited, stderr: () => stderr };
+  children.add(proc);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${kind} exited with code ${child.exitCode} before listening:\n${stderr}`);
+    if (await tcpOpen(port)) break;
+    if (Date.now() > deadline) throw new Error(`${kind} did not listen on ${port} within 15 s:\n${stderr}`);
+    await sleep(30);
+  }
+  return proc;
+}
+
+/** SIGTERM, then wait (a CPU profile is written on a clean exit), then SIGKILL as a last resort. */
+async function stopProcess(proc) {
+  if (!proc) return;
+  children.delete(proc);
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+function killAll() {
+  for (const proc of children) proc.child.kill('SIGKILL');
+}
+process.on('SIGINT', () => {
+  killAll();
+  process.exit(130);
+});
+process.on('exit', killAll);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------- memory
+
+/** Reads a `/proc/<pid>/status` field in kB, or undefined off Linux. */
+function procStatus(pid, field) {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function psRssKb(pid) {
+  return new Promise((resolveRss) => {
+    const ps = spawn('ps', ['-o', 'rss=', '-p', String(pid)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    ps.stdout.on('data', (d) => (out += d));
+    ps.once('close', () => resolveRss(Number(out.trim()) || undefined));
+    ps.once('error', () => resolveRss(undefined));
+  });
+}
+
+/** Samples the resident set every `everyMs`; `max` is the fallback peak where VmHWM is not available. */
+function rssSampler(pid, everyMs) {
+  const samples = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const kb = procStatus(pid, 'VmRSS') ?? (await psRssKb(pid));
+      if (kb) samples.push({ at: Date.now(), kb });
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      stopped = true;
+      await loop;
+      return samples.reduce((max, s) => Math.max(max, s.kb), 0);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- load
+
+function runLoad(options, onMeasureStart) {
+  return new Promise((resolveLoad, reject) => {
+    const child = spawn(process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let result;
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      let newline;
+      while ((newline = out.indexOf('\n')) >= 0) {
+        const line = JSON.parse(out.slice(0, newline));
+        out = out.slice(newline + 1);
+        if (line.event === 'measure-start') onMeasureStart?.(line.at);
+        if (line.event === 'result') result = line;
+      }
+    });
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 && result ? resolveLoad(result) : reject(new Error(`load generator failed (${code}): ${err}`))));
+  });
+}
+
+async function probe(url, body) {
+  const response = await fetch(url + RUN_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+function checkProbe(scenario, answer) {
+  if (answer.status !== 200) throw new Error(`${scenario.id}: probe answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  if (scenario.expect === 'output' && answer.text !== EXPECTED_OUTPUT) throw new Error(`${scenario.id}: probe body is not the flow output: ${answer.text.slice(0, 300)}`);
+  if (scenario.expect === 'envelope' && JSON.parse(answer.text).Status !== 'Succeeded') throw new Error(`${scenario.id}: probe body is not a Succeeded envelope`);
+}
+
+// ---------------------------------------------------------------------------------------------- runs
+
+const workDir = mkdtempSync(join(tmpdir(), 'flowgate-bench-'));
+
+async function withSystem(scenario, runTag, work) {
+  const standin = await startProcess('standin', { profileName: flags.profile && scenario.kind === 'standin' ? `${runTag}` : undefined });
+  let sut = standin;
+  try {
+    if (scenario.kind !== 'standin') {
+      let configFile;
+      if (scenario.config) {
+        configFile = join(workDir, `${runTag}.json`);
+        writeFileSync(configFile, JSON.stringify(scenario.config(standin.url, runTag), null, 2));
+      }
+      sut = await startProcess(scenario.kind, { upstream: standin.url, configFile, profileName: flags.profile ? runTag : undefined });
+    }
+    return await work(sut);
+  } finally {
+    if (sut !== standin) await stopProcess(sut);
+    await stopProcess(standin);
+  }
+}
+
+/** Whether the build has the feature a scenario needs, judged by the gateway's own answers. */
+async function availability(scenario) {
+  if (scenario.redis && !(await redisPing())) return `Redis not reachable at ${REDIS_URL}`;
+  if (!scenario.feature) return undefined;
+  return withSystem({ ...scenario, kind: scenario.kind }, `${scenario.id}-probe`, async (sut) => {
+    const body = scenario.body ?? SMALL_BODY;
+    const first = await probe(sut.url, body);
+    checkProbe(scenario, first);
+    const second = await probe(sut.url, body);
+    checkProbe(scenario, second);
+    return scenario.feature.check(second) ? undefined : `not available in this build (the ${scenario.feature.name} is absent: no ${scenario.feature.needs})`;
+  }).catch((error) => `not available in this build (${error.message.split('\n')[0]})`);
+}
+
+async function measure(scenario, runTag, { connections, duration, sampleEveryMs = 250, onSample } = {}) {
+  return withSystem(scenario, runTag, async (sut) => {
+    const body = scenario.body ?? SMALL_BODY;
+    checkProbe(scenario, await probe(sut.url, body));
+    const sampler = rssSampler(sut.pid, sampleEveryMs);
+    let measureStart;
+    const load = await runLoad(
+      { url: sut.url + RUN_PATH, connections, duration, warmup: settings.warmup, body, headers: { 'content-type': 'application/json' } },
+      (at) => (measureStart = at),
+    );
+    const sampledMax = await sampler.stop();
+    const peakKb = procStatus(sut.pid, 'VmHWM') ?? sampledMax;
+    onSample?.(sampler.samples, measureStart);
+    if (load.total === 0) throw new Error(`${scenario.id}: no successful responses (${load.non2xx} non-2xx, ${load.errors} errors)\n${sut.stderr()}`);
+    return { ...load, peakRssMiB: peakKb / 1024 };
+  });
+}
+
+function median(values) {
+  const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function summarize(runs) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
+  };
+}
+
+async function redisPing() {
+  return new Promise((resolvePing) => {
+    const url = new URL(REDIS_URL);
+    const socket = connect(Number(url.port || 6379), url.hostname);
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolvePing(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolvePing(false));
+    socket.once('close', () => resolvePing(false));
+  });
+}
+
+/** p50 of a Redis PING round trip over one connection: what "one round trip" costs on this machine. */
+async function redisRoundTripMs(count = 2000) {
+  const url = new URL(REDIS_URL);
+  const socket = connect(Number(url.port || 6379), url.hostname);
+  await new Promise((r, j) => socket.once('connect', r).once('error', j));
+  socket.setNoDelay(true);
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint();
+    await new Promise((r) => {
+      socket.once('data', r);
+      socket.write('PING\r\n');
+    });
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  socket.destroy();
+  return median(times);
+}
+
+function machineLine() {
+  const cpuModel = cpus()[0]?.model?.trim() || 'unknown CPU';
+  let nproc = cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc').toString().trim()) || nproc;
+  } catch {
+    // `nproc` respects CPU affinity; os.cpus() does not. Either is fine as a description.
+  }
+  return `${cpuModel}, ${nproc} cores (nproc), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}, autocannon ${autocannonVersion()}`;
+}
+
+function autocannonVersion() {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'autocannon', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- report
+
+const fmt = (value, digits = 0) => (value === null || value === undefined ? '—' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const ratio = (a, b) => (a && b ? a / b : null);
+
+function evaluate(results) {
+  const s = (id) => results.scenarios[id]?.summary;
+  const l = (id) => results.latency[id]?.summary;
+  const r = {};
+  r['B2/B1'] = { value: ratio(s('B2')?.rps, s('B1')?.rps), target: '≥ 0.85', met: (v) => v >= 0.85, what: 'req/s of our main path over the raw Node proxy' };
+  r['B3/B4'] = { value: ratio(s('B3')?.rps, s('B4')?.rps), target: '≥ 0.90', met: (v) => v >= 0.9, what: 'req/s of our cache hit over bare Hono' };
+  r['B2/B5'] = { value: ratio(s('B2')?.rps, s('B5')?.rps), target: '≥ 3', met: (v) => v >= 3, what: 'req/s of flowgate over the official client in a handler' };
+  const added = l('L-B2') && l('L-B0') ? l('L-B2').p50 - l('L-B0').p50 : null;
+  r['added p50 B2−B0 @c=1'] = { value: added, unit: 'ms', target: '≤ 0.3 ms', met: (v) => v <= 0.3, what: 'p50 latency flowgate adds over calling the stand-in directly, one caller' };
+  r['B6-memory/B2'] = { value: ratio(s('B6-memory')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the in-process limiter over without' };
+  r['B6-redis/B2'] = { value: ratio(s('B6-redis')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the Redis limiter over without' };
+  const redisAdded = l('L-B6-redis') && l('L-B2') ? l('L-B6-redis').p50 - l('L-B2').p50 : null;
+  const rtt = results.redisRoundTripMs;
+  r['B6-redis added p50 @c=1'] = {
+    value: redisAdded,
+    unit: 'ms',
+    target: rtt ? `≤ 1 Redis round trip (${fmt(rtt, 3)} ms)` : '≤ 1 Redis round trip',
+    met: rtt ? (v) => v <= rtt : undefined,
+    what: 'p50 latency the Redis limiter adds, one caller',
+  };
+  r['B7/B2'] = { value: ratio(s('B7')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with a 48 KiB input over a small one' };
+  const soak = results.soak;
+  r['RSS flat over soak'] = {
+    value: soak ? soak.changePercent : null,
+    unit: '%',
+    target: `within ±10% over ${settings.soakDuration} s`,
+    met: (v) => Math.abs(v) <= 10,
+    what: 'resident set at the end of a saturated run against its start',
+  };
+  for (const entry of Object.values(r)) {
+    entry.status = entry.value === null ? 'not measured' : entry.met ? (entry.met(entry.value) ? 'met' : 'not met') : 'reported';
+    delete entry.met;
+  }
+  return r;
+}
+
+function markdown(results) {
+  const lines = [];
+  lines.push('# flowgate benchmark results', '');
+  lines.push(`Machine: ${results.machine}.`, '');
+  lines.push(
+    `Settings: ${results.settings.connections} connections, ${results.settings.duration} s measured after ${results.settings.warmup} s warm-up, median of ${results.settings.runs} run(s) (fresh processes per run, scenarios interleaved); concurrency-1 runs of ${results.settings.latencyDuration} s; RSS soak ${results.settings.soakDuration} s. Run at ${results.startedAt}; 1-minute load average ${results.loadBefore.toFixed(2)} before, ${results.loadAfter.toFixed(2)} after${results.partial ? ' — **partial run** (flags or env overrides)' : ''}.`,
+    '',
+  );
+  lines.push('| Scenario | What | req/s | p50 ms | p99 ms | peak RSS MiB | Notes |', '|---|---|---:|---:|---:|---:|---|');
+  for (const scenario of SCENARIOS) {
+    const entry = results.scenarios[scenario.id];
+    if (!entry) continue;
+    if (entry.skipped) {
+      lines.push(`| ${scenario.id} | ${scenario.what} | — | — | — | — | skipped: ${entry.skipped} |`);
+      continue;
+    }
+    const s = entry.summary;
+    const notes = [scenario.meaning];
+    if (s.non2xx || s.errors) notes.push(`${s.non2xx} non-2xx, ${s.errors} errors`);
+    lines.push(`| ${scenario.id} | ${scenario.what} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.peakRssMiB, 1)} | ${notes.join('; ')} |`);
+  }
+  if (Object.keys(results.latency).length) {
+    lines.push('', '**Concurrency 1** (one connection, one request at a time):', '', '| Run | req/s | p50 ms | p99 ms | Notes |', '|---|---:|---:|---:|---|');
+    for (const [id, entry] of Object.entries(results.latency)) {
+      if (entry.skipped) lines.push(`| ${id} | — | — | — | skipped: ${entry.skipped} |`);
+      else lines.push(`| ${id} | ${fmt(entry.summary.rps)} | ${fmt(entry.summary.p50, 3)} | ${fmt(entry.summary.p99, 3)} | ${entry.base} at concurrency 1 |`);
+    }
+    if (results.redisRoundTripMs) lines.push('', `Redis PING round trip p50 on this machine: ${fmt(results.redisRoundTripMs, 3)} ms.`);
+  }
+  if (results.soak) {
+    const k = results.soak;
+    lines.push(
+      '',
+      `**RSS soak** (B2 at ${results.settings.connections} connections for ${k.seconds} s, VmRSS sampled every second): ${fmt(k.startMiB, 1)} MiB at the start → ${fmt(k.endMiB, 1)} MiB at the end (${k.changePercent >= 0 ? '+' : ''}${fmt(k.changePercent, 1)}%), max ${fmt(k.maxMiB, 1)} MiB, ${fmt(k.rps)} req/s.`,
+    );
+  }
+  lines.push('', '**Ratios and targets**', '', '| Ratio | Value | Target | Status | Meaning |', '|---|---:|---|---|---|');
+  for (const [name, entry] of Object.entries(results.ratios)) {
+    const value = entry.value === null ? '—' : entry.unit === 'ms' ? `${fmt(entry.value, 3)} ms` : entry.unit === '%' ? `${fmt(entry.value, 1)}%` : fmt(entry.value, 2);
+    lines.push(`| ${name} | ${value} | ${entry.target} | ${entry.status} | ${entry.what} |`);
+  }
+  lines.push('', 'req/s counts 2xx answers only. p50/p99 are exact percentiles of every 2xx latency (microsecond resolution). See docs/benchmarks.md for how to read this.', '');
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+async function main() {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm run bench does)`);
+  mkdirSync(OUT_DIR, { recursive: true });
+  if (flags.profile) for (const file of readdirSync(OUT_DIR)) if (file.endsWith('.cpuprofile')) rmSync(join(OUT_DIR, file));
+  const log = (line) => process.stderr.write(line + '\n');
+  const results = { machine: machineLine(), settings, partial, startedAt: new Date().toISOString(), scenarios: {}, latency: {}, soak: null, redisRoundTripMs: null };
+  results.loadBefore = loadavg()[0];
+  log(`flowgate bench: ${results.machine}`);
+  // The numbers only mean something on an otherwise idle machine; say so when it is not.
+  if (results.loadBefore > cpus().length / 2) log(`warning: 1-minute load average is ${results.loadBefore.toFixed(2)} before the run; other work on this machine will skew the numbers`);
+  log(`settings: ${JSON.stringify(settings)}${only ? ` only=${[...only].join(',')}` : ''}${flags.profile ? ' (profiling: numbers are not representative)' : ''}`);
+
+  const active = [];
+  for (const scenario of SCENARIOS) {
+    if (!selected(scenario.id)) continue;
+    const skipped = await availability(scenario);
+    if (skipped) {
+      log(`${scenario.id}: skipped — ${skipped}`);
+      results.scenarios[scenario.id] = { skipped };
+    } else {
+      active.push(scenario);
+      results.scenarios[scenario.id] = { runs: [] };
+    }
+  }
+
+  for (let run = 1; run <= settings.runs; run++) {
+    for (const scenario of active) {
+      const tag = `${scenario.id}-run${run}`;
+      const result = await measure(scenario, tag, { connections: settings.connections, duration: settings.duration });
+      results.scenarios[scenario.id].runs.push(result);
+      log(`${tag}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms, peak RSS ${fmt(result.peakRssMiB, 1)} MiB${result.non2xx || result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : ''}`);
+    }
+  }
+  for (const scenario of active) results.scenarios[scenario.id].summary = summarize(results.scenarios[scenario.id].runs);
+
+  const latencyActive = [];
+  for (const entry of LATENCY) {
+    if (!selected(entry.id)) continue;
+    const base = SCENARIOS.find((s) => s.id === entry.base);
+    const skipped = results.scenarios[base.id]?.skipped ?? (results.scenarios[base.id] ? undefined : await availability(base));
+    if (skipped) {
+      results.latency[entry.id] = { base: base.id, skipped };
+      continue;
+    }
+    latencyActive.push({ ...entry, scenario: base });
+    results.latency[entry.id] = { base: base.id, runs: [] };
+  }
+  for (let run = 1; run <= settings.runs; run++) {
+    for (const entry of latencyActive) {
+      const tag = `${entry.id}-run${run}`;
+      const result = await measure(entry.scenario, tag, { connections: 1, duration: settings.latencyDuration });
+      results.latency[entry.id].runs.push(result);
+      log(`${tag}: p50 ${fmt(result.p50, 3)} ms, p99 ${fmt(result.p99, 3)} ms, ${fmt(result.rps)} req/s`);
+    }
+  }
+  for (const entry of latencyActive) results.latency[entry.id].summary = summarize(results.latency[entry.id].runs);
+  if (latencyActive.some((e) => e.scenario.redis)) results.redisRoundTripMs = await redisRoundTripMs();
+
+  if (selected('SOAK')) {
+    const scenario = SCENARIOS.find((s) => s.id === 'B2');
+    let samples = [];
+    let started;
+    const result = await measure(scenario, 'SOAK', {
+      connections: settings.connections,
+      duration: settings.soakDuration,
+      sampleEveryMs: 1000,
+      onSample: (all, at) => {
+        samples = all.filter((s) => s.at >= at);
+        started = at;
+      },
+    });
+    // Start and end are medians over a window (a tenth of the run, at least 3 s) to ride out GC sawtooth.
+    const windowMs = Math.max(3000, (settings.soakDuration * 1000) / 10);
+    const end = started + settings.soakDuration * 1000;
+    const startMiB = median(samples.filter((s) => s.at < started + windowMs).map((s) => s.kb)) / 1024;
+    const endMiB = median(samples.filter((s) => s.at >= end - windowMs).map((s) => s.kb)) / 1024;
+    const maxMiB = Math.max(...samples.map((s) => s.kb)) / 1024;
+    results.soak = { seconds: settings.soakDuration, rps: result.rps, startMiB, endMiB, maxMiB, changePercent: (100 * (endMiB - startMiB)) / startMiB, samplesMiB: samples.map((s) => +(s.kb / 1024).toFixed(1)) };
+    log(`SOAK: ${fmt(startMiB, 1)} → ${fmt(endMiB, 1)} MiB (${fmt(results.soak.changePercent, 1)}%), max ${fmt(maxMiB, 1)} MiB, ${fmt(result.rps)} req/s`);
+  }
+
+  results.ratios = evaluate(results);
+  results.finishedAt = new Date().toISOString();
+  results.loadAfter = loadavg()[0];
+
+  if (flags.profile) {
+    results.profiles = {};
+    for (const file of readdirSync(OUT_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+      const top = topSelfTime(JSON.parse(readFileSync(join(OUT_DIR, file), 'utf8')), { top: 15 });
+      results.profiles[file] = top;
+      log(`\nprofile ${join('bench/out', file)}\n${formatTop(top)}`);
+    }
+  }
+
+  const md = markdown(results);
+  // Only a full default run replaces the committed results; anything else lands in bench/out/.
+  const [mdFile, jsonFile] = partial ? [join(OUT_DIR, 'RESULTS.partial.md'), join(OUT_DIR, 'results.partial.json')] : [join(BENCH_DIR, 'RESULTS.md'), join(BENCH_DIR, 'results.json')];
+  writeFileSync(mdFile, md);
+  writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write('\n' + md + '\n');
+  log(`written: ${mdFile.replace(ROOT + '/', '')}, ${jsonFile.replace(ROOT + '/', '')}`);
+}
+
+main()
+  .then(() => rmSync(workDir, { recursive: true, force: true }))
+  .catch((error) => {
+    process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
+    killAll();
+    process.exitCode = 1;
+  });
