@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERRORS } from '../src/errors.js';
+
+describe('README', () => {
+  it('lists every error code with the status of src/errors.ts, and nothing else', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.split('<!-- errors-table')[1]!.split('<!-- /errors-table -->')[0]!;
+    const rows = [...table.matchAll(/^\| `([A-Za-z.]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(ERRORS).map(([code, entry]) => [code, entry.status])));
+  });
+});
