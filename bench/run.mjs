@@ -614,7 +614,7 @@ async function main() {
   if (flags.profile) {
     results.profiles = {};
     for (const file of readdirSync(OUT_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
-      const top = topSelfTime(JSON.parse(readFileSync(join(OUT_DIR, file), 'utf8')), { top: 15 });
+      const top = topSelfTime(JSON.parse(readFileSync(join(OUT_DIR, file), 'utf8')), { top: 15, callers: 1, depth: 6 });
       results.profiles[file] = top;
       log(`\nprofile ${join('bench/out', file)}\n${formatTop(top)}`);
     }
