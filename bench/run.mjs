@@ -69,14 +69,12 @@ const SMALL_BODY = JSON.stringify({ orderId: 'A-1001', customer: { id: 'c-42', t
 /** A deterministic JSON object of exactly `bytes` bytes, shaped like a real order with many lines. */
 function jsonOfSize(bytes) {
   const items = [];
-  let text = '';
-  for (let i = 0; ; i++) {
+  let unpadded = 0;
+  for (let i = 0; unpadded <= bytes - 200; i++) {
     items.push({ sku: `SKU-${String(i).padStart(5, '0')}`, name: `Item number ${i}`, qty: (i % 7) + 1, price: ((i * 37) % 1000) / 10, tags: ['bench', i % 2 ? 'odd' : 'even'] });
-    text = JSON.stringify({ orderId: 'A-1001', items, pad: '' });
-    if (text.length > bytes - 200) break;
+    unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
   }
-  const pad = 'x'.repeat(bytes - text.length);
-  text = JSON.stringify({ orderId: 'A-1001', items, pad });
+  const text = JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
   if (Buffer.byteLength(text) !== bytes) throw new Error('payload size mismatch');
   return text;
 }
