@@ -1,0 +1,65 @@
+import { waitUntil } from 'cloudflare:workers';
+import type { Context } from 'hono';
+import { createCloudFlowClient } from '../cloudflow/client.js';
+import { staticCredentials } from '../cloudflow/credentials.js';
+import { fetchTransport, type Transport } from '../cloudflow/transport.js';
+import type { Config } from '../config/load.js';
+import type { Deps, Logger } from '../deps.js';
+import type { AppEnv } from '../env.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { cryptoRandom, type Random } from '../lib/random.js';
+
+export interface WorkersDepsOptions {
+  log?: Logger;
+  transport?: Transport;
+  clock?: Clock;
+  random?: Random;
+  /** Keeps work alive past the response; the platform's `waitUntil` unless a test supplies its own. */
+  defer?: (work: Promise<unknown>) => void;
+}
+
+/** One JSON object per line on stdout: Workers Logs and `wrangler tail` index JSON fields. */
+export const consoleLogger: Logger = (line) => {
+  console.log(JSON.stringify(line));
+};
+
+/**
+ * On Workers the platform sets `CF-Connecting-IP` from the TCP peer and overwrites any value a
+ * client sends, so it is the peer address here (on Node the same header is trusted only with
+ * `server.trustProxy`).
+ */
+export function workersClientIp(c: Context<AppEnv>): string | undefined {
+  return c.req.header('cf-connecting-ip')?.trim() || undefined;
+}
+
+/**
+ * Builds the Workers dependencies once per isolate: global `fetch` upstream (the deadline travels
+ * as an AbortSignal), background work through `waitUntil`, JSON log lines on the console.
+ */
+export function createWorkersDeps(config: Config, options: WorkersDepsOptions = {}): Deps {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const log = options.log ?? consoleLogger;
+  const keepAlive = options.defer ?? waitUntil;
+  const upstream = createCloudFlowClient({
+    endpoint: config.upstream.endpoint,
+    credentials: staticCredentials(config.upstream.credentials),
+    transport: options.transport ?? fetchTransport(),
+    signatureVersion: config.upstream.signatureVersion,
+    timeoutMs: config.upstream.timeout,
+    clock,
+    random,
+  });
+  return {
+    config,
+    upstream,
+    clock,
+    random,
+    log,
+    clientIp: workersClientIp,
+    defer(work) {
+      // waitUntil keeps the isolate alive for the work but drops its failure silently; log it instead.
+      keepAlive(work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })));
+    },
+  };
+}

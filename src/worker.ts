@@ -1,0 +1,49 @@
+import { createApp } from './app.js';
+import { configFromEnv, type WorkersConfigEnv } from './runtime/workers-config.js';
+import { consoleLogger, createWorkersDeps } from './runtime/workers.js';
+
+export { FlowgateRateLimiter } from './runtime/workers-rate-limiter.js';
+
+type Handler = (request: Request, env: WorkersConfigEnv, ctx: unknown) => Response | Promise<Response>;
+
+/**
+ * One gateway per isolate: the config is parsed, keys are hashed and the app is built on the first
+ * request and reused after. Bindings cannot change without a new deployment, which starts new
+ * isolates, so a bad config is also decided once (and logged once) rather than on every request.
+ */
+const gateways = new WeakMap<object, Handler>();
+
+function gatewayFor(env: WorkersConfigEnv): Handler {
+  let handler = gateways.get(env);
+  if (!handler) {
+    handler = buildGateway(env);
+    gateways.set(env, handler);
+  }
+  return handler;
+}
+
+function buildGateway(env: WorkersConfigEnv): Handler {
+  const outcome = configFromEnv(env);
+  if (!outcome.ok) {
+    consoleLogger({ level: 'error', msg: 'invalid configuration', issues: outcome.issues });
+    return () => invalidConfigResponse(outcome.message);
+  }
+  const app = createApp(createWorkersDeps(outcome.config));
+  consoleLogger({ level: 'info', msg: 'gateway ready', flows: Object.keys(outcome.config.flows).length, upstream: outcome.config.upstream.endpoint });
+  return (request, env, ctx) => app.fetch(request, env, ctx as never);
+}
+
+/** The CloudFlow envelope, like every other flowgate error; the message names key paths, never values. */
+function invalidConfigResponse(message: string): Response {
+  const requestId = crypto.randomUUID();
+  return new Response(JSON.stringify({ RequestId: requestId, Code: 'InternalError', Message: message }), {
+    status: 500,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId, 'cache-control': 'no-store' },
+  });
+}
+
+export default {
+  fetch(request: Request, env: WorkersConfigEnv, ctx: unknown): Response | Promise<Response> {
+    return gatewayFor(env)(request, env, ctx);
+  },
+};
