@@ -1,0 +1,51 @@
+/**
+ * StartSyncExecution (reference/cloudflow-api.md §1.3–1.4): runs an Express flow to its end and answers with
+ * its result. An execution that fails or times out is still HTTP 200, with `Status` and `ErrorCode`/`ErrorMessage`;
+ * only calls that never start an execution are HTTP errors.
+ */
+import { emulatorError } from '../errors.js';
+import { NAME_RULE } from '../flow-store.js';
+import { isoMillis, type Action } from './types.js';
+
+const encoder = new TextEncoder();
+
+export const startSyncExecution: Action = async ({ params, store, engine, uuid, signal, maxInputSize }) => {
+  const flowName = params.FlowName;
+  if (!flowName) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter FlowName.');
+  const executionName = params.ExecutionName;
+  if (executionName !== undefined && !NAME_RULE.test(executionName)) {
+    throw emulatorError('InvalidArgument', `Parameter error. ExecutionName must be 1-128 letters, digits, "_" or "-", starting with a letter or "_".`);
+  }
+  const input = parseInput(params.Input, maxInputSize);
+  const { flow, version } = store.resolve(flowName, params.Qualifier);
+  // No execution starts, so there is no Name or time to report: an HTTP error rather than a Failed body.
+  if (version.definition.mode !== 'Express') throw emulatorError('ActionNotSupported', 'Standard execution is not supported.');
+
+  const name = `${executionName ?? uuid()}:${uuid()}`;
+  const result = await engine.execute(version.definition, input, { executionName: name, flowName: flow.name, signal });
+  return {
+    FlowName: flow.name,
+    Name: name,
+    Status: result.status,
+    ...(result.status === 'Succeeded' ? { Output: JSON.stringify(result.output ?? {}) } : {}),
+    ...(result.errorCode !== undefined ? { ErrorCode: result.errorCode } : {}),
+    ...(result.errorMessage !== undefined ? { ErrorMessage: result.errorMessage } : {}),
+    StartedTime: isoMillis(result.startedAt),
+    StoppedTime: isoMillis(result.stoppedAt),
+  };
+};
+
+function parseInput(text: string | undefined, maxInputSize: number): Record<string, unknown> {
+  if (text === undefined || text === '') return {};
+  if (encoder.encode(text).byteLength > maxInputSize) {
+    throw emulatorError('EntityTooLarge', `The payload size exceeds maximum allowed size (${maxInputSize} bytes). Input is limited to ${maxInputSize} bytes.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw emulatorError('InvalidArgument', 'Parameter error. Input is not valid JSON.');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw emulatorError('InvalidArgument', 'Parameter error. Input must be a JSON object.');
+  return value as Record<string, unknown>;
+}

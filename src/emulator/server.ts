@@ -1,0 +1,186 @@
+/**
+ * The CloudFlow emulator as seen from the wire: a Web-standard Hono app that speaks fnf's RPC protocol on
+ * `POST /` (and GET) with `Version=2019-03-15`, verifies signatures the way the real gateway does, and runs
+ * Express flows through the FDL engine. The official Alibaba clients talk to it unchanged.
+ *
+ *   const emulator = createEmulator({ flows: [{ definition: yamlText }], handlers: { priceQuote } });
+ *   serve({ fetch: emulator.app.fetch, port: 9400 });
+ *
+ * Per call: route check → read (≤ 1 MiB, chunked or not) → version → action → verify → faults → action.
+ * Every refusal is an EmulatorError rendered once, in the service's envelope, with `x-acs-request-id`.
+ */
+import { Hono, type Context } from 'hono';
+import { API_VERSION } from '../cloudflow/types.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { createFlow, deleteFlow, describeFlowAction, listFlows, updateFlow } from './actions/flows.js';
+import { startSyncExecution } from './actions/start-sync-execution.js';
+import type { Action } from './actions/types.js';
+import { createEngine, FlowDefinitionError, loadFlowDefinition, systemSleep, type Sleep, type TaskHandlers } from './engine/index.js';
+import { EmulatorError, emulatorError, errorEnvelope } from './errors.js';
+import { createFaults, type FaultOptions } from './faults.js';
+import { createFlowStore, type FlowStore } from './flow-store.js';
+import { createNonceCache } from './nonce-cache.js';
+import { readRpcCall } from './request.js';
+import { verifyCall, type AccessKey } from './verify.js';
+
+export type { AccessKey } from './verify.js';
+export type { FaultOptions } from './faults.js';
+
+/** A flow to preload, e.g. one file of a flows folder. */
+export interface FlowSource {
+  /** Defaults to the definition's `Name`. */
+  name?: string | undefined;
+  /** FDL text (YAML or JSON). */
+  definition: string;
+  description?: string | undefined;
+  /** Alias → version number (`prod: 1`). */
+  aliases?: Readonly<Record<string, number>> | undefined;
+  /** Where it came from (a file path), for error messages. */
+  origin?: string | undefined;
+}
+
+/** One line per call, for the CLI's log. Never carries a key secret, a token or a signature. */
+export interface CallLogLine {
+  requestId: string;
+  action: string | undefined;
+  accessKeyId: string | undefined;
+  status: number;
+  code: string | undefined;
+  ms: number;
+}
+
+export interface EmulatorOptions {
+  /** Accepted keys. Default: `testid` / `testsecret`, without STS. */
+  keys?: readonly AccessKey[];
+  flows?: readonly FlowSource[];
+  /** Local Task handlers (`Action: Local:<name>`). */
+  handlers?: TaskHandlers;
+  /** Used by `HTTP:Request` tasks; without it those tasks are unsupported. */
+  fetch?: typeof fetch;
+  /** Multiplies every Wait, retry backoff and timeout of an execution (0.01 runs a 10 s Wait in 100 ms). Default 1. */
+  timeScale?: number;
+  clock?: Clock;
+  sleep?: Sleep;
+  /** A float in [0, 1): the failure-rate draw and the engine's randomInt(). Default Math.random. */
+  random?: () => number;
+  uuid?: () => string;
+  /** How far a request date may be from the server time, either way. Default 15 minutes (V3 and RPC alike). */
+  dateWindowMs?: number;
+  /** Largest request body. Default 1 MiB (the documented request maximum). */
+  maxRequestSize?: number;
+  /** Largest execution Input. Default 64 KiB (the state input maximum). */
+  maxInputSize?: number;
+  /** Most nonces remembered at once. Default 100 000. */
+  maxNonces?: number;
+  faults?: FaultOptions;
+  log?: (line: CallLogLine) => void;
+}
+
+export interface Emulator {
+  app: Hono;
+  store: FlowStore;
+  keys: readonly AccessKey[];
+}
+
+export const DEFAULT_KEY: AccessKey = Object.freeze({ accessKeyId: 'testid', accessKeySecret: 'testsecret' });
+
+const ACTIONS: Readonly<Record<string, Action>> = {
+  StartSyncExecution: startSyncExecution,
+  CreateFlow: createFlow,
+  DescribeFlow: describeFlowAction,
+  ListFlows: listFlows,
+  UpdateFlow: updateFlow,
+  DeleteFlow: deleteFlow,
+};
+
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const {
+    keys = [DEFAULT_KEY],
+    flows = [],
+    handlers = {},
+    timeScale = 1,
+    clock = systemClock,
+    sleep = systemSleep,
+    random = Math.random,
+    uuid = () => crypto.randomUUID(),
+    dateWindowMs = 15 * 60_000,
+    maxRequestSize = 1024 * 1024,
+    maxInputSize = 64 * 1024,
+    maxNonces = 100_000,
+    faults: faultOptions = {},
+    log,
+  } = options;
+  for (const [name, value] of Object.entries({ dateWindowMs, maxRequestSize, maxInputSize })) {
+    if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`createEmulator(): ${name} must be a whole number > 0, got ${value}`);
+  }
+  const keyMap = checkKeys(keys);
+  const engine = createEngine({ handlers, ...(options.fetch ? { fetch: options.fetch } : {}), clock, sleep, timeScale, random, uuid });
+  const store = createFlowStore({ now: () => clock.now(), uuid });
+  preload(store, flows);
+  const nonces = createNonceCache({ windowMs: dateWindowMs, max: maxNonces, clock });
+  const faults = createFaults(faultOptions, { clock, random, sleep: (ms) => sleep(ms) });
+
+  const app = new Hono();
+  app.all('*', async (c) => {
+    const started = clock.now();
+    const requestId = uuid().toUpperCase();
+    const hostId = c.req.header('host') ?? 'fnf.emulator';
+    let action: string | undefined;
+    let accessKeyId: string | undefined;
+    const finish = (response: Response, code?: string) => {
+      log?.({ requestId, action, accessKeyId, status: response.status, code, ms: clock.now() - started });
+      return response;
+    };
+    try {
+      if (c.req.path !== '/' || (c.req.method !== 'POST' && c.req.method !== 'GET')) throw emulatorError('InvalidApi.NotFound');
+      const call = await readRpcCall(c.req.raw, maxRequestSize);
+      action = call.action;
+      if (!call.version) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Version.');
+      if (call.version !== API_VERSION) throw emulatorError('APIVersionNotSupported', `The requested API version "${call.version.slice(0, 40)}" is not supported. Use ${API_VERSION}.`);
+      if (!call.action) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Action.');
+      const run = Object.hasOwn(ACTIONS, call.action) ? ACTIONS[call.action] : undefined;
+      if (!run) throw emulatorError('ActionNotSupported', `The requested API operation "${call.action.slice(0, 80)}" is not supported.`);
+      accessKeyId = (await verifyCall(call, { keys: keyMap, clock, windowMs: dateWindowMs, nonces })).accessKeyId;
+      await faults.apply();
+      const body = await run({ params: call.params, store, engine, clock, uuid, signal: c.req.raw.signal, maxInputSize });
+      return finish(json(c, 200, { RequestId: requestId, ...body }, requestId));
+    } catch (error) {
+      const refusal = error instanceof EmulatorError ? error : emulatorError('InternalServerError');
+      if (!(error instanceof EmulatorError)) log?.({ requestId, action, accessKeyId, status: 500, code: `defect: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), ms: 0 });
+      return finish(json(c, refusal.status, errorEnvelope(requestId, hostId, refusal), requestId, refusal.headers), refusal.code);
+    }
+  });
+  return { app, store, keys };
+}
+
+function json(c: Context, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): Response {
+  return c.body(JSON.stringify(body), status as 200, { 'content-type': 'application/json;charset=utf-8', 'x-acs-request-id': requestId, ...headers });
+}
+
+function checkKeys(keys: readonly AccessKey[]): Map<string, AccessKey> {
+  if (keys.length === 0) throw new TypeError('createEmulator(): at least one access key is required');
+  const map = new Map<string, AccessKey>();
+  for (const key of keys) {
+    if (!key.accessKeyId || !key.accessKeySecret) throw new TypeError('createEmulator(): every key needs accessKeyId and accessKeySecret');
+    if (map.has(key.accessKeyId)) throw new TypeError(`createEmulator(): key ${key.accessKeyId} is listed twice`);
+    if (key.securityTokens?.some((t) => !t)) throw new TypeError(`createEmulator(): key ${key.accessKeyId} has an empty security token`);
+    map.set(key.accessKeyId, key);
+  }
+  return map;
+}
+
+/** Registers the preloaded flows; a bad one stops the start with a message naming it. */
+function preload(store: FlowStore, flows: readonly FlowSource[]): void {
+  for (const source of flows) {
+    const label = source.origin ?? source.name ?? 'a preloaded flow';
+    try {
+      const name = source.name ?? loadFlowDefinition(source.definition).name;
+      if (!name) throw new TypeError('the definition has no Name; give the flow a name (the file name in a flows folder)');
+      store.create({ name, definition: source.definition, description: source.description });
+      for (const [alias, version] of Object.entries(source.aliases ?? {})) store.setAlias(name, alias, version);
+    } catch (error) {
+      const message = error instanceof EmulatorError || error instanceof FlowDefinitionError || error instanceof TypeError ? error.message : String(error);
+      throw new TypeError(`createEmulator(): ${label}: ${message}`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Verifies a call the way CloudFlow's gateway does (reference/cloudflow-api.md §2): a known AccessKeyId, a date
+ * within the window, the signature (V3 over whatever SignedHeaders lists, or RPC HMAC-SHA1 over every
+ * parameter), `x-acs-content-sha256` against the body, a nonce never used inside the window, and the STS token
+ * when the key has tokens configured. Signatures are compared in constant time. Throws an EmulatorError.
+ *
+ * Order: shape → key → date → signature → STS token → nonce. The nonce is claimed last, so a forged request
+ * cannot burn a nonce that a genuine one is about to use.
+ */
+import { sha256Hex } from '../cloudflow/crypto.js';
+import { signRpc } from '../cloudflow/sign-rpc.js';
+import { canonicalRequestV3, parseAuthorizationV3, signatureV3, stringToSignV3, V3_ALGORITHM } from '../cloudflow/sign-v3.js';
+import type { Clock } from '../lib/clock.js';
+import { constantTimeEqual } from '../lib/constant-time.js';
+import { emulatorError } from './errors.js';
+import type { NonceCache } from './nonce-cache.js';
+import { rpcSignature, type RpcCall } from './request.js';
+
+export interface AccessKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** When non-empty, every call with this key must carry one of these STS tokens. */
+  securityTokens?: readonly string[] | undefined;
+}
+
+export interface VerifyContext {
+  keys: ReadonlyMap<string, AccessKey>;
+  clock: Clock;
+  windowMs: number;
+  nonces: NonceCache;
+}
+
+/**
+ * Headers a V3 signature must cover, because the emulator acts on them. A client may sign more (the official one
+ * also signs x-acs-credentials-provider); it may not sign less, or a proxy could change what was meant.
+ */
+const V3_REQUIRED_SIGNED = ['host', 'x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'];
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+export async function verifyCall(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
+  if (call.style === 'rpc') return verifyRpc(call, ctx);
+  if (call.style === 'v3') return verifyV3(call, ctx);
+  throw emulatorError('IncompleteSignature', 'The request signature does not conform to Aliyun standards. The request carries neither an Authorization header nor a Signature parameter.');
+}
+
+async function verifyV3(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
+  const auth = parseAuthorizationV3(call.headers.authorization);
+  if (!auth) throw incomplete(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
+  const token = call.headers['x-acs-security-token'];
+  const required = [...V3_REQUIRED_SIGNED, ...(call.headers['content-type'] !== undefined ? ['content-type'] : []), ...(token !== undefined ? ['x-acs-security-token'] : [])];
+  const unsigned = required.filter((name) => call.headers[name] === undefined || !auth.signedHeaders.includes(name));
+  if (unsigned.length > 0) throw incomplete(`These headers must be present and listed in SignedHeaders: ${unsigned.join(', ')}.`);
+
+  const key = knownKey(ctx, auth.accessKeyId);
+  checkDate(call.headers['x-acs-date']!, ctx);
+
+  const payloadHash = await sha256Hex(call.body);
+  const declaredHash = call.headers['x-acs-content-sha256']!.toLowerCase();
+  const { canonicalRequest } = canonicalRequestV3({ method: call.method, path: '/', query: call.query, headers: call.headers, body: call.body }, payloadHash, auth.signedHeaders);
+  const expected = await signatureV3(key.accessKeySecret, await stringToSignV3(canonicalRequest));
+  if (!constantTimeEqual(declaredHash, payloadHash)) throw mismatch('The x-acs-content-sha256 header does not match the request body.');
+  if (!constantTimeEqual(auth.signature.toLowerCase(), expected)) throw mismatch();
+
+  checkToken(key, token);
+  claimNonce(ctx, key, call.headers['x-acs-signature-nonce']!);
+  return key;
+}
+
+async function verifyRpc(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
+  const p = call.params;
+  const missing = ['AccessKeyId', 'SignatureMethod', 'SignatureNonce', 'Timestamp'].filter((name) => !p[name]);
+  if (missing.length > 0) throw incomplete(`Missing parameters: ${missing.join(', ')}.`);
+  if (p.SignatureMethod !== 'HMAC-SHA1') throw incomplete('SignatureMethod must be HMAC-SHA1.');
+  if (p.SignatureVersion !== undefined && p.SignatureVersion !== '1.0') throw incomplete('SignatureVersion must be 1.0.');
+
+  const key = knownKey(ctx, p.AccessKeyId!);
+  checkDate(p.Timestamp!, ctx);
+
+  const expected = await signRpc(call.method, p, key.accessKeySecret);
+  if (!constantTimeEqual(rpcSignature(call) ?? '', expected)) throw mismatch();
+
+  checkToken(key, p.SecurityToken);
+  claimNonce(ctx, key, p.SignatureNonce!);
+  return key;
+}
+
+function knownKey(ctx: VerifyContext, accessKeyId: string): AccessKey {
+  const key = ctx.keys.get(accessKeyId);
+  if (!key) throw emulatorError('InvalidAccessKeyId.NotFound');
+  return key;
+}
+
+function checkDate(value: string, ctx: VerifyContext): void {
+  const at = DATE_SHAPE.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(at)) throw emulatorError('InvalidTimeStamp.Format');
+  if (Math.abs(ctx.clock.now() - at) > ctx.windowMs) {
+    throw emulatorError('InvalidTimeStamp.Expired', `Specified time stamp or date value is expired. It must be within ${ctx.windowMs / 60_000} minutes of the server time.`);
+  }
+}
+
+function checkToken(key: AccessKey, token: string | undefined): void {
+  const accepted = key.securityTokens ?? [];
+  if (accepted.length === 0) return;
+  // Every accepted token is compared, so timing tells nothing about which one came close.
+  let ok = false;
+  for (const candidate of accepted) ok = constantTimeEqual(token ?? '', candidate) || ok;
+  if (!ok || token === undefined) {
+    throw emulatorError('InvalidSecurityToken.MismatchWithAccessKey', token === undefined ? 'Specified SecurityToken mismatch with the AccessKey. This AccessKey requires a SecurityToken.' : undefined);
+  }
+}
+
+function claimNonce(ctx: VerifyContext, key: AccessKey, nonce: string): void {
+  if (!ctx.nonces.claim(key.accessKeyId, nonce)) throw emulatorError('SignatureNonceUsed');
+}
+
+function incomplete(detail: string) {
+  return emulatorError('IncompleteSignature', `The request signature does not conform to Aliyun standards. ${detail}`);
+}
+
+function mismatch(detail?: string) {
+  return emulatorError('SignatureDoesNotMatch', detail ? `Specified signature is not matched with our calculation. ${detail}` : undefined);
+}
