@@ -4,7 +4,8 @@
  * Choices made where the reference is silent (all inferred): a missing key reads as null instead of failing,
  * so that `$Input.status == "x"` simply is false when `status` is absent; ordering comparisons (`<` …) are false
  * unless both sides are numbers or both are strings; `==` is structural with no type coercion; `+` adds numbers
- * or concatenates when either side is a string.
+ * or concatenates when either side is a string; `!`, `&&`, `||` and Choice conditions use truthiness (null, false,
+ * 0 and "" are false), so `Condition: $Input.flag` works when `flag` is absent.
  */
 import { ErrorNames, StateFailure } from '../errors.js';
 import type { CompiledExpression, Expr, Variable } from './ast.js';
