@@ -145,7 +145,10 @@ describe.each(MODES)('the official client, $name', (mode) => {
 
   it('errors reach the client as its own error, with code, statusCode and the request id', async () => {
     const call = client(mode);
-    const error = await call('StartSyncExecution', { FlowName: 'missing_flow' }).catch((e: unknown) => e as Record<string, unknown>);
+    const error = (await call('StartSyncExecution', { FlowName: 'missing_flow' }).then(
+      () => ({}),
+      (e: unknown) => e,
+    )) as Record<string, unknown>;
     expect(error).toMatchObject({ code: 'FlowNotExists', statusCode: 404 });
     expect(String(error.message)).toMatch(/^FlowNotExists: code: 404, Flow missing_flow does not exist\. request id: [0-9A-F-]{36}/);
     expect(error.data).toMatchObject({ Code: 'FlowNotExists', HostId: `127.0.0.1:${emu.port}`, Recommend: expect.stringContaining('q=FlowNotExists') });
