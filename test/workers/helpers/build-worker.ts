@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+export interface WorkerBuild {
+  dir: string;
+  /** The bundled module exactly as `wrangler deploy` would upload it. */
+  scriptPath: string;
+  code: string;
+  /** Source files that went into the bundle (from the source map). */
+  sources: string[];
+  compatibilityDate: string;
+  wranglerOutput: string;
+  remove(): Promise<void>;
+}
+
+/** Bundles the Worker the way a deployment does: `wrangler deploy --dry-run --outdir`, with the repository's wrangler.toml. */
+export async function buildWorker(): Promise<WorkerBuild> {
+  const dir = await mkdtemp(join(tmpdir(), 'flowgate-worker-'));
+  const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
+  const { stdout, stderr } = await run(wrangler, ['deploy', '--dry-run', '--outdir', dir], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+    timeout: 60_000,
+  });
+  const scriptPath = join(dir, 'worker.js');
+  const code = await readFile(scriptPath, 'utf8');
+  const map = JSON.parse(await readFile(scriptPath + '.map', 'utf8')) as { sources: string[] };
+  const toml = await readFile(join(ROOT, 'wrangler.toml'), 'utf8');
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  if (!compatibilityDate) throw new Error('wrangler.toml has no compatibility_date');
+  return { dir, scriptPath, code, sources: map.sources, compatibilityDate, wranglerOutput: stdout + stderr, remove: () => rm(dir, { recursive: true, force: true }) };
+}

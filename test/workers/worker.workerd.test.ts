@@ -1,0 +1,287 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { buildWorker, type WorkerBuild } from './helpers/build-worker.js';
+import { postChunked, postJson, send } from './helpers/http.js';
+import { startWorkerd, type WorkerdGateway } from './helpers/workerd.js';
+
+/**
+ * The Worker bundle exactly as `wrangler deploy` builds it, run in the real workerd runtime
+ * (Miniflare on a loopback port), calling the signature-verifying CloudFlow stub over real HTTP.
+ */
+
+const MOBILE_KEY = 'edge-mobile-key-0123456789abcdef';
+const SECRETS = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret,
+  MOBILE_API_KEY: MOBILE_KEY,
+};
+
+function gatewayConfig(upstreamUrl: string, signatureVersion: 'v3' | 'rpc' = 'v3') {
+  return {
+    upstream: { endpoint: upstreamUrl, signatureVersion, timeout: '2s' },
+    server: { maxBodySize: '64KiB' },
+    callers: { mobile: { apiKeys: ['${MOBILE_API_KEY}'] } },
+    flows: {
+      hello: { flowName: 'hello_world', access: 'public', qualifiers: ['prod'], errors: { InvalidOrder: 422 } },
+      members: { access: ['mobile'] },
+      slow: { access: 'public', timeout: '300ms' },
+    },
+  };
+}
+
+let build: WorkerBuild;
+let stub: UpstreamStub;
+
+beforeAll(async () => {
+  [build, stub] = await Promise.all([buildWorker(), startUpstreamStub()]);
+}, 90_000);
+
+afterAll(async () => {
+  await stub?.close();
+  await build?.remove();
+});
+
+describe('the Worker bundle', () => {
+  it('builds with wrangler deploy --dry-run and stays far below the Workers size limit', () => {
+    const raw = Buffer.byteLength(build.code);
+    const gzip = gzipSync(build.code).byteLength;
+    // Free plan limit: 3 MiB compressed. The bundle is minified (wrangler.toml), so it is well under 1 MiB raw.
+    expect(raw).toBeGreaterThan(10_000);
+    expect(raw).toBeLessThan(1024 * 1024);
+    expect(gzip).toBeLessThan(512 * 1024);
+    expect(build.sources.some((s) => s.endsWith('src/worker.ts'))).toBe(true);
+  });
+
+  it('has no node: imports and no Node-only or emulator code', () => {
+    expect(build.code).not.toMatch(/(?:from|import|require)\s*\(?\s*["']node:/);
+    const forbidden = /src\/(?:emulator|cli|runtime\/node)|node_modules\/(?:undici|ioredis|@hono\/node-server)\//;
+    expect(build.sources.filter((s) => forbidden.test(s))).toEqual([]);
+    // Sanity check of the check itself: the source map does list the core files it bundles.
+    expect(build.sources.some((s) => s.endsWith('src/app.ts'))).toBe(true);
+  });
+});
+
+describe('the gateway in workerd', () => {
+  let edge: WorkerdGateway;
+  let node: TestGateway;
+
+  beforeAll(async () => {
+    const config = gatewayConfig(stub.url);
+    [edge, node] = await Promise.all([
+      startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(config), ...SECRETS }),
+      startGateway(config, { env: SECRETS, log: () => {} }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await edge?.close();
+    await node?.close();
+  });
+
+  afterEach(() => {
+    stub.respond((call) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}') }, call));
+  });
+
+  it('runs a flow with a V3-signed StartSyncExecution over a real HTTP hop', async () => {
+    const before = stub.calls.length;
+    const res = await postJson(`${edge.url}/flows/hello/run?qualifier=prod`, '{"order": 42}', { 'x-request-id': 'edge-req.1' });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ echo: { order: 42 } });
+    expect(res.headers.get('x-request-id')).toBe('edge-req.1');
+    expect(res.headers.get('x-execution-name')).toBe('fg_edge-req_1:11111111-2222-4333-8444-555555555555');
+    expect(res.headers.get('server-timing')).toMatch(/upstream;dur=\d+/);
+    expect(stub.calls.length).toBe(before + 1);
+    const call = stub.calls.at(-1)!;
+    expect(call.signature).toBe('v3');
+    expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"order": 42}', ExecutionName: 'fg_edge-req_1', Qualifier: 'prod' });
+  });
+
+  it('identifies callers by an API key bound as a secret, and logs neither keys nor signatures', async () => {
+    const ok = await postJson(`${edge.url}/flows/members/run`, '{}', { 'x-api-key': MOBILE_KEY, 'x-request-id': 'edge-key-1' });
+    expect(ok.status).toBe(200);
+    const refused = await postJson(`${edge.url}/flows/members/run`, '{}');
+    expect(refused.status).toBe(401);
+    expect(refused.json?.Code).toBe('InvalidCredentials');
+    expect(edge.logs().find((l) => l.requestId === 'edge-key-1')).toMatchObject({ caller: 'mobile', status: 200 });
+    const everything = edge.output.join('\n');
+    expect(everything).not.toContain(MOBILE_KEY);
+    expect(everything).not.toContain(TEST_CREDENTIALS.accessKeySecret);
+    expect(everything).not.toMatch(/ACS3-HMAC-SHA256 Credential|Signature=/);
+  });
+
+  it('takes the anonymous caller address from CF-Connecting-IP', async () => {
+    await postJson(`${edge.url}/flows/hello/run`, '{}', { 'x-request-id': 'edge-anon-1' });
+    expect(edge.logs().find((l) => l.requestId === 'edge-anon-1')).toMatchObject({ caller: 'ip:127.0.0.1' });
+  });
+
+  it('refuses a chunked body over server.maxBodySize with 413 while streaming, without calling upstream', async () => {
+    const before = stub.calls.length;
+    const res = await postChunked(`${edge.url}/flows/hello/run`, { prefix: '{"a":"', fillBytes: 2 * 1024 * 1024, suffix: '"}' });
+    expect(res.status).toBe(413);
+    // Refused while streaming: after the limit was crossed, long before the 2 MiB were out.
+    expect(res.sentBeforeAnswer).toBeGreaterThan(64 * 1024);
+    expect(res.sentBeforeAnswer).toBeLessThan(1024 * 1024);
+    expect(JSON.parse(res.text)).toMatchObject({ Code: 'EntityTooLarge', Message: 'The payload size exceeds maximum allowed size (65536 bytes).' });
+    const declared = await postJson(`${edge.url}/flows/hello/run`, JSON.stringify({ a: 'x'.repeat(70_000) }));
+    expect(declared.status).toBe(413);
+    expect(stub.calls.length).toBe(before);
+  });
+
+  it('reads a chunked body under the limit in full', async () => {
+    const res = await postChunked(`${edge.url}/flows/hello/run`, { prefix: '{"a":"', fillBytes: 40 * 1024, suffix: '"}' });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.text) as { echo: { a: string } }).echo.a).toHaveLength(40 * 1024);
+  });
+
+  it('answers refusals and upstream failures exactly as the Node server does', async () => {
+    const deep = '['.repeat(100) + ']'.repeat(100);
+    const cases: { name: string; path: string; init: RequestInit; upstream?: Parameters<UpstreamStub['respond']>[0] }[] = [
+      { name: 'unknown flow', path: '/flows/nope/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' } },
+      { name: 'unknown path', path: '/nothing/here', init: {} },
+      { name: 'wrong method', path: '/flows/hello/run', init: { method: 'GET' } },
+      { name: 'text body', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' } },
+      { name: 'invalid JSON', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' } },
+      { name: 'array body', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1]' } },
+      { name: 'too deep', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"a":${deep}}` } },
+      { name: 'bad execution name', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-execution-name': '9bad name' }, body: '{}' } },
+      { name: 'qualifier not allowed', path: '/flows/hello/run?qualifier=dev', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' } },
+      { name: 'wrong API key', path: '/flows/members/run', init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'not-a-known-key-000000' }, body: '{}' } },
+      { name: 'mapped failure', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, upstream: () => ({ json: { RequestId: 'R', Name: 'x:1', Status: 'Failed', ErrorCode: 'InvalidOrder', ErrorMessage: 'sku missing' } }) },
+      { name: 'upstream throttled', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, upstream: () => ({ ...upstreamError(429, 'ResourceThrottled'), headers: { 'retry-after': '7' } }) },
+      { name: 'upstream access denied', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, upstream: () => upstreamError(403, 'AccessDenied') },
+    ];
+    for (const { name, path, init, upstream } of cases) {
+      if (upstream) stub.respond(upstream);
+      const [atEdge, onNode] = await Promise.all([send(edge.url + path, init), send(node.url + path, init)]);
+      const shape = (a: typeof atEdge) => ({ status: a.status, code: a.json?.Code, message: a.json?.Message, retryAfter: a.headers.get('retry-after'), allow: a.headers.get('allow') });
+      expect(shape(atEdge), name).toEqual(shape(onNode));
+      expect(atEdge.status, name).toBeGreaterThanOrEqual(400);
+      expect(atEdge.json?.RequestId, name).toBe(atEdge.headers.get('x-request-id'));
+    }
+  });
+
+  it('enforces the upstream deadline with an AbortSignal: a hanging upstream → 504 GatewayTimeout', async () => {
+    stub.respond(() => ({ hang: true }));
+    const started = Date.now();
+    const res = await postJson(`${edge.url}/flows/slow/run`, '{}');
+    expect(res.status).toBe(504);
+    expect(res.json).toMatchObject({ Code: 'GatewayTimeout', Message: 'The workflow service did not answer within 300 ms.' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('builds the gateway once per isolate, not per request', () => {
+    expect(edge.logs().filter((l) => l.msg === 'gateway ready')).toHaveLength(1);
+  });
+});
+
+describe('RPC-style signing in workerd', () => {
+  it('runs a flow with an HMAC-SHA1 signed RPC call', async () => {
+    const edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(gatewayConfig(stub.url, 'rpc')), ...SECRETS });
+    try {
+      const res = await postJson(`${edge.url}/flows/hello/run`, '{"n":1}');
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({ echo: { n: 1 } });
+      expect(stub.calls.at(-1)!.signature).toBe('rpc');
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
+describe('an invalid configuration in workerd', () => {
+  const LEAKY = 'sk-live-never-show-me-0042';
+
+  it('answers every request 500 with the key path and without the value, and logs no value', async () => {
+    const config = {
+      upstream: { endpoint: stub.url, timeout: '${LEAKY_SECRET}' },
+      flows: { hello: { maxInputSize: 'lots' } },
+    };
+    const edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(config), ...SECRETS, LEAKY_SECRET: LEAKY });
+    try {
+      const before = stub.calls.length;
+      for (const [path, init] of [
+        ['/flows/hello/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
+        ['/healthz', {}],
+      ] as const) {
+        const res = await send(edge.url + path, init);
+        expect(res.status).toBe(500);
+        expect(res.json).toEqual({
+          RequestId: res.headers.get('x-request-id'),
+          Code: 'InternalError',
+          Message: 'invalid configuration: upstream.timeout: expected a duration such as "60s", "5m", "1d" or milliseconds; flows.hello.maxInputSize: expected a size such as "64KiB", "1MiB" or bytes',
+        });
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(res.text).not.toContain(LEAKY);
+        expect(res.text).not.toContain('lots');
+      }
+      expect(stub.calls.length).toBe(before);
+      expect(edge.logs().filter((l) => l.msg === 'invalid configuration')).toHaveLength(1);
+      expect(edge.output.join('\n')).not.toContain(LEAKY);
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
+describe('the rate-limit Durable Object in workerd', () => {
+  let edge: WorkerdGateway;
+  type Decision = { allowed: boolean; limit: number; remaining: number; resetMs: number; retryAfterMs: number };
+  type Limiter = { take(policies: unknown[]): Promise<Decision[]>; peek(policies: unknown[]): Promise<Decision[]> };
+  const limiterFor = async (caller: string) => {
+    const ns = await edge.mf.getDurableObjectNamespace('RATE_LIMITER');
+    return ns.get(ns.idFromName(caller)) as unknown as Limiter;
+  };
+
+  beforeAll(async () => {
+    edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(gatewayConfig(stub.url)), ...SECRETS });
+  }, 60_000);
+  afterAll(async () => {
+    await edge?.close();
+  });
+
+  it('counts exactly under concurrency: 40 simultaneous takes against a burst of 5 allow exactly 5', async () => {
+    const limiter = await limiterFor('caller:alpha');
+    const policy = { key: 'flow:hello', count: 5, periodMs: 60_000, burst: 5 };
+    const decisions = (await Promise.all(Array.from({ length: 40 }, () => limiter.take([policy])))).map((d) => d[0]!);
+    const allowed = decisions.filter((d) => d.allowed);
+    expect(allowed).toHaveLength(5);
+    expect(allowed.map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const refused of decisions.filter((d) => !d.allowed)) {
+      expect(refused).toMatchObject({ limit: 5, remaining: 0 });
+      // One token comes back every 12 s.
+      expect(refused.retryAfterMs).toBeGreaterThan(10_000);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(12_000);
+    }
+  });
+
+  it('keeps callers apart: each caller key is its own object', async () => {
+    const policy = { key: 'flow:hello', count: 1, periodMs: 60_000, burst: 1 };
+    const [a, b] = await Promise.all([limiterFor('caller:one'), limiterFor('caller:two')]);
+    expect((await a.take([policy]))[0]!.allowed).toBe(true);
+    expect((await a.take([policy]))[0]!.allowed).toBe(false);
+    expect((await b.take([policy]))[0]!.allowed).toBe(true);
+  });
+
+  it('spends from every policy or from none', async () => {
+    const limiter = await limiterFor('caller:both');
+    const roomy = { key: 'flow:hello', count: 10, periodMs: 60_000, burst: 10 };
+    const tight = { key: 'caller', count: 1, periodMs: 60_000, burst: 1 };
+    expect((await limiter.take([roomy, tight])).map((d) => d.allowed)).toEqual([true, true]);
+    const refused = await limiter.take([roomy, tight]);
+    expect(refused.map((d) => d.allowed)).toEqual([true, false]);
+    // The refused request spent nothing from the roomy policy.
+    expect(refused[0]!.remaining).toBe(9);
+    expect((await limiter.peek([roomy]))[0]!.remaining).toBe(9);
+  });
+
+  it('rejects malformed policies instead of counting with them', async () => {
+    const limiter = await limiterFor('caller:bad');
+    // The error text does not survive Miniflare's Node-side proxy, only the rejection does.
+    await expect(limiter.take([{ key: 'x', count: 0, periodMs: 1000, burst: 1 }])).rejects.toThrow();
+    await expect(limiter.take([])).rejects.toThrow();
+    await expect(limiter.take([{ key: 'x', count: 1, periodMs: 1000, burst: 1.5 }])).rejects.toThrow();
+    expect((await limiter.peek([{ key: 'x', count: 1, periodMs: 1000, burst: 1 }]))[0]!.remaining).toBe(1);
+  });
+});
