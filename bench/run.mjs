@@ -6,7 +6,7 @@
 // round-robin across scenarios, so drift on a shared machine hits every scenario alike; the reported
 // figure is the median of the runs, metric by metric.
 //
-// Usage: node bench/run.mjs [--quick] [--only B2,B4,LATENCY,SOAK] [--profile] [--runs N] [--duration S] [--connections N]
+// Usage: node bench/run.mjs [--quick] [--only B2,B4,LATENCY,SOAK] [--profile] [--report] [--runs N] [--duration S] [--connections N]
 // Env:   BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_WARMUP, BENCH_LATENCY_DURATION, BENCH_SOAK_DURATION
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    report: { type: 'boolean', default: false },
     runs: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string' },
@@ -109,7 +110,7 @@ const SCENARIOS = [
     kind: 'flowgate',
     config: (up) => flowgateConfig(up, { cache: { ttl: '1h', scope: 'shared' } }),
     expect: 'output',
-    feature: { name: 'response cache', check: (second) => /(^|;)\s*hit\b/i.test(second.headers.get('cache-status') ?? ''), needs: 'a "Cache-Status: flowgate; hit" header on a repeated request' },
+    feature: { name: 'response cache', check: (second) => /(^|;)\s*hit\b/i.test(second.headers.get('cache-status') ?? ''), needs: '"Cache-Status: flowgate; hit" on a repeated request' },
   },
   { id: 'B4', what: 'load → bare Hono on @hono/node-server, static JSON', meaning: 'the limit for the hit path', kind: 'bare-hono', expect: 'output' },
   { id: 'B5', what: 'load → Hono + official @alicloud/openapi-client callApi → stand-in', meaning: 'what users write today instead', kind: 'official-client', expect: 'output' },
@@ -343,7 +344,7 @@ async function availability(scenario) {
     checkProbe(scenario, first);
     const second = await probe(sut.url, body);
     checkProbe(scenario, second);
-    return scenario.feature.check(second) ? undefined : `not available in this build (the ${scenario.feature.name} is absent: no ${scenario.feature.needs})`;
+    return scenario.feature.check(second) ? undefined : `not available in this build (no ${scenario.feature.name}: the probe got no ${scenario.feature.needs})`;
   }).catch((error) => `not available in this build (${error.message.split('\n')[0]})`);
 }
 
@@ -477,6 +478,16 @@ function evaluate(results) {
   return r;
 }
 
+/** RSS change from the middle of the soak to its end, medians over 3-sample windows. */
+function secondHalfChange(samplesMiB) {
+  if (!samplesMiB || samplesMiB.length < 8) return null;
+  const mid = samplesMiB.length >> 1;
+  const at = (i) => median(samplesMiB.slice(Math.max(0, i - 1), i + 2));
+  const from = at(mid);
+  const to = at(samplesMiB.length - 2);
+  return (100 * (to - from)) / from;
+}
+
 function markdown(results) {
   const lines = [];
   lines.push('# flowgate benchmark results', '');
@@ -508,9 +519,11 @@ function markdown(results) {
   }
   if (results.soak) {
     const k = results.soak;
+    const half = secondHalfChange(k.samplesMiB);
     lines.push(
       '',
-      `**RSS soak** (B2 at ${results.settings.connections} connections for ${k.seconds} s, VmRSS sampled every second): ${fmt(k.startMiB, 1)} MiB at the start → ${fmt(k.endMiB, 1)} MiB at the end (${k.changePercent >= 0 ? '+' : ''}${fmt(k.changePercent, 1)}%), max ${fmt(k.maxMiB, 1)} MiB, ${fmt(k.rps)} req/s.`,
+      `**RSS soak** (B2 at ${results.settings.connections} connections for ${k.seconds} s, VmRSS sampled every second): ${fmt(k.startMiB, 1)} MiB at the start → ${fmt(k.endMiB, 1)} MiB at the end (${k.changePercent >= 0 ? '+' : ''}${fmt(k.changePercent, 1)}%), max ${fmt(k.maxMiB, 1)} MiB, ${fmt(k.rps)} req/s.` +
+        (half === null ? '' : ` Over the second half alone: ${half >= 0 ? '+' : ''}${fmt(half, 1)}% (growth that stops is heap sizing; growth that goes on is a leak).`),
     );
   }
   lines.push('', '**Ratios and targets**', '', '| Ratio | Value | Target | Status | Meaning |', '|---|---:|---|---|---|');
@@ -627,7 +640,15 @@ async function main() {
   log(`written: ${mdFile.replace(ROOT + '/', '')}, ${jsonFile.replace(ROOT + '/', '')}`);
 }
 
-main()
+/** `--report`: re-renders bench/RESULTS.md from bench/results.json (after a change to the report's layout). */
+function rerender() {
+  const results = JSON.parse(readFileSync(join(BENCH_DIR, 'results.json'), 'utf8'));
+  Object.assign(settings, results.settings);
+  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), markdown(results));
+  process.stdout.write(markdown(results) + '\n');
+}
+
+(flags.report ? Promise.resolve().then(rerender) : main())
   .then(() => rmSync(workDir, { recursive: true, force: true }))
   .catch((error) => {
     process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
