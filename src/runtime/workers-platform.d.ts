@@ -26,6 +26,7 @@ declare module 'cloudflare:workers' {
     protected ctx: DurableObjectState;
     protected env: Env;
     constructor(ctx: DurableObjectState, env: Env);
+    alarm?(): void | Promise<void>;
   }
 
   /** Extends the current request's lifetime, like `ctx.waitUntil`, without having `ctx` at hand. */

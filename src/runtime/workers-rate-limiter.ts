@@ -44,7 +44,7 @@ export class FlowgateRateLimiter extends DurableObject {
     return policies.map((policy, i) => gcra(stored.get(keys[i]!), now, { ...policy, cost: 0 }).decision);
   }
 
-  async alarm(): Promise<void> {
+  override async alarm(): Promise<void> {
     const now = Date.now();
     const counters = await this.ctx.storage.list<number>({ prefix: TAT_PREFIX });
     const expired = [...counters].filter(([, tat]) => tat <= now).map(([key]) => key);

@@ -1,5 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { loadFlowsFolder, startEmulator } from '../../src/runtime/node-emulator.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { buildWorker, type WorkerBuild } from './helpers/build-worker.js';
@@ -173,6 +175,30 @@ describe('the gateway in workerd', () => {
 
   it('builds the gateway once per isolate, not per request', () => {
     expect(edge.logs().filter((l) => l.msg === 'gateway ready')).toHaveLength(1);
+  });
+});
+
+describe('the config wrangler.toml ships, against a running flowgate emulator', () => {
+  it('serves the example flows the way `wrangler dev` with .dev.vars would', async () => {
+    const emulator = await startEmulator({ port: 0, flows: loadFlowsFolder(resolve(import.meta.dirname, '../../examples/flows')) });
+    const edge = await startWorkerd(build, {
+      FLOWGATE_CONFIG: build.shippedConfig,
+      FLOWGATE_UPSTREAM_ENDPOINT: emulator.url,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret',
+    });
+    try {
+      const hello = await postJson(`${edge.url}/flows/hello/run`, '{"name":"Ada"}');
+      expect(hello.status).toBe(200);
+      expect(hello.json).toEqual({ message: 'Hello, Ada!' });
+      expect(hello.headers.get('x-execution-name')).toMatch(/^fg_[\w-]+:[0-9a-f-]{36}$/);
+      const invalid = await postJson(`${edge.url}/flows/validate-order/run`, '{}');
+      expect(invalid.status).toBe(422);
+      expect(invalid.json?.Code).toBe('InvalidOrder');
+    } finally {
+      await edge.close();
+      await emulator.close(0);
+    }
   });
 });
 

@@ -15,6 +15,8 @@ export interface WorkerBuild {
   /** Source files that went into the bundle (from the source map). */
   sources: string[];
   compatibilityDate: string;
+  /** The FLOWGATE_CONFIG var that wrangler.toml ships. */
+  shippedConfig: string;
   wranglerOutput: string;
   remove(): Promise<void>;
 }
@@ -34,5 +36,7 @@ export async function buildWorker(): Promise<WorkerBuild> {
   const toml = await readFile(join(ROOT, 'wrangler.toml'), 'utf8');
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   if (!compatibilityDate) throw new Error('wrangler.toml has no compatibility_date');
-  return { dir, scriptPath, code, sources: map.sources, compatibilityDate, wranglerOutput: stdout + stderr, remove: () => rm(dir, { recursive: true, force: true }) };
+  const shippedConfig = /^FLOWGATE_CONFIG\s*=\s*"""([\s\S]*?)"""/m.exec(toml)?.[1];
+  if (!shippedConfig) throw new Error('wrangler.toml has no FLOWGATE_CONFIG var');
+  return { dir, scriptPath, code, sources: map.sources, compatibilityDate, shippedConfig, wranglerOutput: stdout + stderr, remove: () => rm(dir, { recursive: true, force: true }) };
 }
