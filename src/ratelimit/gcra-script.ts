@@ -17,6 +17,9 @@ import type { Decision, Policy, PolicyState } from './types.js';
 export const GCRA_SCRIPT = `
 local now = tonumber(ARGV[1])
 local slack = 0.001
+-- Redis expires keys on its own clock; the slack keeps a key alive when the gateways' clocks run
+-- behind it. A key that outlives its need is harmless: an old TAT or a past window counts as empty.
+local ttlSlack = 1000
 local n = #KEYS
 local fits, admitted, unchanged, writes = {}, {}, {}, {}
 local all = true
@@ -63,7 +66,7 @@ for i = 1, n do
   local state = unchanged[i]
   if all then
     state = admitted[i]
-    redis.call('SET', KEYS[i], writes[i][1], 'PX', writes[i][2])
+    redis.call('SET', KEYS[i], writes[i][1], 'PX', writes[i][2] + ttlSlack)
   end
   for j = 1, 4 do reply[#reply + 1] = state[j] end
 end
