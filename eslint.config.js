@@ -5,7 +5,7 @@ const nodeOnly = ['node:*', 'undici', 'undici/*', 'ioredis', '@hono/node-server'
 const nodeBuiltins = ['fs', 'path', 'http', 'https', 'net', 'crypto', 'os', 'url', 'child_process', 'stream', 'events', 'util', 'zlib', 'buffer', 'worker_threads', 'module', 'process'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.wrangler/**', 'bench/out/**'] },
+  { ignores: ['dist/**', '.test-build/**', 'node_modules/**', '.wrangler/**', 'bench/out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

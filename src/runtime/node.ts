@@ -16,6 +16,8 @@ export interface NodeDepsOptions {
   transport?: Transport;
   clock?: Clock;
   random?: Random;
+  /** Where named counters go; a fresh object when absent. */
+  counters?: Counters;
 }
 
 export interface NodeRuntime {
@@ -48,7 +50,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     random,
   });
   const inFlight = new Set<Promise<unknown>>();
-  const counters: Counters = {};
+  const counters: Counters = options.counters ?? {};
   // store: redis://… shares rate-limit counters across processes; "memory" leaves createApp's default.
   const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
   const deps: Deps = {
