@@ -117,6 +117,13 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
     expect((await post(`${gw.url}/flows/hello/run`, { 'x-api-key': OTHER_KEY })).res.status).toBe(200);
   });
 
+  it('errors after the limiter (413 here) still carry the RateLimit fields', async () => {
+    const big = await post(`${gw.url}/flows/unlimited/run`, { 'x-api-key': OTHER_KEY }, JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(big.res.status).toBe(413);
+    expect(big.res.headers.get('ratelimit-policy')).toBe('"caller";q=40;w=2');
+    expect(big.res.headers.get('ratelimit')).toMatch(/^"caller";r=\d+;t=\d+$/);
+  });
+
   it('a throttled caller gets 429 before its body is read, and the upstream is never called', async () => {
     expect((await post(`${gw.url}/flows/slow/run`, { 'x-api-key': OTHER_KEY })).res.status).toBe(429);
     const before = stub.calls.length;
