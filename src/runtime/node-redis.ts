@@ -40,23 +40,19 @@ export function connectRedis(url: string, options: { timeoutMs: number; log: Log
     }
   });
 
+  // One shared wait for the first connection, however many requests arrive before it completes.
+  const firstConnection = new Promise<void>((resolve, reject) => {
+    redis.once('ready', () => resolve());
+    redis.once('error', (error: Error) => reject(error));
+  });
+  firstConnection.catch(() => {});
+
   return {
     redis,
     ready() {
       if (redis.status === 'ready') return Promise.resolve();
       if (firstAttemptDone) return Promise.reject(new Error(`redis is ${redis.status}`));
-      return new Promise((resolve, reject) => {
-        const onReady = () => {
-          redis.off('error', onError);
-          resolve();
-        };
-        const onError = (error: Error) => {
-          redis.off('ready', onReady);
-          reject(error);
-        };
-        redis.once('ready', onReady);
-        redis.once('error', onError);
-      });
+      return firstConnection;
     },
     readiness: {
       name: 'redis',
