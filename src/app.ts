@@ -6,6 +6,7 @@ import { GatewayError, errorBody, gatewayError } from './errors.js';
 import { authorize } from './middleware/authorize.js';
 import { identify } from './middleware/identify.js';
 import { parseInput } from './middleware/parse-input.js';
+import { rateLimit } from './middleware/rate-limit.js';
 import { readBody } from './middleware/read-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { resolveFlow } from './middleware/resolve-flow.js';
@@ -13,6 +14,9 @@ import { flowsRoute } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
 import { openApiRoute } from './routes/openapi.js';
 import { runHandler } from './routes/run.js';
+import { jwtVerifier } from './auth/jwt.js';
+import { memoryRateLimitStore } from './ratelimit/memory-store.js';
+import { policyResolver } from './ratelimit/policies.js';
 
 const EXPOSED_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'];
 
@@ -45,11 +49,37 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', flowsRoute(deps));
   app.route('/', openApiRoute(deps));
 
+  const jwt = config.auth.jwt;
+  const verifyJwt = jwt
+    ? jwtVerifier({
+        secret: jwt.secret,
+        jwksUrl: jwt.jwksUrl,
+        algorithms: jwt.algorithms,
+        callerClaim: jwt.callerClaim,
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        clockSkewMs: jwt.clockSkew,
+        jwksCacheTtlMs: jwt.jwksCacheTtl,
+        requireExpiration: jwt.requireExpiration,
+        clock: deps.clock,
+        fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+      })
+    : undefined;
+  const limiter = rateLimit({
+    store: deps.rateLimitStore ?? memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys }),
+    policies: policyResolver(config, config.storeOptions.keyPrefix),
+    clock: deps.clock,
+    onError: config.storeOptions.onError,
+    log: deps.log,
+    counters: deps.counters,
+  });
+
   app.post(
     '/flows/:name/run',
     resolveFlow(config.flows),
-    identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp }),
+    identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp, verifyJwt }),
     authorize(),
+    limiter,
     readBody({ maxBodySize: config.server.maxBodySize }),
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
     runHandler(deps),

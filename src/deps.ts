@@ -3,7 +3,9 @@ import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
 import type { Clock } from './lib/clock.js';
+import type { Counters } from './lib/counters.js';
 import type { Random } from './lib/random.js';
+import type { RateLimitStore } from './ratelimit/types.js';
 
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
@@ -29,4 +31,10 @@ export interface Deps {
   /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
   defer(work: Promise<unknown>): void;
   readiness?: ReadinessCheck[];
+  /** Rate-limit counters shared as widely as the deployment needs; an in-process memory store when absent. */
+  rateLimitStore?: RateLimitStore;
+  /** Named counters for a metrics endpoint (`ratelimit.refused`, `ratelimit.store_errors`, …). */
+  counters?: Counters;
+  /** Outbound fetch for auxiliary calls such as a JWKS; the platform's fetch when absent. */
+  fetch?: typeof fetch;
 }

@@ -85,6 +85,8 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   }
   const seenKeys = new Map<string, string>();
   for (const [callerName, caller] of Object.entries(parsed.callers)) {
+    // These prefixes are the ids of token and anonymous callers; a configured name must not pose as one.
+    if (/^(?:ip|jwt|webhook):/.test(callerName)) issues.push(`callers.${callerName}: names starting with "ip:", "jwt:" or "webhook:" are reserved`);
     caller.apiKeys.forEach((key, i) => {
       if (key.length < 16) issues.push(`callers.${callerName}.apiKeys.${i}: API keys must be at least 16 characters`);
       const other = seenKeys.get(key);
@@ -92,8 +94,22 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
       seenKeys.set(key, callerName);
     });
   }
+  issues.push(...jwtIssues(parsed.auth.jwt));
   if (issues.length) throw new ConfigError(issues);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
+}
+
+/** HS* algorithms need the shared secret, RS/ES/PS the JWKS; a short HMAC secret can be brute-forced offline (RFC 7518 §3.2). */
+function jwtIssues(jwt: ParsedConfig['auth']['jwt']): string[] {
+  if (!jwt) return [];
+  const issues: string[] = [];
+  if (jwt.secret !== undefined && new TextEncoder().encode(jwt.secret).length < 32) issues.push('auth.jwt.secret: must be at least 32 bytes for HS256');
+  (jwt.algorithms ?? []).forEach((alg, i) => {
+    const hmac = alg.startsWith('HS');
+    if (hmac && !jwt.secret) issues.push(`auth.jwt.algorithms.${i}: ${alg} needs "secret", not "jwksUrl"`);
+    if (!hmac && !jwt.jwksUrl) issues.push(`auth.jwt.algorithms.${i}: ${alg} needs "jwksUrl", not "secret"`);
+  });
+  return issues;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -42,6 +42,7 @@ export const rateLimitSchema = z
     quota: rate.optional(),
   })
   .refine((v) => v.rate || v.quota, { message: 'a rate limit needs "rate" or "quota"' })
+  .refine((v) => !v.quota || Number.isInteger(v.quota.count), { message: 'a quota counts whole requests, such as "10000/d"', path: ['quota'] })
   .transform((v) => ({
     rate: v.rate,
     // Without an explicit burst, one period's worth of requests may arrive at once.
@@ -119,6 +120,8 @@ const jwtSchema = z
     audience: z.union([z.string(), z.array(z.string())]).optional(),
     clockSkew: duration().default(30_000),
     jwksCacheTtl: duration().default(600_000),
+    /** Tokens without "exp" never expire; refuse them unless this is turned off. */
+    requireExpiration: z.boolean().default(true),
     /** Callers named by this claim value get these limits; other JWT callers get `defaultRateLimit`. */
     defaultRateLimit: rateLimitSchema.optional(),
   })
@@ -171,6 +174,8 @@ export const configSchema = z.strictObject({
       /** open: serve without the limiter when the store fails; closed: answer 503. */
       onError: z.enum(['open', 'closed']).default('open'),
       keyPrefix: z.string().default('flowgate:'),
+      /** Memory store: rate-limit keys kept at most (least recently used go first), which bounds memory. */
+      maxKeys: z.number().int().positive().default(100_000),
     })
     .prefault({}),
   cache: z

@@ -1,18 +1,25 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env.js';
+import type { AppEnv, Caller } from '../env.js';
 import { gatewayError } from '../errors.js';
 
-/** `flows.<name>.access`: public, any identified caller, or a list of caller names (or ids such as `jwt:alice`). */
+/**
+ * `flows.<name>.access`: public, any identified caller, or a list of caller names, caller ids such
+ * as `jwt:alice`, or `jwt:*` for any caller with a verified token.
+ */
 export function authorize(): MiddlewareHandler<AppEnv> {
   return async function authorize(c, next) {
     const { access } = c.get('flow');
     const caller = c.get('caller');
     if (access !== 'public') {
       if (caller.kind === 'anonymous') throw gatewayError('InvalidCredentials', 'This flow requires a caller credential (X-API-Key or Authorization: Bearer).');
-      if (access !== 'authenticated' && !access.includes(caller.id) && !(caller.name && access.includes(caller.name))) {
+      if (access !== 'authenticated' && !allowed(access, caller)) {
         throw gatewayError('AccessDenied', 'The caller may not run this flow.');
       }
     }
     await next();
   };
+}
+
+function allowed(access: string[], caller: Caller): boolean {
+  return access.includes(caller.id) || (caller.name !== undefined && access.includes(caller.name)) || access.includes(`${caller.kind}:*`);
 }

@@ -4,6 +4,7 @@ import { gatewayError } from '../errors.js';
 import { sha256Hex } from '../cloudflow/crypto.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { clientAddress } from '../lib/client-ip.js';
+import { looksLikeJwt, type JwtOutcome } from '../auth/jwt.js';
 
 export interface CallerDefinition {
   apiKeys: string[];
@@ -14,23 +15,35 @@ export interface IdentifyOptions {
   callers: Record<string, CallerDefinition>;
   trustProxy: boolean;
   clientIp(c: Context<AppEnv>): string | undefined;
+  /** Verifies bearer tokens that look like JWTs (`auth.jwt`); without it every bearer is an API key. */
+  verifyJwt?: ((token: string) => Promise<JwtOutcome>) | undefined;
 }
 
 /** The presented credential, from `X-API-Key` or `Authorization: Bearer`. */
 export function presentedKey(c: Context): string | undefined {
+  return presentedCredential(c)?.value;
+}
+
+/** Where the credential came from matters: only a bearer may be a JWT; `X-API-Key` is always a key. */
+function presentedCredential(c: Context): { value: string; bearer: boolean } | undefined {
   const header = c.req.header('x-api-key');
-  if (header) return header.trim();
+  if (header) return { value: header.trim(), bearer: false };
   const auth = c.req.header('authorization');
-  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
+  if (auth && /^bearer\s+/i.test(auth)) return { value: auth.replace(/^bearer\s+/i, '').trim(), bearer: true };
   return undefined;
 }
 
+const INVALID_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' };
+
 /**
  * Sets the `caller` variable. Keys are kept only as SHA-256 digests, looked up by digest and then
- * compared in constant time; a key never reaches a log line.
+ * compared in constant time; a key never reaches a log line. A bearer JWT names the caller by a
+ * claim: `jwt:<value>`, or the configured caller of that name. Without a credential the caller is
+ * its client address (forwarded headers only with trustProxy).
  */
 export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
-  const { callers, trustProxy, clientIp } = options;
+  const { callers, trustProxy, clientIp, verifyJwt } = options;
+  if (typeof clientIp !== 'function') throw new TypeError('clientIp must be a function');
   if (!callers || typeof callers !== 'object') throw new TypeError('callers must be an object');
   const byDigest: Promise<Map<string, { name: string; digest: string; admin: boolean }>> = (async () => {
     const map = new Map<string, { name: string; digest: string; admin: boolean }>();
@@ -44,9 +57,20 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
   })();
 
   return async function identify(c, next) {
-    const key = presentedKey(c);
+    const credential = presentedCredential(c);
     let caller: Caller;
-    if (key !== undefined) {
+    if (credential?.bearer && verifyJwt && looksLikeJwt(credential.value)) {
+      const outcome = await verifyJwt(credential.value);
+      if (!outcome.ok) {
+        if (outcome.reason === 'unavailable') throw gatewayError('ServiceUnavailable', outcome.message, { headers: { 'retry-after': '5' } });
+        throw gatewayError('InvalidCredentials', outcome.message, { headers: INVALID_TOKEN });
+      }
+      const named = Object.hasOwn(callers, outcome.subject) ? callers[outcome.subject] : undefined;
+      caller = named
+        ? { id: outcome.subject, kind: 'jwt', name: outcome.subject, admin: named.admin }
+        : { id: `jwt:${outcome.subject}`, kind: 'jwt', admin: false };
+    } else if (credential !== undefined) {
+      const key = credential.value;
       const digest = await sha256Hex(key);
       const found = (await byDigest).get(digest);
       if (!found || !constantTimeEqual(found.digest, digest)) throw gatewayError('InvalidCredentials', 'The API key is not valid.');

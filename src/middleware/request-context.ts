@@ -18,7 +18,10 @@ export interface AccessLogEntry {
   upstreamRequestId?: string;
   executionName?: string;
   cache?: string;
-  rateLimited?: boolean;
+  /** Who refused with 429: this gateway's limiter, or CloudFlow's own ResourceThrottled. */
+  rateLimited?: 'local' | 'upstream';
+  /** The rate-limit store failed for this request (it was then served or refused per storeOptions.onError). */
+  rateLimitStore?: 'timeout' | 'unavailable';
   error?: string;
   detail?: string;
   upstreamMs?: number;

@@ -30,7 +30,9 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
       log.upstreamRequestId = error.requestId;
       log.upstreamMs = error.durationMs;
       log.detail = error.message.slice(0, 300);
-      throw mapUpstreamError(error, { timeoutMs, maxInputSize: flow.maxInputSize });
+      const mapped = mapUpstreamError(error, { timeoutMs, maxInputSize: flow.maxInputSize });
+      if (mapped.code === 'ResourceThrottled') log.rateLimited = 'upstream';
+      throw mapped;
     }
     throw error;
   }

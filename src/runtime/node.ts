@@ -5,7 +5,10 @@ import type { Transport } from '../cloudflow/transport.js';
 import type { Config } from '../config/load.js';
 import type { Deps, Logger } from '../deps.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import type { Counters } from '../lib/counters.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
+import { connectRedis } from './node-redis.js';
+import { redisRateLimitStore } from './node-redis-ratelimit.js';
 import { undiciTransport } from './node-transport.js';
 
 export interface NodeDepsOptions {
@@ -13,6 +16,8 @@ export interface NodeDepsOptions {
   transport?: Transport;
   clock?: Clock;
   random?: Random;
+  /** Where named counters go; a fresh object when absent. */
+  counters?: Counters;
 }
 
 export interface NodeRuntime {
@@ -21,13 +26,15 @@ export interface NodeRuntime {
   drain(): Promise<void>;
   /** Releases pools and store connections. */
   close(): Promise<void>;
+  /** Named counters (rate-limit outcomes, store failures), for a metrics endpoint or a log line. */
+  counters: Counters;
 }
 
 export const stdoutLogger: Logger = (line) => {
   process.stdout.write(JSON.stringify(line) + '\n');
 };
 
-/** Builds the Node dependencies: undici pool upstream, in-process stores, stdout JSON log. */
+/** Builds the Node dependencies: undici pool upstream, in-process or Redis stores, stdout JSON log. */
 export function createNodeRuntime(config: Config, options: NodeDepsOptions = {}): NodeRuntime {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
@@ -43,6 +50,9 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     random,
   });
   const inFlight = new Set<Promise<unknown>>();
+  const counters: Counters = options.counters ?? {};
+  // store: redis://… shares rate-limit counters across processes; "memory" leaves createApp's default.
+  const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
   const deps: Deps = {
     config,
     upstream,
@@ -56,6 +66,13 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
         return undefined;
       }
     },
+    counters,
+    ...(redis
+      ? {
+          rateLimitStore: redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters }),
+          readiness: [redis.readiness],
+        }
+      : {}),
     defer(work) {
       const tracked = work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }));
       inFlight.add(tracked);
@@ -64,11 +81,12 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   };
   return {
     deps,
+    counters,
     async drain() {
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
     async close() {
-      await pooled?.close();
+      await Promise.all([pooled?.close(), redis?.close()]);
     },
   };
 }

@@ -1,0 +1,70 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from '../deps.js';
+import type { AppEnv } from '../env.js';
+import { gatewayError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { bump, type Counters } from '../lib/counters.js';
+import { retryAfterMs } from '../ratelimit/gcra.js';
+import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/headers.js';
+import type { PolicyResolver } from '../ratelimit/policies.js';
+import type { RateLimitStore } from '../ratelimit/types.js';
+
+export interface RateLimitOptions {
+  store: RateLimitStore;
+  policies: PolicyResolver;
+  clock: Clock;
+  /** open: serve without limits while the store fails; closed: answer 503. */
+  onError: 'open' | 'closed';
+  log: Logger;
+  counters?: Counters;
+  /** At most one "store failing" log line per this many milliseconds (the access log has every one). */
+  errorLogInterval?: number;
+}
+
+/**
+ * Holds the caller to every policy that applies (caller-wide, per flow, quotas) in one store round
+ * trip. Runs before the body is read, so a throttled caller costs a header parse and one lookup.
+ * Every limited answer, refusals and errors included, carries RateLimit-Policy and RateLimit.
+ */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
+  const { store, policies, clock, onError, log, counters, errorLogInterval = 10_000 } = options;
+  if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
+  if (typeof store?.check !== 'function') throw new TypeError('store must implement check(policies, now)');
+  let lastErrorLog = -Infinity;
+  let suppressed = 0;
+
+  return async function rateLimit(c, next) {
+    const now = clock.now();
+    const applicable = policies(c.get('caller'), c.get('flow'), now);
+    if (applicable.length === 0) return next();
+
+    const result = await store.check(applicable, now);
+    if (!result.ok) {
+      const entry = c.get('log');
+      entry.rateLimitStore = result.error;
+      bump(counters, 'ratelimit.store_errors');
+      bump(counters, onError === 'open' ? 'ratelimit.failed_open' : 'ratelimit.failed_closed');
+      if (now - lastErrorLog >= errorLogInterval) {
+        log({ level: 'warn', msg: `rate-limit store ${store.kind} failed; failing ${onError}`, error: result.error, detail: result.detail, suppressed });
+        lastErrorLog = now;
+        suppressed = 0;
+      } else {
+        suppressed++;
+      }
+      if (onError === 'closed') throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
+      return next();
+    }
+
+    const decision = result.value;
+    const headers = rateLimitHeaders(applicable, decision);
+    if (!decision.allowed) {
+      c.get('log').rateLimited = 'local';
+      bump(counters, 'ratelimit.refused');
+      throw gatewayError('ResourceThrottled', undefined, { headers: { ...headers, 'retry-after': retryAfterSeconds(retryAfterMs(decision)) } });
+    }
+    bump(counters, 'ratelimit.allowed');
+    await next();
+    c.res.headers.set('ratelimit-policy', headers['ratelimit-policy']);
+    c.res.headers.set('ratelimit', headers.ratelimit);
+  };
+}

@@ -1,0 +1,70 @@
+import type { Decision, GcraPolicy, Policy, PolicyState, WindowPolicy } from './types.js';
+
+/**
+ * The decision rules, shared by every store that keeps state in JavaScript. The Redis script
+ * (gcra-script.ts) is a line-by-line transcription; a contract test runs both over the same cases.
+ *
+ * GCRA keeps one number per key: the theoretical arrival time (TAT) of the next request at the
+ * steady rate. A request at `now` fits when TAT + interval − burst·interval ≤ now.
+ */
+
+/** Float slack in milliseconds: TATs are kept to three decimals, so comparisons allow for that. */
+export const SLACK_MS = 0.001;
+
+/** Stored TATs are rounded like the Redis script writes them (`%.3f`), so both stores agree. */
+export const roundTat = (tat: number): number => Math.round(tat * 1000) / 1000;
+
+/** The stored value of each policy after an admitted request, or nothing when refused. */
+export interface Evaluation {
+  decision: Decision;
+  /** New values to store per policy (TAT, or the window count), present only when admitted. */
+  writes?: { value: number; ttlMs: number }[];
+}
+
+export function evaluate(policies: readonly Policy[], stored: readonly (number | undefined)[], now: number): Evaluation {
+  const outcomes = policies.map((policy, i) => (policy.kind === 'gcra' ? gcra(policy, stored[i], now) : fixedWindow(policy, stored[i], now)));
+  const allowed = outcomes.every((o) => o.fits);
+  const states: PolicyState[] = outcomes.map((o) => (allowed ? o.admitted : o.unchanged));
+  const decision: Decision = { allowed, states };
+  return allowed ? { decision, writes: outcomes.map((o) => o.write) } : { decision };
+}
+
+interface Outcome {
+  fits: boolean;
+  /** The state reported when every policy admits (this one consumed). */
+  admitted: PolicyState;
+  /** The state reported when some policy refuses (nothing consumed). */
+  unchanged: PolicyState;
+  write: { value: number; ttlMs: number };
+}
+
+function gcra(policy: GcraPolicy, storedTat: number | undefined, now: number): Outcome {
+  const { name, intervalMs, burst } = policy;
+  const tat = Math.max(storedTat ?? now, now);
+  const newTat = tat + intervalMs;
+  const allowAt = newTat - burst * intervalMs;
+  const fits = allowAt <= now + SLACK_MS;
+  const available = (at: number) => clamp(Math.floor((now - at + burst * intervalMs) / intervalMs + SLACK_MS / intervalMs), 0, burst);
+  const wait = fits ? 0 : Math.ceil(allowAt - now);
+  const unchanged: PolicyState = { name, allowed: fits, remaining: fits ? available(tat) : 0, resetMs: Math.ceil(tat - now), retryAfterMs: wait };
+  const stored = roundTat(newTat);
+  const admitted: PolicyState = { name, allowed: true, remaining: available(newTat), resetMs: Math.ceil(newTat - now), retryAfterMs: 0 };
+  return { fits, admitted, unchanged, write: { value: stored, ttlMs: Math.max(1, Math.ceil(newTat - now)) } };
+}
+
+function fixedWindow(policy: WindowPolicy, storedCount: number | undefined, now: number): Outcome {
+  const { name, limit, windowEnd } = policy;
+  const count = storedCount ?? 0;
+  const fits = count + 1 <= limit;
+  const resetMs = Math.max(1, Math.ceil(windowEnd - now));
+  const unchanged: PolicyState = { name, allowed: fits, remaining: clamp(limit - count, 0, limit), resetMs, retryAfterMs: fits ? 0 : resetMs };
+  const admitted: PolicyState = { name, allowed: true, remaining: clamp(limit - count - 1, 0, limit), resetMs, retryAfterMs: 0 };
+  return { fits, admitted, unchanged, write: { value: count + 1, ttlMs: resetMs } };
+}
+
+const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n));
+
+/** How long the request must wait: the longest wait among the refusing policies. */
+export function retryAfterMs(decision: Decision): number {
+  return decision.states.reduce((longest, s) => Math.max(longest, s.retryAfterMs), 0);
+}

@@ -1,0 +1,42 @@
+import { LRUCache } from 'lru-cache';
+import { storeOk } from '../stores/result.js';
+import { evaluate } from './gcra.js';
+import type { RateLimitStore } from './types.js';
+
+export interface MemoryStoreOptions {
+  /** Keys kept at most; the least recently used go first. Bounds memory against callers with many IPs. */
+  maxKeys?: number;
+}
+
+interface Entry {
+  value: number;
+  expiresAt: number;
+}
+
+/**
+ * Counters in this process only: exact for one process, per-isolate on Workers. Expiry is lazy
+ * (checked against the request's `now` on read), so there are no timers; the LRU bound caps memory.
+ */
+export function memoryRateLimitStore(options: MemoryStoreOptions = {}): RateLimitStore {
+  const { maxKeys = 100_000 } = options;
+  if (!Number.isInteger(maxKeys) || maxKeys <= 0) throw new TypeError('maxKeys must be a positive integer');
+  const entries = new LRUCache<string, Entry>({ max: maxKeys });
+
+  return {
+    kind: 'memory',
+    async check(policies, now) {
+      // Synchronous from read to write, so concurrent requests in this process cannot interleave.
+      const stored = policies.map((policy) => {
+        const entry = entries.get(policy.key);
+        if (entry && entry.expiresAt <= now) {
+          entries.delete(policy.key);
+          return undefined;
+        }
+        return entry?.value;
+      });
+      const { decision, writes } = evaluate(policies, stored, now);
+      writes?.forEach((write, i) => entries.set(policies[i]!.key, { value: write.value, expiresAt: now + write.ttlMs }));
+      return storeOk(decision);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Config, FlowConfig } from '../config/load.js';
+import type { RateLimitSpec } from '../config/schema.js';
+import type { Caller } from '../env.js';
+import type { Policy } from './types.js';
+
+/** Turns the config into the policies that apply to one caller on one flow. */
+export type PolicyResolver = (caller: Caller, flow: FlowConfig, now: number) => Policy[];
+
+/**
+ * The caller-wide limit comes from the caller's entry (`callers.<name>.rateLimit`), from
+ * `auth.jwt.defaultRateLimit` for token callers without one, or from `anonymous.rateLimit` for
+ * callers known only by IP. The flow's `rateLimit` applies on top, per caller. Each may add a quota.
+ *
+ * Keys carry the caller id in a Redis hash tag (`{…}`), so every key of one request lives in the
+ * same cluster slot and one script can touch them all.
+ */
+export function policyResolver(config: Pick<Config, 'callers' | 'auth' | 'anonymous'>, keyPrefix: string): PolicyResolver {
+  const callerSpec = (caller: Caller): RateLimitSpec | undefined => {
+    const named = caller.name !== undefined ? config.callers[caller.name] : undefined;
+    if (named) return named.rateLimit ?? (caller.kind === 'jwt' ? config.auth.jwt?.defaultRateLimit : undefined);
+    if (caller.kind === 'jwt') return config.auth.jwt?.defaultRateLimit;
+    if (caller.kind === 'anonymous') return config.anonymous.rateLimit;
+    return undefined;
+  };
+
+  return function resolvePolicies(caller, flow, now) {
+    const base = `${keyPrefix}rl:{${caller.id}}`;
+    const policies: Policy[] = [];
+    add(policies, callerSpec(caller), { rate: 'caller', quota: 'quota' }, `${base}:caller`, now);
+    add(policies, flow.rateLimit, { rate: 'flow', quota: 'flow-quota' }, `${base}:flow:${flow.name}`, now);
+    return policies;
+  };
+}
+
+function add(into: Policy[], spec: RateLimitSpec | undefined, names: { rate: string; quota: string }, key: string, now: number): void {
+  if (!spec) return;
+  if (spec.rate) {
+    into.push({ kind: 'gcra', name: names.rate, key, intervalMs: spec.rate.periodMs / spec.rate.count, burst: spec.burst ?? Math.max(1, Math.ceil(spec.rate.count)) });
+  }
+  if (spec.quota) {
+    const windowMs = spec.quota.periodMs;
+    // Windows are aligned to the epoch, so a daily quota resets at 00:00 UTC on every process.
+    const index = Math.floor(now / windowMs);
+    into.push({ kind: 'window', name: names.quota, key: `${key}:q:${index}`, limit: Math.floor(spec.quota.count), windowMs, windowEnd: (index + 1) * windowMs });
+  }
+}

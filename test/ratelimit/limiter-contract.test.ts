@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/lib/clock.js';
+import { memoryRateLimitStore } from '../../src/ratelimit/memory-store.js';
+import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers.js';
+import { retryAfterMs } from '../../src/ratelimit/gcra.js';
+import type { Decision, Policy, RateLimitStore } from '../../src/ratelimit/types.js';
+import { connectRedis, type RedisConnection } from '../../src/runtime/node-redis.js';
+import { redisRateLimitStore } from '../../src/runtime/node-redis-ratelimit.js';
+
+/**
+ * The same cases against every store: the memory store and the Redis script must agree to the
+ * request and to the millisecond, with an injected clock and no sleeping.
+ */
+const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
+
+function gcra(name: string, key: string, count: number, periodMs: number, burst: number): Policy {
+  return { kind: 'gcra', name, key, intervalMs: periodMs / count, burst };
+}
+function quota(name: string, key: string, limit: number, windowMs: number, now: number): Policy {
+  const index = Math.floor(now / windowMs);
+  return { kind: 'window', name, key: `${key}:q:${index}`, limit, windowMs, windowEnd: (index + 1) * windowMs };
+}
+
+async function decide(store: RateLimitStore, policies: Policy[], now: number): Promise<Decision> {
+  const result = await store.check(policies, now);
+  if (!result.ok) throw new Error(`store failed: ${result.error} ${result.detail}`);
+  return result.value;
+}
+
+function contract(name: string, makeStore: () => RateLimitStore) {
+  describe(`GCRA contract: ${name}`, () => {
+    let store: RateLimitStore;
+    let prefix: string;
+    beforeAll(() => {
+      store = makeStore();
+    });
+    const key = (k: string) => `${prefix}${k}`;
+    const fresh = () => {
+      prefix = `test:${randomUUID()}:`;
+    };
+
+    it('admits exactly the burst at once, then refuses with the exact wait', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const caller = gcra('caller', key('c'), 20, 1000, 40); // 20/s, burst 40: one every 50 ms
+      const first = await decide(store, [caller], clock.now());
+      expect(first).toEqual({ allowed: true, states: [{ name: 'caller', allowed: true, remaining: 39, resetMs: 50, retryAfterMs: 0 }] });
+      expect(rateLimitHeaders([caller], first)).toEqual({ 'ratelimit-policy': '"caller";q=40;w=2', ratelimit: '"caller";r=39;t=1' });
+      for (let i = 2; i <= 40; i++) {
+        const d = await decide(store, [caller], clock.now());
+        expect(d.allowed).toBe(true);
+        expect(d.states[0]!.remaining).toBe(40 - i);
+      }
+      const last = await decide(store, [caller], clock.now());
+      expect(last).toEqual({ allowed: false, states: [{ name: 'caller', allowed: false, remaining: 0, resetMs: 2000, retryAfterMs: 50 }] });
+      expect(retryAfterSeconds(retryAfterMs(last))).toBe('1');
+      expect(rateLimitHeaders([caller], last).ratelimit).toBe('"caller";r=0;t=1');
+    });
+
+    it('admits the steady rate after the burst and refuses anything faster', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const caller = gcra('caller', key('c'), 20, 1000, 40);
+      for (let i = 0; i < 40; i++) expect((await decide(store, [caller], clock.now())).allowed).toBe(true);
+      for (let step = 0; step < 10; step++) {
+        clock.advance(49);
+        const early = await decide(store, [caller], clock.now());
+        expect(early.allowed).toBe(false);
+        expect(early.states[0]!.retryAfterMs).toBe(1);
+        clock.advance(1);
+        const onTime = await decide(store, [caller], clock.now());
+        expect(onTime.allowed).toBe(true);
+        expect(onTime.states[0]!.remaining).toBe(0);
+        expect((await decide(store, [caller], clock.now())).allowed).toBe(false);
+      }
+    });
+
+    it('refills the whole burst after burst × interval, and no more', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const caller = gcra('caller', key('c'), 20, 1000, 40);
+      for (let i = 0; i < 40; i++) await decide(store, [caller], clock.now());
+      clock.advance(1000); // half refilled
+      const half = await decide(store, [caller], clock.now());
+      expect(half.states[0]).toMatchObject({ allowed: true, remaining: 19, resetMs: 1050 });
+      clock.advance(10_000); // long idle: capped at the burst
+      let admitted = 0;
+      while ((await decide(store, [caller], clock.now())).allowed) admitted++;
+      expect(admitted).toBe(40);
+    });
+
+    it('keeps fractional intervals exact (30/s, burst 1: one every 33⅓ ms)', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const p = gcra('flow', key('f'), 30, 1000, 1);
+      const admittedAt: number[] = [];
+      for (let ms = 0; ms < 200; ms++) {
+        if ((await decide(store, [p], clock.now())).allowed) admittedAt.push(ms);
+        clock.advance(1);
+      }
+      // With burst 1 a late request earns no credit for its lateness: each waits 33⅓ ms after the last, rounded up to the next tick.
+      expect(admittedAt).toEqual([0, 34, 68, 102, 136, 170]);
+    });
+
+    it('all or nothing: a refusal by one policy consumes none of the others', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const caller = gcra('caller', key('c'), 20, 1000, 40);
+      const flow = gcra('flow', key('c:flow:hello'), 5, 1000, 10); // one every 200 ms
+      for (let i = 0; i < 10; i++) expect((await decide(store, [caller, flow], clock.now())).allowed).toBe(true);
+      const refused = await decide(store, [caller, flow], clock.now());
+      expect(refused).toEqual({
+        allowed: false,
+        states: [
+          { name: 'caller', allowed: true, remaining: 30, resetMs: 500, retryAfterMs: 0 },
+          { name: 'flow', allowed: false, remaining: 0, resetMs: 2000, retryAfterMs: 200 },
+        ],
+      });
+      expect(rateLimitHeaders([caller, flow], refused)).toEqual({
+        'ratelimit-policy': '"caller";q=40;w=2, "flow";q=10;w=2',
+        ratelimit: '"caller";r=30;t=1, "flow";r=0;t=1',
+      });
+      // Refused requests left the caller-wide bucket untouched: 30 remain for other flows.
+      let other = 0;
+      while ((await decide(store, [caller], clock.now())).allowed) other++;
+      expect(other).toBe(30);
+    });
+
+    it('a daily quota refuses until the UTC day ends and is not consumed by refusals', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const day = 86_400_000;
+      const rate = gcra('caller', key('c'), 1, 1000, 2);
+      const q = () => quota('quota', key('c'), 3, day, clock.now());
+      expect((await decide(store, [rate, q()], clock.now())).allowed).toBe(true);
+      expect((await decide(store, [rate, q()], clock.now())).allowed).toBe(true);
+      const byRate = await decide(store, [rate, q()], clock.now());
+      expect(byRate.allowed).toBe(false);
+      expect(byRate.states[1]).toEqual({ name: 'quota', allowed: true, remaining: 1, resetMs: 12 * 3_600_000, retryAfterMs: 0 });
+      clock.advance(5_000);
+      const third = await decide(store, [rate, q()], clock.now());
+      expect(third.states[1]).toMatchObject({ allowed: true, remaining: 0 });
+      clock.advance(5_000);
+      const over = await decide(store, [rate, q()], clock.now());
+      const untilMidnight = 12 * 3_600_000 - 10_000;
+      expect(over).toMatchObject({ allowed: false, states: [{ allowed: true }, { name: 'quota', allowed: false, remaining: 0, retryAfterMs: untilMidnight }] });
+      expect(retryAfterSeconds(retryAfterMs(over))).toBe(String(untilMidnight / 1000));
+      expect(rateLimitHeaders([rate, q()], over)['ratelimit-policy']).toBe('"caller";q=2;w=2, "quota";q=3;w=86400');
+      clock.set(Date.UTC(2024, 0, 2)); // a new day, a new window
+      expect((await decide(store, [rate, q()], clock.now())).states[1]).toMatchObject({ allowed: true, remaining: 2 });
+    });
+
+    it('keeps callers apart', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const a = gcra('caller', key('a'), 1, 60_000, 1);
+      const b = gcra('caller', key('b'), 1, 60_000, 1);
+      expect((await decide(store, [a], clock.now())).allowed).toBe(true);
+      expect((await decide(store, [a], clock.now())).allowed).toBe(false);
+      expect((await decide(store, [b], clock.now())).allowed).toBe(true);
+    });
+  });
+}
+
+contract('memory', () => memoryRateLimitStore());
+
+let connection: RedisConnection;
+contract('redis', () => {
+  connection = connectRedis('redis://127.0.0.1:6379', { timeoutMs: 2_000, log: () => {} });
+  return redisRateLimitStore(connection.redis, { ready: connection.ready, timeoutMs: 2_000 });
+});
+afterAll(async () => {
+  await connection?.close();
+});
+
+describe('memory store bounds', () => {
+  it('evicts the least recently used key beyond maxKeys', async () => {
+    const store = memoryRateLimitStore({ maxKeys: 2 });
+    const p = (k: string) => gcra('caller', k, 1, 60_000, 1);
+    await decide(store, [p('a')], T0);
+    await decide(store, [p('b')], T0);
+    await decide(store, [p('c')], T0); // evicts a
+    expect((await decide(store, [p('a')], T0)).allowed).toBe(true);
+    expect((await decide(store, [p('c')], T0)).allowed).toBe(false);
+  });
+
+  it('rejects bad options at construction', () => {
+    expect(() => memoryRateLimitStore({ maxKeys: 0 })).toThrow(TypeError);
+  });
+});

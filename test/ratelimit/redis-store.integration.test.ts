@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Counters } from '../../src/lib/counters.js';
+import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startDedicatedRedis, type DedicatedRedis } from '../helpers/redis-server.js';
+
+const KEY = 'mobile-key-0123456789abcdef';
+const STORE_TIMEOUT = 200;
+/** "Never hangs": an answer within the store deadline plus generous scheduling slack. */
+const DEADLINE = STORE_TIMEOUT + 1_500;
+
+function config(upstream: string, store: string, onError: 'open' | 'closed') {
+  return {
+    upstream: { endpoint: upstream, credentials: TEST_CREDENTIALS, timeout: '2s' },
+    store,
+    storeOptions: { timeout: STORE_TIMEOUT, onError, keyPrefix: `test:${randomUUID()}:` },
+    callers: { 'mobile-app': { apiKeys: [KEY], rateLimit: { rate: '1/h', burst: 2 } } },
+    flows: { hello: {} },
+  };
+}
+
+async function timedPost(gw: TestGateway) {
+  const started = performance.now();
+  const res = await fetch(`${gw.url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: '{}' });
+  const json = (await res.json()) as Record<string, unknown>;
+  return { res, json, ms: performance.now() - started };
+}
+
+describe('a Redis store that is not there at all', () => {
+  let stub: UpstreamStub;
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+  });
+  afterAll(async () => {
+    await stub.close();
+  });
+
+  it('fail-open serves without limits, promptly, and says so in the log and counters', async () => {
+    const counters: Counters = {};
+    const gw = await startGateway(config(stub.url, 'redis://127.0.0.1:1', 'open'), { counters });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const { res, ms } = await timedPost(gw);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('ratelimit')).toBeNull();
+        expect(ms).toBeLessThan(DEADLINE);
+      }
+      expect(counters).toMatchObject({ 'ratelimit.store_errors': 4, 'ratelimit.failed_open': 4 });
+      expect(gw.logs.filter((l) => l.path === '/flows/hello/run').every((l) => l.rateLimitStore === 'unavailable')).toBe(true);
+      expect(gw.logs.some((l) => l.level === 'warn' && String(l.msg).includes('failing open'))).toBe(true);
+      const ready = await fetch(`${gw.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks.redis?.ok).toBe(false);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('fail-closed answers 503 ServiceUnavailable, promptly, and never calls the upstream', async () => {
+    const before = stub.calls.length;
+    const gw = await startGateway(config(stub.url, 'redis://127.0.0.1:1', 'closed'));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const { res, json, ms } = await timedPost(gw);
+        expect(res.status).toBe(503);
+        expect(json.Code).toBe('ServiceUnavailable');
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(ms).toBeLessThan(DEADLINE);
+      }
+      expect(stub.calls.length).toBe(before);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('a dedicated redis-server stopped mid-test', () => {
+  let stub: UpstreamStub;
+  let redis: DedicatedRedis;
+  let open: TestGateway;
+  let closed: TestGateway;
+  const openCounters: Counters = {};
+
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+    redis = await startDedicatedRedis();
+    open = await startGateway(config(stub.url, redis.url, 'open'), { counters: openCounters });
+    closed = await startGateway(config(stub.url, redis.url, 'closed'));
+  });
+  afterAll(async () => {
+    await open.close();
+    await closed.close();
+    await redis.stop();
+    await stub.close();
+  });
+
+  it('limits through Redis while it runs, and survives a flushed script cache (NOSCRIPT → EVAL)', async () => {
+    expect((await timedPost(open)).res.headers.get('ratelimit')).toBe('"caller";r=1;t=3600');
+    expect(openCounters['ratelimit.script_loads']).toBe(1); // a fresh server has never seen the script
+    const admin = new Redis(redis.port, '127.0.0.1');
+    try {
+      await admin.script('FLUSH');
+    } finally {
+      admin.disconnect();
+    }
+    const second = await timedPost(open);
+    expect(second.res.status).toBe(200);
+    expect(second.res.headers.get('ratelimit')).toBe('"caller";r=0;t=7200');
+    expect(openCounters['ratelimit.script_loads']).toBe(2);
+    const third = await timedPost(open);
+    expect(third.res.status).toBe(429);
+    expect(openCounters['ratelimit.script_loads']).toBe(2); // back on EVALSHA
+    expect((await fetch(`${open.url}/readyz`)).status).toBe(200);
+  });
+
+  it('after the server dies, fail-open keeps serving and fail-closed answers 503, neither past the deadline', async () => {
+    await redis.kill();
+    const [opened, refused] = await Promise.all([
+      Promise.all(Array.from({ length: 10 }, () => timedPost(open))),
+      Promise.all(Array.from({ length: 10 }, () => timedPost(closed))),
+    ]);
+    for (const { res, ms } of opened) {
+      expect(res.status).toBe(200);
+      expect(ms).toBeLessThan(DEADLINE);
+    }
+    for (const { res, json, ms } of refused) {
+      expect(res.status).toBe(503);
+      expect(json.Code).toBe('ServiceUnavailable');
+      expect(ms).toBeLessThan(DEADLINE);
+    }
+    expect((await fetch(`${open.url}/readyz`)).status).toBe(503);
+  });
+
+  it('limits again once Redis is back', async () => {
+    await redis.restart();
+    // The client reconnects on its own back-off (at most 2 s between attempts).
+    let answer = await timedPost(closed);
+    for (let attempt = 0; attempt < 60 && answer.res.status === 503; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await timedPost(closed);
+    }
+    expect(answer.res.status).toBe(200);
+    expect(answer.res.headers.get('ratelimit')).toBe('"caller";r=1;t=3600'); // the new server starts empty
+  });
+});
