@@ -3,6 +3,7 @@ import { systemClock } from '../lib/clock.js';
 import type { Random } from '../lib/random.js';
 import { cryptoRandom } from '../lib/random.js';
 import type { CredentialsProvider } from './credentials.js';
+import { webCrypto, type SigningCrypto } from './crypto.js';
 import { encodeRfc3986, formEncode, isoSeconds } from './encoding.js';
 import { signRpc } from './sign-rpc.js';
 import { signV3 } from './sign-v3.js';
@@ -21,6 +22,8 @@ export interface CloudFlowClientOptions {
   timeoutMs?: number;
   clock?: Clock;
   random?: Random;
+  /** Digests for signing; Web Crypto by default, a synchronous provider on Node. */
+  crypto?: SigningCrypto;
 }
 
 export interface CallOptions {
@@ -46,7 +49,7 @@ export function regionEndpoint(region: string): string {
 }
 
 export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlowClient {
-  const { credentials, transport, signatureVersion = 'v3', timeoutMs = 300_000, clock = systemClock, random = cryptoRandom } = options;
+  const { credentials, transport, signatureVersion = 'v3', timeoutMs = 300_000, clock = systemClock, random = cryptoRandom, crypto: digests = webCrypto } = options;
   if (typeof transport !== 'function') throw new TypeError('transport is required');
   if (typeof credentials !== 'function') throw new TypeError('credentials is required');
   if (signatureVersion !== 'v3' && signatureVersion !== 'rpc') throw new TypeError(`signatureVersion must be "v3" or "rpc", got ${String(signatureVersion)}`);
@@ -68,7 +71,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
     const date = isoSeconds(clock.now());
     const nonce = random.nonce();
     if (signatureVersion === 'v3') {
-      const headers = await signV3({ method: 'POST', headers: fixedHeaders, body }, creds, { date, nonce });
+      const headers = await signV3({ method: 'POST', headers: fixedHeaders, body }, creds, { date, nonce, crypto: digests });
       return { url: origin + '/', headers };
     }
     const query: Record<string, string> = {
@@ -82,7 +85,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
       AccessKeyId: creds.accessKeyId,
     };
     if (creds.securityToken) query.SecurityToken = creds.securityToken;
-    const signature = await signRpc('POST', { ...query, ...form }, creds.accessKeySecret);
+    const signature = await signRpc('POST', { ...query, ...form }, creds.accessKeySecret, digests);
     let qs = '';
     for (const name in query) qs += (qs ? '&' : '') + name + '=' + encodeRfc3986(query[name]!);
     qs += '&Signature=' + encodeRfc3986(signature);
@@ -96,8 +99,17 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
     const body = formEncode(form);
     const started = clock.now();
     const limit = call.timeoutMs ?? timeoutMs;
-    const deadline = AbortSignal.timeout(limit);
-    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
+    // One controller and one timer per call: cheaper than AbortSignal.timeout + AbortSignal.any.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${limit} ms`));
+    }, limit);
+    const onCallerAbort = () => controller.abort(call.signal?.reason);
+    call.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (call.signal?.aborted) onCallerAbort();
+    const signal = controller.signal;
     const elapsed = () => clock.now() - started;
 
     let response: UpstreamResponse;
@@ -107,9 +119,12 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
       response = await transport({ url, method: 'POST', headers, body, signal });
       text = await response.text();
     } catch (cause) {
-      if (deadline.aborted) throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
+      if (timedOut) throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
       if (call.signal?.aborted) throw new CloudFlowError('aborted', 'the call was cancelled', { durationMs: elapsed(), cause });
       throw new CloudFlowError('network', describe(cause), { durationMs: elapsed(), cause });
+    } finally {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', onCallerAbort);
     }
     const durationMs = elapsed();
     const parsed = parseJsonObject(text);

@@ -9,14 +9,21 @@ export function utf8(value: string | Bytes): Bytes {
   return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
-export async function sha256Hex(data: string | Bytes): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(data))));
-}
-
 export function toBase64(bytes: Uint8Array): string {
   let bin = '';
   for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
   return btoa(bin);
+}
+
+/**
+ * The three digests signing needs. Injected because Web Crypto's async dispatch dominates the
+ * signing cost on Node, where the runtime passes a synchronous node:crypto provider instead;
+ * Workers keep Web Crypto. Results may be plain values or promises.
+ */
+export interface SigningCrypto {
+  sha256Hex(data: string | Bytes): string | Promise<string>;
+  hmacSha256Hex(secret: string, data: string): string | Promise<string>;
+  hmacSha1Base64(secret: string, data: string): string | Promise<string>;
 }
 
 type Hash = 'SHA-1' | 'SHA-256';
@@ -28,7 +35,7 @@ type Hash = 'SHA-1' | 'SHA-256';
 const keyCache = new Map<string, Promise<CryptoKey>>();
 const KEY_CACHE_LIMIT = 64;
 
-export function hmacKey(secret: string, hash: Hash): Promise<CryptoKey> {
+function hmacKey(secret: string, hash: Hash): Promise<CryptoKey> {
   const id = hash + '\0' + secret;
   let key = keyCache.get(id);
   if (!key) {
@@ -39,7 +46,17 @@ export function hmacKey(secret: string, hash: Hash): Promise<CryptoKey> {
   return key;
 }
 
-export async function hmac(secret: string, hash: Hash, data: string): Promise<Uint8Array> {
-  const key = await hmacKey(secret, hash);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(data)));
+async function hmac(secret: string, hash: Hash, data: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, hash), encoder.encode(data)));
 }
+
+export async function sha256Hex(data: string | Bytes): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(data))));
+}
+
+/** Web Crypto: works everywhere (Workers, browsers, Node). */
+export const webCrypto: SigningCrypto = {
+  sha256Hex,
+  hmacSha256Hex: async (secret, data) => toHex(await hmac(secret, 'SHA-256', data)),
+  hmacSha1Base64: async (secret, data) => toBase64(await hmac(secret, 'SHA-1', data)),
+};

@@ -1,5 +1,5 @@
 import { canonicalParams, encodeRfc3986 } from './encoding.js';
-import { hmac, toBase64 } from './crypto.js';
+import { webCrypto, type SigningCrypto } from './crypto.js';
 
 /**
  * The RPC HMAC-SHA1 signature (`SignatureVersion=1.0`), reference/cloudflow-api.md §2.4: what the
@@ -9,6 +9,6 @@ export function stringToSignRpc(method: string, params: Record<string, string>):
   return method.toUpperCase() + '&' + encodeRfc3986('/') + '&' + encodeRfc3986(canonicalParams(params));
 }
 
-export async function signRpc(method: string, params: Record<string, string>, accessKeySecret: string): Promise<string> {
-  return toBase64(await hmac(accessKeySecret + '&', 'SHA-1', stringToSignRpc(method, params)));
+export async function signRpc(method: string, params: Record<string, string>, accessKeySecret: string, digests: SigningCrypto = webCrypto): Promise<string> {
+  return digests.hmacSha1Base64(accessKeySecret + '&', stringToSignRpc(method, params));
 }

@@ -1,7 +1,6 @@
 import type { Credentials } from './credentials.js';
 import { canonicalParams } from './encoding.js';
-import { hmac, sha256Hex, type Bytes } from './crypto.js';
-import { toHex } from '../lib/random.js';
+import { webCrypto, type Bytes, type SigningCrypto } from './crypto.js';
 
 /**
  * ACS3-HMAC-SHA256 (Alibaba Cloud "V3" signature), as in reference/cloudflow-api.md §2.1.
@@ -61,12 +60,12 @@ export function canonicalRequestV3(req: V3Request, payloadHash: string, only?: r
   return { canonicalRequest, signedHeaders };
 }
 
-export async function stringToSignV3(canonicalRequest: string): Promise<string> {
-  return V3_ALGORITHM + '\n' + (await sha256Hex(canonicalRequest));
+export async function stringToSignV3(canonicalRequest: string, digests: SigningCrypto = webCrypto): Promise<string> {
+  return V3_ALGORITHM + '\n' + (await digests.sha256Hex(canonicalRequest));
 }
 
-export async function signatureV3(secret: string, stringToSign: string): Promise<string> {
-  return toHex(await hmac(secret, 'SHA-256', stringToSign));
+export async function signatureV3(secret: string, stringToSign: string, digests: SigningCrypto = webCrypto): Promise<string> {
+  return digests.hmacSha256Hex(secret, stringToSign);
 }
 
 export function authorizationV3(accessKeyId: string, signedHeaders: string, signature: string): string {
@@ -79,6 +78,8 @@ export interface SignOptions {
   nonce: string;
   /** Precomputed hex SHA-256 of the body, when the caller already has it. */
   payloadHash?: string;
+  /** Digest implementation; Web Crypto unless the runtime injects a faster one. */
+  crypto?: SigningCrypto;
 }
 
 /**
@@ -86,7 +87,8 @@ export interface SignOptions {
  * x-acs-security-token (STS) and Authorization.
  */
 export async function signV3(req: V3Request, credentials: Credentials, options: SignOptions): Promise<Record<string, string>> {
-  const payloadHash = options.payloadHash ?? (await sha256Hex(req.body));
+  const digests = options.crypto ?? webCrypto;
+  const payloadHash = options.payloadHash ?? (await digests.sha256Hex(req.body));
   const headers: Record<string, string> = {
     ...req.headers,
     'x-acs-date': options.date,
@@ -95,7 +97,7 @@ export async function signV3(req: V3Request, credentials: Credentials, options: 
   };
   if (credentials.securityToken) headers['x-acs-security-token'] = credentials.securityToken;
   const { canonicalRequest, signedHeaders } = canonicalRequestV3({ ...req, headers }, payloadHash);
-  const signature = await signatureV3(credentials.accessKeySecret, await stringToSignV3(canonicalRequest));
+  const signature = await signatureV3(credentials.accessKeySecret, await stringToSignV3(canonicalRequest, digests), digests);
   headers.authorization = authorizationV3(credentials.accessKeyId, signedHeaders, signature);
   return headers;
 }

@@ -10,6 +10,7 @@ import { cryptoRandom, type Random } from '../lib/random.js';
 import { connectRedis } from './node-redis.js';
 import { redisRateLimitStore } from './node-redis-ratelimit.js';
 import { undiciTransport } from './node-transport.js';
+import { nodeCrypto } from './node-crypto.js';
 
 export interface NodeDepsOptions {
   log?: Logger;
@@ -48,6 +49,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     timeoutMs: config.upstream.timeout,
     clock,
     random,
+    crypto: nodeCrypto,
   });
   const inFlight = new Set<Promise<unknown>>();
   const counters: Counters = options.counters ?? {};

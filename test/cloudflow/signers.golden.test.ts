@@ -2,6 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { canonicalRequestV3, signV3, stringToSignV3, EMPTY_SHA256 } from '../../src/cloudflow/sign-v3.js';
 import { signRpc, stringToSignRpc } from '../../src/cloudflow/sign-rpc.js';
 import { formEncode } from '../../src/cloudflow/encoding.js';
+import { webCrypto } from '../../src/cloudflow/crypto.js';
+import { nodeCrypto } from '../../src/runtime/node-crypto.js';
+
+describe.each([
+  ['Web Crypto', webCrypto],
+  ['node:crypto', nodeCrypto],
+])('digest provider %s', (_name, digests) => {
+  it('reproduces the official V3 and RPC vectors', async () => {
+    const headers = await signV3(
+      {
+        method: 'POST',
+        query: { ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd', RegionId: 'cn-shanghai' },
+        headers: { host: 'ecs.cn-shanghai.aliyuncs.com', 'x-acs-action': 'RunInstances', 'x-acs-version': '2014-05-26' },
+        body: '',
+      },
+      { accessKeyId: 'YourAccessKeyId', accessKeySecret: 'YourAccessKeySecret' },
+      { date: '2023-10-26T10:22:32Z', nonce: '3156853299f313e23d1673dc12e1703d', crypto: digests },
+    );
+    expect(headers.authorization).toMatch(/Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0$/);
+    const params = {
+      AccessKeyId: 'testid', Action: 'DescribeDedicatedHosts', Format: 'JSON', RegionId: 'cn-beijing', SignatureMethod: 'HMAC-SHA1',
+      SignatureNonce: 'edb2b34af0af9a6d14deaf7c1a5315eb', SignatureVersion: '1.0', Timestamp: '2023-03-13T08:34:30Z', Version: '2014-05-26',
+    };
+    expect(await signRpc('GET', params, 'testsecret', digests)).toBe('9NaGiOspFP5UPcwX8Iwt2YJXXuk=');
+  });
+
+  it('hashes unicode bodies identically', async () => {
+    const body = '{"k":"ü😀 中文 *()!~"}';
+    expect(await digests.sha256Hex(body)).toBe(await webCrypto.sha256Hex(new TextEncoder().encode(body)));
+  });
+});
 
 describe('V3 ACS3-HMAC-SHA256: the official test vector', () => {
   const req = {
