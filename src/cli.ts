@@ -11,7 +11,9 @@ const USAGE = `flowgate: a REST gateway for Alibaba Cloud CloudFlow Express work
 Usage:
   flowgate serve    [--config FILE] [--port N] [--host H]   run the gateway (demo mode without a config)
   flowgate check    [--config FILE]                         validate a config and print its routes
-  flowgate emulator [--port N] [--flows DIR] [--access-key ID:SECRET]   run the CloudFlow emulator alone
+  flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE] [--access-key ID:SECRET]
+                    [--sts-token ID:TOKEN] [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]
+                                                            run the CloudFlow emulator alone
 `;
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration. */
