@@ -1,5 +1,6 @@
 import { createApp } from './app.js';
 import { configFromEnv, type WorkersConfigEnv } from './runtime/workers-config.js';
+import type { RateLimiterNamespace } from './runtime/workers-ratelimit-store.js';
 import { consoleLogger, createWorkersDeps } from './runtime/workers.js';
 
 export { FlowgateRateLimiter } from './runtime/workers-rate-limiter.js';
@@ -28,9 +29,20 @@ function buildGateway(env: WorkersConfigEnv): Handler {
     consoleLogger({ level: 'error', msg: 'invalid configuration', issues: outcome.issues });
     return () => invalidConfigResponse(outcome.message);
   }
-  const app = createApp(createWorkersDeps(outcome.config));
-  consoleLogger({ level: 'info', msg: 'gateway ready', flows: Object.keys(outcome.config.flows).length, upstream: outcome.config.upstream.endpoint });
+  const rateLimiter = isNamespace(env.RATE_LIMITER) ? env.RATE_LIMITER : undefined;
+  const app = createApp(createWorkersDeps(outcome.config, { rateLimiter }));
+  consoleLogger({
+    level: rateLimiter ? 'info' : 'warn',
+    msg: 'gateway ready',
+    flows: Object.keys(outcome.config.flows).length,
+    upstream: outcome.config.upstream.endpoint,
+    rateLimits: rateLimiter ? 'durable-object' : 'per-isolate (no RATE_LIMITER binding)',
+  });
   return (request, env, ctx) => app.fetch(request, env, ctx as never);
+}
+
+function isNamespace(binding: unknown): binding is RateLimiterNamespace {
+  return typeof binding === 'object' && binding !== null && typeof (binding as { idFromName?: unknown }).idFromName === 'function';
 }
 
 /** The CloudFlow envelope, like every other flowgate error; the message names key paths, never values. */

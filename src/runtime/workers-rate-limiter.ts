@@ -1,60 +1,78 @@
 import { DurableObject } from 'cloudflare:workers';
-import { checkPolicy, gcra, type GcraDecision, type GcraPolicy } from './workers-gcra.js';
-
-export type { GcraDecision, GcraPolicy };
-
-const TAT_PREFIX = 'tat:';
+import { evaluate } from '../ratelimit/gcra.js';
+import type { Decision, Policy } from '../ratelimit/types.js';
 
 /**
- * Exact rate-limit counters for ONE caller: the Worker addresses an object per caller key
+ * Counters expire on the gateway's clock (the `now` it sends) but are deleted on the object's own
+ * clock; the grace keeps a counter until well after any gateway could still count it, the way the
+ * Redis store adds slack to its TTLs. An expired counter that lingers is harmless: it reads as empty.
+ */
+const DELETE_GRACE_MS = 60_000;
+
+interface Counter {
+  /** A GCRA theoretical arrival time, or a fixed-window count. */
+  value: number;
+  expiresAt: number;
+}
+
+/**
+ * Exact rate-limit counters for ONE caller: the Worker addresses an object per caller id
  * (`idFromName`), so load spreads over many objects instead of one global bottleneck. A Durable
- * Object handles one event at a time and holds its input gate across storage calls, so the
- * read-compute-write below is atomic even when a caller's requests arrive from many isolates.
- * An alarm deletes counters once they are full again, so idle callers leave no storage behind.
+ * Object handles one event at a time and keeps its input gate closed across storage calls, so the
+ * read-decide-write below is atomic even when a caller's requests arrive from many isolates. The
+ * rules are the shared ones (ratelimit/gcra.ts), so answers match the memory and Redis stores.
  */
 export class FlowgateRateLimiter extends DurableObject {
-  /** Spends `cost` units of each policy, all or nothing: a request refused by one policy spends from none. */
-  async take(policies: GcraPolicy[]): Promise<GcraDecision[]> {
-    if (!Array.isArray(policies) || policies.length === 0) throw new TypeError('take needs at least one policy');
-    policies.forEach(checkPolicy);
+  /** All policies of one request are admitted and spent together, or none is spent. Time comes from the gateway, as with every store. */
+  async check(policies: Policy[], now: number): Promise<Decision> {
+    checkRequest(policies, now);
     const storage = this.ctx.storage;
-    const keys = policies.map((p) => TAT_PREFIX + p.key);
-    const stored = await storage.get<number>(keys);
-    const now = Date.now();
-    const results = policies.map((policy, i) => gcra(stored.get(keys[i]!), now, policy));
-    const decisions = results.map((r) => r.decision);
-    if (decisions.some((d) => !d.allowed)) {
-      // Nothing was spent, so the policies that would have allowed it report their unspent state.
-      return policies.map((policy, i) => (decisions[i]!.allowed ? gcra(stored.get(keys[i]!), now, { ...policy, cost: 0 }).decision : decisions[i]!));
+    const stored = await storage.get<Counter>(policies.map((p) => p.key));
+    const values = policies.map((p) => {
+      const counter = stored.get(p.key);
+      return counter && counter.expiresAt > now ? counter.value : undefined;
+    });
+    const { decision, writes } = evaluate(policies, values, now);
+    if (writes) {
+      const entries: Record<string, Counter> = {};
+      writes.forEach((write, i) => (entries[policies[i]!.key] = { value: write.value, expiresAt: now + write.ttlMs }));
+      await storage.put(entries);
+      await this.cleanUpAfter(Math.max(...Object.values(entries).map((c) => c.expiresAt)));
     }
-    const updates: Record<string, number> = {};
-    results.forEach((r, i) => (updates[keys[i]!] = r.tat!));
-    await storage.put(updates);
-    await this.scheduleCleanup(Math.max(...Object.values(updates)));
-    return decisions;
+    return decision;
   }
 
-  /** Current state without spending: for `RateLimit` headers on answers that did not count. */
-  async peek(policies: GcraPolicy[]): Promise<GcraDecision[]> {
-    if (!Array.isArray(policies) || policies.length === 0) throw new TypeError('peek needs at least one policy');
-    policies.forEach(checkPolicy);
-    const keys = policies.map((p) => TAT_PREFIX + p.key);
-    const stored = await this.ctx.storage.get<number>(keys);
-    const now = Date.now();
-    return policies.map((policy, i) => gcra(stored.get(keys[i]!), now, { ...policy, cost: 0 }).decision);
-  }
-
+  /** Deletes counters that have expired, so idle callers leave no storage behind. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const counters = await this.ctx.storage.list<number>({ prefix: TAT_PREFIX });
-    const expired = [...counters].filter(([, tat]) => tat <= now).map(([key]) => key);
+    const counters = await this.ctx.storage.list<Counter>();
+    const done = (c: Counter) => c.expiresAt + DELETE_GRACE_MS <= now;
+    const expired = [...counters].filter(([, c]) => done(c)).map(([key]) => key);
     if (expired.length) await this.ctx.storage.delete(expired);
-    const live = [...counters.values()].filter((tat) => tat > now);
-    if (live.length) await this.ctx.storage.setAlarm(Math.max(...live));
+    const live = [...counters.values()].filter((c) => !done(c));
+    if (live.length) await this.ctx.storage.setAlarm(Math.max(...live.map((c) => c.expiresAt)) + DELETE_GRACE_MS);
   }
 
-  private async scheduleCleanup(at: number): Promise<void> {
+  private async cleanUpAfter(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current < at) await this.ctx.storage.setAlarm(at);
+    if (current === null || current < at + DELETE_GRACE_MS) await this.ctx.storage.setAlarm(at + DELETE_GRACE_MS);
+  }
+}
+
+const positive = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
+
+/** The object is reachable by anything holding the binding; malformed input is refused, never counted. */
+function checkRequest(policies: unknown, now: unknown): asserts policies is Policy[] {
+  if (!Array.isArray(policies) || policies.length === 0) throw new TypeError('check needs at least one policy');
+  if (!positive(now)) throw new TypeError('now must be epoch milliseconds');
+  for (const p of policies as Policy[]) {
+    if (typeof p?.key !== 'string' || p.key === '') throw new TypeError('policy.key must be a non-empty string');
+    if (p.kind === 'gcra') {
+      if (!positive(p.intervalMs) || !positive(p.burst)) throw new TypeError('gcra policies need positive intervalMs and burst');
+    } else if (p.kind === 'window') {
+      if (!positive(p.limit) || !positive(p.windowMs) || !positive(p.windowEnd)) throw new TypeError('window policies need positive limit, windowMs and windowEnd');
+    } else {
+      throw new TypeError('policy.kind must be "gcra" or "window"');
+    }
   }
 }

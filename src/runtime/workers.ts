@@ -8,6 +8,7 @@ import type { Deps, Logger } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
+import { durableObjectRateLimitStore, type RateLimiterNamespace } from './workers-ratelimit-store.js';
 
 export interface WorkersDepsOptions {
   log?: Logger;
@@ -16,6 +17,8 @@ export interface WorkersDepsOptions {
   random?: Random;
   /** Keeps work alive past the response; the platform's `waitUntil` unless a test supplies its own. */
   defer?: (work: Promise<unknown>) => void;
+  /** The `RATE_LIMITER` Durable Object binding: exact counters per caller. Without it, counters are per isolate. */
+  rateLimiter?: RateLimiterNamespace | undefined;
 }
 
 /** One JSON object per line on stdout: Workers Logs and `wrangler tail` index JSON fields. */
@@ -34,7 +37,8 @@ export function workersClientIp(c: Context<AppEnv>): string | undefined {
 
 /**
  * Builds the Workers dependencies once per isolate: global `fetch` upstream (the deadline travels
- * as an AbortSignal), background work through `waitUntil`, JSON log lines on the console.
+ * as an AbortSignal), rate-limit counters in Durable Objects, background work through `waitUntil`,
+ * JSON log lines on the console.
  */
 export function createWorkersDeps(config: Config, options: WorkersDepsOptions = {}): Deps {
   const clock = options.clock ?? systemClock;
@@ -57,6 +61,7 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     random,
     log,
     clientIp: workersClientIp,
+    ...(options.rateLimiter ? { rateLimitStore: durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout }) } : {}),
     defer(work) {
       // waitUntil keeps the isolate alive for the work but drops its failure silently; log it instead.
       keepAlive(work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })));

@@ -2,6 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadFlowsFolder, startEmulator } from '../../src/runtime/node-emulator.js';
+import { memoryRateLimitStore } from '../../src/ratelimit/memory-store.js';
+import type { Decision, Policy } from '../../src/ratelimit/types.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { buildWorker, type WorkerBuild } from './helpers/build-worker.js';
@@ -13,6 +15,8 @@ import { startWorkerd, type WorkerdGateway } from './helpers/workerd.js';
  * (Miniflare on a loopback port), calling the signature-verifying CloudFlow stub over real HTTP.
  */
 
+/** An hour ahead of the real clock: the object's cleanup alarm (real time) never touches counters a test is still using. */
+const T0 = Math.ceil(Date.now() / 60_000) * 60_000 + 3_600_000;
 const MOBILE_KEY = 'edge-mobile-key-0123456789abcdef';
 const SECRETS = {
   ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
@@ -251,63 +255,76 @@ describe('an invalid configuration in workerd', () => {
   });
 });
 
-describe('the rate-limit Durable Object in workerd', () => {
+describe('rate limits from the Durable Object in workerd', () => {
   let edge: WorkerdGateway;
-  type Decision = { allowed: boolean; limit: number; remaining: number; resetMs: number; retryAfterMs: number };
-  type Limiter = { take(policies: unknown[]): Promise<Decision[]>; peek(policies: unknown[]): Promise<Decision[]> };
-  const limiterFor = async (caller: string) => {
+  type Limiter = { check(policies: Policy[], now: number): Promise<Decision> };
+  const limiterFor = async (shard: string) => {
     const ns = await edge.mf.getDurableObjectNamespace('RATE_LIMITER');
-    return ns.get(ns.idFromName(caller)) as unknown as Limiter;
+    return ns.get(ns.idFromName(shard)) as unknown as Limiter;
   };
+  const gcraPolicy = (key: string, count: number, periodMs: number, burst: number): Policy => ({ kind: 'gcra', name: 'flow', key, intervalMs: periodMs / count, burst });
 
   beforeAll(async () => {
-    edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(gatewayConfig(stub.url)), ...SECRETS });
+    const config = gatewayConfig(stub.url);
+    const limited = {
+      ...config,
+      flows: { ...config.flows, limited: { access: 'public', rateLimit: { rate: '4/1m', burst: 4 } } },
+    };
+    edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(limited), ...SECRETS });
   }, 60_000);
   afterAll(async () => {
     await edge?.close();
   });
 
-  it('counts exactly under concurrency: 40 simultaneous takes against a burst of 5 allow exactly 5', async () => {
-    const limiter = await limiterFor('caller:alpha');
-    const policy = { key: 'flow:hello', count: 5, periodMs: 60_000, burst: 5 };
-    const decisions = (await Promise.all(Array.from({ length: 40 }, () => limiter.take([policy])))).map((d) => d[0]!);
-    const allowed = decisions.filter((d) => d.allowed);
-    expect(allowed).toHaveLength(5);
-    expect(allowed.map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
-    for (const refused of decisions.filter((d) => !d.allowed)) {
-      expect(refused).toMatchObject({ limit: 5, remaining: 0 });
-      // One token comes back every 12 s.
-      expect(refused.retryAfterMs).toBeGreaterThan(10_000);
-      expect(refused.retryAfterMs).toBeLessThanOrEqual(12_000);
+  it('30 concurrent requests from one caller against a burst of 4: exactly 4 run, 26 get 429 with Retry-After', async () => {
+    const before = stub.calls.length;
+    const answers = await Promise.all(Array.from({ length: 30 }, () => postJson(`${edge.url}/flows/limited/run`, '{}', { 'cf-connecting-ip': '198.51.100.7' })));
+    const ok = answers.filter((a) => a.status === 200);
+    const throttled = answers.filter((a) => a.status === 429);
+    expect(ok).toHaveLength(4);
+    expect(throttled).toHaveLength(26);
+    expect(stub.calls.length - before).toBe(4);
+    expect(ok.map((a) => a.headers.get('ratelimit')).sort()).toEqual(['"flow";r=0;t=60', '"flow";r=1;t=45', '"flow";r=2;t=30', '"flow";r=3;t=15'].sort());
+    for (const a of throttled) {
+      expect(a.json).toMatchObject({ Code: 'ResourceThrottled' });
+      expect(Number(a.headers.get('retry-after'))).toBeGreaterThanOrEqual(14);
+      expect(Number(a.headers.get('retry-after'))).toBeLessThanOrEqual(15);
+      expect(a.headers.get('ratelimit-policy')).toBe(ok[0]!.headers.get('ratelimit-policy'));
+    }
+    expect(edge.logs().find((l) => l.msg === 'gateway ready')).toMatchObject({ rateLimits: 'durable-object' });
+  });
+
+  it('keeps callers apart: another address still has its whole burst', async () => {
+    const other = await postJson(`${edge.url}/flows/limited/run`, '{}', { 'cf-connecting-ip': '198.51.100.8' });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('ratelimit')).toMatch(/^"flow";r=3;/);
+  });
+
+  it('decides exactly like the memory store, request by request, on the same clock', async () => {
+    const memory = memoryRateLimitStore();
+    const limiter = await limiterFor('{contract}');
+    const policies: Policy[] = [gcraPolicy('t:rl:{contract}:caller', 10, 1000, 3), { kind: 'window', name: 'quota', key: 't:rl:{contract}:q', limit: 5, windowMs: 60_000, windowEnd: T0 + 60_000 }];
+    for (const offset of [0, 0, 0, 0, 50, 100, 100, 250, 400, 401, 900, 5_000]) {
+      const fromMemory = await memory.check(policies, T0 + offset);
+      expect(fromMemory.ok).toBe(true);
+      expect(await limiter.check(policies, T0 + offset), `at +${offset} ms`).toEqual(fromMemory.ok && fromMemory.value);
     }
   });
 
-  it('keeps callers apart: each caller key is its own object', async () => {
-    const policy = { key: 'flow:hello', count: 1, periodMs: 60_000, burst: 1 };
-    const [a, b] = await Promise.all([limiterFor('caller:one'), limiterFor('caller:two')]);
-    expect((await a.take([policy]))[0]!.allowed).toBe(true);
-    expect((await a.take([policy]))[0]!.allowed).toBe(false);
-    expect((await b.take([policy]))[0]!.allowed).toBe(true);
+  it('counts exactly when 40 checks arrive at one object at once', async () => {
+    const limiter = await limiterFor('{burst}');
+    const decisions = await Promise.all(Array.from({ length: 40 }, () => limiter.check([gcraPolicy('t:rl:{burst}:flow', 5, 60_000, 5)], T0)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+    expect(decisions.filter((d) => d.allowed).map((d) => d.states[0]!.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('spends from every policy or from none', async () => {
-    const limiter = await limiterFor('caller:both');
-    const roomy = { key: 'flow:hello', count: 10, periodMs: 60_000, burst: 10 };
-    const tight = { key: 'caller', count: 1, periodMs: 60_000, burst: 1 };
-    expect((await limiter.take([roomy, tight])).map((d) => d.allowed)).toEqual([true, true]);
-    const refused = await limiter.take([roomy, tight]);
-    expect(refused.map((d) => d.allowed)).toEqual([true, false]);
-    // The refused request spent nothing from the roomy policy.
-    expect(refused[0]!.remaining).toBe(9);
-    expect((await limiter.peek([roomy]))[0]!.remaining).toBe(9);
-  });
-
-  it('rejects malformed policies instead of counting with them', async () => {
-    const limiter = await limiterFor('caller:bad');
+  it('rejects malformed input instead of counting with it', async () => {
+    const limiter = await limiterFor('{bad}');
     // The error text does not survive Miniflare's Node-side proxy, only the rejection does.
-    await expect(limiter.take([{ key: 'x', count: 0, periodMs: 1000, burst: 1 }])).rejects.toThrow();
-    await expect(limiter.take([])).rejects.toThrow();
-    await expect(limiter.take([{ key: 'x', count: 1, periodMs: 1000, burst: 1.5 }])).rejects.toThrow();
-    expect((await limiter.peek([{ key: 'x', count: 1, periodMs: 1000, burst: 1 }]))[0]!.remaining).toBe(1);
+    await expect(limiter.check([], T0)).rejects.toThrow();
+    await expect(limiter.check([gcraPolicy('k', 1, 1000, 1)], Number.NaN)).rejects.toThrow();
+    await expect(limiter.check([{ ...gcraPolicy('k', 1, 1000, 1), burst: 0 } as Policy], T0)).rejects.toThrow();
+    await expect(limiter.check([{ kind: 'other', key: 'k' } as unknown as Policy], T0)).rejects.toThrow();
+    expect((await limiter.check([gcraPolicy('k', 1, 1000, 1)], T0)).states[0]!.remaining).toBe(0);
   });
 });
