@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { CacheStore } from './cache/types.js';
 import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
@@ -29,4 +30,6 @@ export interface Deps {
   /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
   defer(work: Promise<unknown>): void;
   readiness?: ReadinessCheck[];
+  /** The response cache store; absent when no flow configures `cache`. */
+  cache?: CacheStore;
 }

@@ -1,4 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { Redis } from 'ioredis';
+import { createMemoryCacheStore } from '../cache/memory-store.js';
+import type { CacheStore } from '../cache/types.js';
 import { createCloudFlowClient } from '../cloudflow/client.js';
 import { staticCredentials } from '../cloudflow/credentials.js';
 import type { Transport } from '../cloudflow/transport.js';
@@ -6,6 +9,7 @@ import type { Config } from '../config/load.js';
 import type { Deps, Logger } from '../deps.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
+import { createRedisCacheStore } from './node-redis-cache.js';
 import { undiciTransport } from './node-transport.js';
 
 export interface NodeDepsOptions {
@@ -13,6 +17,8 @@ export interface NodeDepsOptions {
   transport?: Transport;
   clock?: Clock;
   random?: Random;
+  /** A Redis client to use instead of connecting to `config.store`; the caller then owns (and closes) it. */
+  redis?: Redis;
 }
 
 export interface NodeRuntime {
@@ -42,6 +48,17 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     clock,
     random,
   });
+  const needsCache = Object.values(config.flows).some((flow) => flow.cache);
+  let ownRedis: Redis | undefined;
+  let cache: CacheStore | undefined;
+  if (needsCache && config.store === 'memory') {
+    cache = createMemoryCacheStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize, clock });
+  } else if (needsCache) {
+    // Commands queue until connected, bounded by storeOptions.timeout; a failure fails open.
+    const redis = options.redis ?? (ownRedis = new Redis(config.store, { maxRetriesPerRequest: 1 }));
+    if (ownRedis) ownRedis.on('error', (error: Error) => log({ level: 'warn', msg: 'redis connection error', detail: error.message.slice(0, 200) }));
+    cache = createRedisCacheStore({ redis, keyPrefix: config.storeOptions.keyPrefix, timeoutMs: config.storeOptions.timeout, maxEntrySize: config.cache.maxEntrySize, clock, random });
+  }
   const inFlight = new Set<Promise<unknown>>();
   const deps: Deps = {
     config,
@@ -56,6 +73,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
         return undefined;
       }
     },
+    cache,
     defer(work) {
       const tracked = work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }));
       inFlight.add(tracked);
@@ -69,6 +87,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     },
     async close() {
       await pooled?.close();
+      await ownRedis?.quit().catch(() => ownRedis?.disconnect());
     },
   };
 }
