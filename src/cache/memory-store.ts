@@ -58,9 +58,14 @@ export function createMemoryCacheStore(options: MemoryCacheStoreOptions): Memory
     },
     async get(key) {
       const generation = generations.get(key.flow) ?? 0;
-      const entry = entries.get(storageKey(key));
-      const fresh = entry && entry.generation === generation && entry.expiresAt > clock.now() ? entry : undefined;
-      return storeOk({ generation, entry: fresh });
+      const k = storageKey(key);
+      const entry = entries.get(k);
+      if (!entry) return storeOk({ generation, entry: undefined });
+      if (entry.generation !== generation || entry.expiresAt <= clock.now()) {
+        entries.delete(k);
+        return storeOk({ generation, entry: undefined });
+      }
+      return storeOk({ generation, entry });
     },
     fits,
     async set(key, entry) {
