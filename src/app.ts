@@ -10,6 +10,7 @@ import { rateLimit } from './middleware/rate-limit.js';
 import { readBody } from './middleware/read-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { resolveFlow } from './middleware/resolve-flow.js';
+import { purgeCacheHandler } from './routes/cache-purge.js';
 import { flowsRoute } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
 import { openApiRoute } from './routes/openapi.js';
@@ -86,6 +87,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   );
   app.all('/flows/:name/run', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'POST' } });
+  });
+  app.delete(
+    '/flows/:name/cache',
+    resolveFlow(config.flows),
+    identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp }),
+    purgeCacheHandler(deps),
+  );
+  app.all('/flows/:name/cache', () => {
+    throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'DELETE' } });
   });
 
   app.notFound((c) => renderError(c, gatewayError('NotFound', undefined)));

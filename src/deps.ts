@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { CacheStore } from './cache/types.js';
 import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
@@ -37,4 +38,6 @@ export interface Deps {
   counters?: Counters;
   /** Outbound fetch for auxiliary calls such as a JWKS; the platform's fetch when absent. */
   fetch?: typeof fetch;
+  /** The response cache store; absent when no flow configures `cache`. */
+  cache?: CacheStore;
 }

@@ -86,7 +86,8 @@ export const flowSchema = z.strictObject({
   rateLimit: rateLimitSchema.optional(),
   cache: z
     .strictObject({
-      ttl: duration(),
+      ttl: duration().refine((ms) => ms > 0, { message: 'the cache ttl must be longer than 0' }),
+      /** caller: each caller has its own entries; shared: one entry serves every caller of this flow. */
       scope: z.enum(['caller', 'shared']).default('caller'),
     })
     .optional(),
@@ -184,6 +185,8 @@ export const configSchema = z.strictObject({
       maxSize: size.default(64 * 1024 * 1024),
       /** Entries larger than this are not cached. */
       maxEntrySize: size.default(1024 * 1024),
+      /** How long a process waits for another process's run of the same request before running it itself. */
+      lockWait: duration().default(10_000),
     })
     .prefault({}),
   callers: z.record(z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'caller names use letters, digits and . _ : -'), callerSchema).default({}),

@@ -1,6 +1,9 @@
 import type { Context } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
+import { parseCacheControl } from '../cache/directives.js';
+import { cacheKey, cacheScope } from '../cache/key.js';
+import { createResponseCache } from '../cache/response-cache.js';
 import { CloudFlowError } from '../cloudflow/types.js';
 import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../mapping.js';
 
@@ -45,7 +48,32 @@ export function successResponse(c: Context<AppEnv>, outcome: SuccessOutcome, ext
 }
 
 export function runHandler(deps: Deps) {
+  const cache = deps.cache
+    ? createResponseCache({ store: deps.cache, clock: deps.clock, defer: deps.defer, log: deps.log, lockWait: deps.config.cache.lockWait })
+    : undefined;
   return async function run(c: Context<AppEnv>): Promise<Response> {
+    const flow = c.get('flow');
+    // Only flows with `cache` configured pay anything for it.
+    if (cache && flow.cache) {
+      const key = await cacheKey({
+        flow: flow.name,
+        flowName: flow.flowName,
+        qualifier: c.get('qualifier'),
+        inputText: c.get('inputText'),
+        scope: cacheScope(flow.cache.scope, c.get('caller').id),
+      });
+      const { outcome, headers } = await cache.answer(
+        {
+          key,
+          ttlMs: flow.cache.ttl,
+          directives: parseCacheControl(c.req.header('cache-control')),
+          signal: c.req.raw.signal,
+          report: (result) => (c.get('log').cache = result),
+        },
+        (signal) => runExecution(deps, c, signal),
+      );
+      return successResponse(c, outcome, headers);
+    }
     const outcome = await runExecution(deps, c, c.req.raw.signal);
     return successResponse(c, outcome);
   };

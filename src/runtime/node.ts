@@ -1,4 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { createMemoryCacheStore } from '../cache/memory-store.js';
+import type { CacheStore } from '../cache/types.js';
 import { createCloudFlowClient } from '../cloudflow/client.js';
 import { staticCredentials } from '../cloudflow/credentials.js';
 import type { Transport } from '../cloudflow/transport.js';
@@ -9,6 +11,7 @@ import type { Counters } from '../lib/counters.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
 import { connectRedis } from './node-redis.js';
 import { redisRateLimitStore } from './node-redis-ratelimit.js';
+import { createRedisCacheStore } from './node-redis-cache.js';
 import { undiciTransport } from './node-transport.js';
 import { nodeCrypto } from './node-crypto.js';
 
@@ -53,8 +56,15 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   });
   const inFlight = new Set<Promise<unknown>>();
   const counters: Counters = options.counters ?? {};
-  // store: redis://… shares rate-limit counters across processes; "memory" leaves createApp's default.
+  // store: redis://… shares rate-limit counters and cached answers across processes, over one connection.
   const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
+  const needsCache = Object.values(config.flows).some((flow) => flow.cache);
+  let cache: CacheStore | undefined;
+  if (needsCache && !redis) {
+    cache = createMemoryCacheStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize, clock });
+  } else if (needsCache && redis) {
+    cache = createRedisCacheStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix, timeoutMs: config.storeOptions.timeout, maxEntrySize: config.cache.maxEntrySize, clock, random });
+  }
   const deps: Deps = {
     config,
     upstream,
@@ -69,6 +79,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
       }
     },
     counters,
+    cache,
     ...(redis
       ? {
           rateLimitStore: redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters }),

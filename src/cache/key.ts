@@ -1,0 +1,33 @@
+import { sha256Hex } from '../cloudflow/crypto.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import type { CacheKey } from './types.js';
+
+export interface CacheKeyParts {
+  /** The exposed flow name (`/flows/{name}/run`). */
+  flow: string;
+  /** The CloudFlow FlowName it runs. */
+  flowName: string;
+  qualifier: string | undefined;
+  /** The Input text as sent upstream (valid JSON). */
+  inputText: string;
+  /** `caller:<id>` (the default) or `shared`. */
+  scope: string;
+}
+
+/** Bump when the key layout changes, so old entries are simply never found. */
+const KEY_VERSION = 'flowgate-cache-v1';
+
+/**
+ * SHA-256 over the flow, FlowName, qualifier, scope and canonical Input. The fields are hashed as a
+ * JSON array of strings, which is unambiguous: `["a|b","c"]` and `["a","b|c"]` differ, and an absent
+ * qualifier (`null`) differs from any string.
+ */
+export async function cacheKey(parts: CacheKeyParts): Promise<CacheKey> {
+  const fields = [KEY_VERSION, parts.flow, parts.flowName, parts.qualifier ?? null, parts.scope, canonicalJson(parts.inputText)];
+  return { flow: parts.flow, hash: await sha256Hex(JSON.stringify(fields)) };
+}
+
+/** The scope part of the key: one caller's own entries unless the flow opted into `shared`. */
+export function cacheScope(scope: 'caller' | 'shared', callerId: string): string {
+  return scope === 'shared' ? 'shared' : `caller:${callerId}`;
+}

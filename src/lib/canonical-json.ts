@@ -1,0 +1,143 @@
+/**
+ * Canonical JSON text for cache keys: object keys sorted (UTF-16 code-unit order) at every depth,
+ * no insignificant whitespace, strings re-serialized (so `"\u0061"` and `"a"` agree), and numbers
+ * normalized through parse and serialize (`1.0`, `1e0` and `10E-1` all become `1`).
+ *
+ * It works on the request text, not on `JSON.parse` output, for two reasons the key must respect,
+ * because the upstream receives the text and not our parse of it:
+ * - A number that a double cannot hold exactly (12345678901234567891) keeps its exact decimal value,
+ *   so it never shares a key with its rounded neighbour.
+ * - Duplicate object keys are all kept, in their original relative order; a parser that keeps the
+ *   first and one that keeps the last would read them differently, so they never merge.
+ *
+ * The text must already be valid JSON (parseInput checked it); anything else throws.
+ */
+export function canonicalJson(text: string): string {
+  const parser = new Canonicalizer(text);
+  parser.skipWhitespace();
+  const out = parser.value();
+  parser.skipWhitespace();
+  if (parser.pos !== text.length) throw new SyntaxError('canonicalJson: trailing characters');
+  return out;
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// JSON strings may not hold raw control characters, so the pattern must name them.
+// eslint-disable-next-line no-control-regex
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+class Canonicalizer {
+  pos = 0;
+  constructor(private readonly text: string) {}
+
+  skipWhitespace(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const ch = t.charCodeAt(this.pos);
+      if (ch !== 0x20 && ch !== 0x0a && ch !== 0x0d && ch !== 0x09) break;
+      this.pos++;
+    }
+  }
+
+  value(): string {
+    const ch = this.text[this.pos];
+    if (ch === '{') return this.object();
+    if (ch === '[') return this.array();
+    if (ch === '"') return this.string();
+    if (this.text.startsWith('true', this.pos)) return this.literal('true');
+    if (this.text.startsWith('false', this.pos)) return this.literal('false');
+    if (this.text.startsWith('null', this.pos)) return this.literal('null');
+    return this.number();
+  }
+
+  private literal(word: string): string {
+    this.pos += word.length;
+    return word;
+  }
+
+  private string(): string {
+    STRING.lastIndex = this.pos;
+    const match = STRING.exec(this.text);
+    if (!match) throw new SyntaxError(`canonicalJson: bad string at ${this.pos}`);
+    this.pos += match[0].length;
+    return JSON.stringify(JSON.parse(match[0]) as string);
+  }
+
+  private number(): string {
+    NUMBER.lastIndex = this.pos;
+    const match = NUMBER.exec(this.text);
+    if (!match) throw new SyntaxError(`canonicalJson: unexpected character at ${this.pos}`);
+    this.pos += match[0].length;
+    return canonicalNumber(match[0]);
+  }
+
+  private array(): string {
+    this.pos++;
+    const items: string[] = [];
+    this.skipWhitespace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return '[]';
+    }
+    for (;;) {
+      this.skipWhitespace();
+      items.push(this.value());
+      this.skipWhitespace();
+      const ch = this.text[this.pos++];
+      if (ch === ']') return `[${items.join(',')}]`;
+      if (ch !== ',') throw new SyntaxError(`canonicalJson: expected , or ] at ${this.pos - 1}`);
+    }
+  }
+
+  private object(): string {
+    this.pos++;
+    const members: { key: string; sortKey: string; value: string }[] = [];
+    this.skipWhitespace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return '{}';
+    }
+    for (;;) {
+      this.skipWhitespace();
+      const key = this.string();
+      this.skipWhitespace();
+      if (this.text[this.pos++] !== ':') throw new SyntaxError(`canonicalJson: expected : at ${this.pos - 1}`);
+      this.skipWhitespace();
+      const value = this.value();
+      members.push({ key, sortKey: JSON.parse(key) as string, value });
+      this.skipWhitespace();
+      const ch = this.text[this.pos++];
+      if (ch === '}') break;
+      if (ch !== ',') throw new SyntaxError(`canonicalJson: expected , or } at ${this.pos - 1}`);
+    }
+    // Array.prototype.sort is stable, so duplicate keys keep their relative order.
+    members.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    return `{${members.map((m) => `${m.key}:${m.value}`).join(',')}}`;
+  }
+}
+
+/**
+ * A number literal through parse and serialize when that keeps its value exactly; otherwise its
+ * exact decimal value written as `<digits>e<exponent>` (still valid JSON, and distinct).
+ */
+export function canonicalNumber(literal: string): string {
+  const exact = decimalValue(literal);
+  const serialized = String(Number(literal));
+  if (/^-?\d/.test(serialized) && decimalValue(serialized.replace('e+', 'e')) === exact) return serialized === '-0' ? '0' : serialized;
+  return exact;
+}
+
+/** The exact value of a decimal literal as `[-]<digits without leading or trailing zeros>e<exponent>`, zero as `0`. */
+function decimalValue(literal: string): string {
+  const match = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!match) return literal;
+  const [, sign, int, frac = '', exp = '0'] = match;
+  let digits = (int! + frac).replace(/^0+/, '');
+  if (digits === '') return '0';
+  // Exponents beyond 2^53 cannot come from a body within any size limit; BigInt keeps the arithmetic exact anyway.
+  let exponent = BigInt(exp) - BigInt(frac.length);
+  const trimmed = digits.replace(/0+$/, '');
+  exponent += BigInt(digits.length - trimmed.length);
+  digits = trimmed;
+  return `${sign}${digits}e${exponent}`;
+}

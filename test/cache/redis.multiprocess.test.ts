@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { buildGateway, startGatewayProcess, type GatewayProcess } from '../helpers/separate-process.js';
+import { startGateway } from '../helpers/gateway.js';
+
+const KEY = 'alice-key-0123456789abcdef';
+const ADMIN_KEY = 'ops-key-0123456789abcdef00';
+
+/**
+ * Two gateway processes (separate `node` processes, compiled from src/) sharing one Redis under a
+ * random key prefix: the cache, the purge and the cross-process lock are all seen by both.
+ */
+describe('response cache shared through Redis by two processes', () => {
+  const prefix = `flowgate-test-${randomUUID()}:`;
+  let stub: UpstreamStub;
+  let build: ReturnType<typeof buildGateway>;
+  let one: GatewayProcess;
+  let two: GatewayProcess;
+  let redis: Redis;
+  const callsFor = (marker: string) => stub.calls.filter((c) => (c.form.Input ?? '').includes(marker)).length;
+
+  const config = (upstreamUrl: string) => ({
+    upstream: { endpoint: upstreamUrl, credentials: TEST_CREDENTIALS, timeout: '10s' },
+    store: 'redis://127.0.0.1:6379',
+    storeOptions: { keyPrefix: prefix, timeout: '1s' },
+    cache: { lockWait: '5s' },
+    callers: { alice: { apiKeys: [KEY] }, ops: { apiKeys: [ADMIN_KEY], admin: true } },
+    flows: { quote: { cache: { ttl: '60s' } } },
+  });
+
+  async function post(gw: { url: string }, body: string) {
+    const res = await fetch(gw.url + '/flows/quote/run', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body });
+    return { status: res.status, text: await res.text(), cacheStatus: res.headers.get('cache-status'), age: res.headers.get('age'), executionName: res.headers.get('x-execution-name') };
+  }
+
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+    stub.respond((call) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}'), run: stub.calls.length }, call));
+    build = buildGateway();
+    [one, two] = await Promise.all([startGatewayProcess(build.dir, config(stub.url)), startGatewayProcess(build.dir, config(stub.url))]);
+    redis = new Redis('redis://127.0.0.1:6379');
+  });
+  afterAll(async () => {
+    await Promise.all([one?.stop(), two?.stop()]);
+    await stub?.close();
+    build?.remove();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('runs in two distinct processes', () => {
+    expect(one.pid).not.toBe(two.pid);
+    expect(one.pid).not.toBe(process.pid);
+  });
+
+  it('a miss in the first process is a hit in the second', async () => {
+    const miss = await post(one, '{"t":"cross","n":1}');
+    expect(miss.status).toBe(200);
+    expect(miss.cacheStatus).toBe('flowgate; fwd=miss; stored');
+    // The write is deferred past the response; it lands within moments.
+    let hit = await post(two, '{ "n": 1.0, "t": "cross" }');
+    for (let i = 0; i < 20 && hit.cacheStatus !== 'flowgate; hit; ttl=60'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      hit = await post(two, '{"n":1,"t":"cross"}');
+    }
+    expect(hit.cacheStatus).toBe('flowgate; hit; ttl=60');
+    expect(hit.text).toBe(miss.text);
+    expect(hit.executionName).toBe(miss.executionName);
+    expect(callsFor('cross')).toBe(1);
+    expect(await redis.keys(`${prefix}cache:quote:*`)).toHaveLength(1);
+  });
+
+  it('concurrent identical misses in both processes make one upstream call: the second process waits on the lock', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    stub.respond(async (call) => {
+      await gate;
+      return succeeded({ locked: true, run: stub.calls.length }, call);
+    });
+    const first = post(one, '{"t":"lock"}');
+    while (callsFor('lock') === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = post(two, '{"t":"lock"}');
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(b.text).toBe(a.text);
+    expect(callsFor('lock')).toBe(1);
+    expect(a.cacheStatus).toBe('flowgate; fwd=miss; stored');
+    expect(b.cacheStatus).toBe('flowgate; fwd=miss; collapsed');
+    expect(b.age).toBe('0');
+  });
+
+  it('when the lock holder fails, the waiting process runs for itself instead of waiting out the bound', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    stub.respond(async (call) => {
+      if (callsFor('holder-fails') === 1) {
+        await gate;
+        return upstreamError(503, 'ServiceUnavailable');
+      }
+      return succeeded({ second: true }, call);
+    });
+    const first = post(one, '{"t":"holder-fails"}');
+    while (callsFor('holder-fails') === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = post(two, '{"t":"holder-fails"}');
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.status).toBe(502);
+    expect(b.status).toBe(200);
+    expect(JSON.parse(b.text)).toEqual({ second: true });
+    expect(callsFor('holder-fails')).toBe(2);
+    // Well under the 5 s lockWait: the released claim was taken at the next poll.
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a purge in one process is seen by the other', async () => {
+    stub.respond((call) => succeeded({ run: stub.calls.length }, call));
+    await post(one, '{"t":"purge"}');
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await post(two, '{"t":"purge"}')).cacheStatus).toBe('flowgate; hit; ttl=60');
+    const purge = await fetch(one.url + '/flows/quote/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
+    expect(purge.status).toBe(200);
+    expect((await post(two, '{"t":"purge"}')).cacheStatus).toBe('flowgate; fwd=miss; stored');
+    expect(callsFor('purge')).toBe(2);
+  });
+});
+
+describe('response cache with Redis down', () => {
+  it('fails open: serves without the cache and logs the store failure', async () => {
+    const stub = await startUpstreamStub();
+    const gw = await startGateway({
+      upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
+      store: 'redis://127.0.0.1:1',
+      storeOptions: { timeout: '100ms' },
+      flows: { quote: { cache: { ttl: '60s' } } },
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(gw.url + '/flows/quote/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"t":"down"}' });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('cache-status')).toBe('flowgate; fwd=miss');
+      }
+      expect(stub.calls).toHaveLength(2);
+      expect(gw.logs.some((l) => l.msg === 'cache store failed; serving without cache' && l.op === 'get' && l.store === 'redis')).toBe(true);
+    } finally {
+      await gw.close();
+      await stub.close();
+    }
+  });
+});

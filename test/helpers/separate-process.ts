@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import ts from 'typescript';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * Compiles `src/` to plain JS for child processes. Every file is transpiled on its own (the code
+ * base is `isolatedModules`), which takes well under a second where a full `tsc` build can take a
+ * minute on a busy machine; the type check is `npm run typecheck`'s job, not this helper's.
+ */
+export function buildGateway(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-build-'));
+  const src = join(ROOT, 'src');
+  const walk = (folder: string): string[] =>
+    readdirSync(folder, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(folder, e.name)) : e.name.endsWith('.ts') ? [join(folder, e.name)] : []));
+  for (const file of walk(src)) {
+    const out = join(dir, relative(src, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(out), { recursive: true });
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+      fileName: file,
+    });
+    writeFileSync(out, outputText);
+  }
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  writeFileSync(join(dir, 'serve-for-test.js'), ENTRY);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A gateway in its own process: config from the environment, the port on stdout, log lines on stderr. */
+const ENTRY = `
+import { parseConfig } from './config/load.js';
+import { createNodeRuntime } from './runtime/node.js';
+import { createApp } from './app.js';
+import { startServer } from './runtime/node-server.js';
+const config = parseConfig(JSON.parse(process.env.FLOWGATE_TEST_CONFIG), {});
+const runtime = createNodeRuntime(config, { log: (line) => process.stderr.write(JSON.stringify(line) + '\\n') });
+const server = await startServer(createApp(runtime.deps), config, { port: 0, host: '127.0.0.1' });
+process.stdout.write(JSON.stringify({ port: server.port }) + '\\n');
+process.on('SIGTERM', async () => {
+  await server.shutdown(() => runtime.drain());
+  await runtime.close();
+  process.exit(0);
+});
+`;
+
+export interface GatewayProcess {
+  url: string;
+  pid: number;
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startGatewayProcess(buildDir: string, config: Record<string, unknown>): Promise<GatewayProcess> {
+  const child: ChildProcess = spawn(process.execPath, [join(buildDir, 'serve-for-test.js')], {
+    env: { ...process.env, FLOWGATE_TEST_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ raw: line });
+    }
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}: ${JSON.stringify(logs.slice(-3))}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    logs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
