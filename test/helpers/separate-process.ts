@@ -1,34 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
-import ts from 'typescript';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /**
- * Compiles `src/` to plain JS for child processes. Every file is transpiled on its own (the code
- * base is `isolatedModules`), which takes well under a second where a full `tsc` build can take a
- * minute on a busy machine; the type check is `npm run typecheck`'s job, not this helper's.
+ * A folder with an entry script for child processes. It runs the compiled `dist/` that the test
+ * suite's global setup builds, exactly what `npm start` runs.
  */
 export function buildGateway(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'flowgate-build-'));
-  const src = join(ROOT, 'src');
-  const walk = (folder: string): string[] =>
-    readdirSync(folder, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(folder, e.name)) : e.name.endsWith('.ts') ? [join(folder, e.name)] : []));
-  for (const file of walk(src)) {
-    const out = join(dir, relative(src, file)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(out), { recursive: true });
-    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-      fileName: file,
-    });
-    writeFileSync(out, outputText);
-  }
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-proc-'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  writeFileSync(join(dir, 'serve-for-test.js'), ENTRY);
+  writeFileSync(join(dir, 'serve-for-test.js'), ENTRY.replaceAll("'./", `'${pathToFileURL(join(ROOT, 'dist')).href}/`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
