@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
+import type { RecordStore } from './idempotency/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Random } from './lib/random.js';
 
@@ -29,4 +30,6 @@ export interface Deps {
   /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
   defer(work: Promise<unknown>): void;
   readiness?: ReadinessCheck[];
+  /** Delivery, Idempotency-Key and `ack` execution records; without it the app keeps them in memory. */
+  records?: RecordStore;
 }

@@ -19,6 +19,8 @@ export interface AccessLogEntry {
   executionName?: string;
   cache?: string;
   rateLimited?: boolean;
+  /** Delivery de-duplication / Idempotency-Key outcome: new, replayed, in-flight, mismatch, bypass. */
+  idempotency?: string;
   error?: string;
   detail?: string;
   upstreamMs?: number;

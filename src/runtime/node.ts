@@ -7,12 +7,16 @@ import type { Deps, Logger } from '../deps.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
 import { undiciTransport } from './node-transport.js';
+import type { RecordStore } from '../idempotency/store.js';
+import { redisRecordStore } from './node-redis-idempotency.js';
 
 export interface NodeDepsOptions {
   log?: Logger;
   transport?: Transport;
   clock?: Clock;
   random?: Random;
+  /** Overrides the record store chosen by `store` (tests). */
+  records?: RecordStore;
 }
 
 export interface NodeRuntime {
@@ -42,6 +46,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     clock,
     random,
   });
+  const redisRecords = options.records || config.store === 'memory' ? undefined : redisRecordStore({ redis: config.store, keyPrefix: config.storeOptions.keyPrefix });
   const inFlight = new Set<Promise<unknown>>();
   const deps: Deps = {
     config,
@@ -62,6 +67,9 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
       void tracked.finally(() => inFlight.delete(tracked));
     },
   };
+  const records = options.records ?? redisRecords;
+  if (records) deps.records = records;
+  if (redisRecords) deps.readiness = [...(deps.readiness ?? []), { name: 'records', check: async () => ({ ok: await redisRecords.ping() }) }];
   return {
     deps,
     async drain() {
@@ -69,6 +77,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     },
     async close() {
       await pooled?.close();
+      await redisRecords?.close();
     },
   };
 }
