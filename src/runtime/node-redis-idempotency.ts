@@ -38,6 +38,8 @@ export function redisRecordStore(options: RedisRecordStoreOptions): RedisRecordS
   const owned = typeof options.redis === 'string';
   // Fail fast while Redis is away instead of queueing: the caller treats a failed call as a store failure.
   const redis = typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : options.redis;
+  // Connection errors surface as failed calls (store failures the caller decides about), not as crashes.
+  if (owned) redis.on('error', () => {});
   const prefix = `${options.keyPrefix}rec:`;
   return {
     async claim(key, value, leaseMs) {
