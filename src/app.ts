@@ -18,8 +18,13 @@ import { runHandler } from './routes/run.js';
 import { jwtVerifier } from './auth/jwt.js';
 import { memoryRateLimitStore } from './ratelimit/memory-store.js';
 import { policyResolver } from './ratelimit/policies.js';
+import { ackHandler } from './routes/ack.js';
+import { executionsRoute } from './routes/executions.js';
+import { idempotency } from './idempotency/middleware.js';
+import { memoryRecordStore } from './idempotency/memory-store.js';
+import { verifyWebhook } from './webhooks/middleware.js';
 
-const EXPOSED_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'];
+const EXPOSED_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Location', 'Idempotent-Replayed', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'];
 
 /**
  * The whole gateway as a Web-standard Hono app; the Node and Workers entries differ only in `deps`.
@@ -74,16 +79,24 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     log: deps.log,
     counters: deps.counters,
   });
+  const identifyCaller = identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp, verifyJwt });
+  const records = deps.records ?? memoryRecordStore({ clock: deps.clock, maxSize: config.storeOptions.recordsMaxSize });
+  const run = runHandler(deps);
+  const ack = ackHandler(deps, records);
+  app.route('/', executionsRoute(deps, records, identifyCaller));
 
   app.post(
     '/flows/:name/run',
     resolveFlow(config.flows),
-    identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp, verifyJwt }),
+    identifyCaller,
     authorize(),
     limiter,
     readBody({ maxBodySize: config.server.maxBodySize }),
+    verifyWebhook({ flows: config.flows, clock: deps.clock }),
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
-    runHandler(deps),
+    // Before any response cache: a replay must come from the key's own record, never from a shared entry.
+    idempotency({ store: records, random: deps.random, storeTimeoutMs: config.storeOptions.timeout, onError: config.storeOptions.onError, upstreamTimeoutMs: config.upstream.timeout }),
+    (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c)),
   );
   app.all('/flows/:name/run', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'POST' } });
@@ -91,7 +104,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.delete(
     '/flows/:name/cache',
     resolveFlow(config.flows),
-    identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp }),
+    identifyCaller,
     purgeCacheHandler(deps),
   );
   app.all('/flows/:name/cache', () => {

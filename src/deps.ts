@@ -3,6 +3,7 @@ import type { CacheStore } from './cache/types.js';
 import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
+import type { RecordStore } from './idempotency/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Counters } from './lib/counters.js';
 import type { Random } from './lib/random.js';
@@ -40,4 +41,6 @@ export interface Deps {
   fetch?: typeof fetch;
   /** The response cache store; absent when no flow configures `cache`. */
   cache?: CacheStore;
+  /** Delivery, Idempotency-Key and `ack` execution records; without it the app keeps them in memory. */
+  records?: RecordStore;
 }

@@ -1,5 +1,6 @@
 import type { Config, FlowConfig } from './config/load.js';
 import type { AccessLogEntry } from './middleware/request-context.js';
+import type { WebhookDelivery } from './webhooks/middleware.js';
 
 /** Who is calling. Every identity source (API key, JWT, webhook sender, client IP) produces one of these. */
 export interface Caller {
@@ -19,6 +20,8 @@ export interface AppEnv {
     flow: FlowConfig; // resolveFlow
     caller: Caller; // identify
     rawBody: Uint8Array<ArrayBuffer>; // readBody
+    /** Set on webhook flows once the signature verified. */
+    webhook: WebhookDelivery | undefined; // verifyWebhook
     /** The execution Input as sent upstream: the request body text, or "{}". */
     inputText: string; // parseInput
     input: Record<string, unknown>; // parseInput

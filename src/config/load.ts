@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { Credentials } from '../cloudflow/credentials.js';
 import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
+import { createWebhookVerifier } from '../webhooks/index.js';
+import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
@@ -80,6 +82,14 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     }
     for (const q of flow.qualifiers) {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers: "${q}" is not a valid qualifier`);
+    }
+    if (flow.webhook) {
+      // The factory's own checks (secret whitespace, header syntax) stop the start here rather than refuse every delivery later.
+      try {
+        createWebhookVerifier(webhookOptionsFromConfig(flow.webhook));
+      } catch (error) {
+        issues.push(`flows.${name}.webhook: ${(error as Error).message}`);
+      }
     }
     flows[name] = { ...flow, name, flowName: flow.flowName ?? name, access };
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration, parseRate, parseSize } from '../lib/units.js';
+import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 
 /**
  * The configuration contract (design.md §3). Units are parsed here, once, so the rest of the code
@@ -63,17 +64,31 @@ const corsSchema = z.union([
   }),
 ]);
 
-const webhookSchema = z.strictObject({
-  provider: z.enum(['github', 'stripe', 'slack', 'standard-webhooks', 'hmac']),
-  secrets: z.array(z.string().min(1)).min(1),
-  tolerance: duration().default(300_000),
-  header: z.string().optional(),
-  algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
-  encoding: z.enum(['hex', 'base64']).optional(),
-  prefix: z.string().optional(),
-  /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
-  dedupeTtl: duration().default(4 * 86_400_000),
-});
+/** Options that only the generic `hmac` provider reads; the presets fix them, so setting them elsewhere is a mistake. */
+const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;
+
+const webhookSchema = z
+  .strictObject({
+    provider: z.enum(WEBHOOK_PROVIDERS),
+    secrets: z.array(z.string().min(1)).min(1),
+    tolerance: duration().default(300_000),
+    header: z.string().optional(),
+    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+    encoding: z.enum(['hex', 'base64']).optional(),
+    prefix: z.string().optional(),
+    timestampHeader: z.string().optional(),
+    /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
+    dedupeTtl: duration().default(4 * 86_400_000),
+  })
+  .superRefine((v, ctx) => {
+    if (v.provider === 'hmac') {
+      if (!v.header) ctx.addIssue({ code: 'custom', path: ['header'], message: 'provider "hmac" needs "header", the header carrying the signature' });
+      return;
+    }
+    for (const key of HMAC_ONLY) {
+      if (v[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `applies only to provider "hmac", not "${v.provider}"` });
+    }
+  });
 
 export const flowSchema = z.strictObject({
   flowName: z.string().regex(nameRule, 'must follow the CloudFlow naming rule ^[A-Za-z_][A-Za-z0-9_-]{0,127}$').optional(),
@@ -177,6 +192,10 @@ export const configSchema = z.strictObject({
       keyPrefix: z.string().default('flowgate:'),
       /** Memory store: rate-limit keys kept at most (least recently used go first), which bounds memory. */
       maxKeys: z.number().int().positive().default(100_000),
+      /** Byte budget of the in-memory delivery, Idempotency-Key and execution records (memory store only). */
+      recordsMaxSize: size.default(32 * 1024 * 1024),
+      /** How long the outcome of an `ack` execution stays readable at GET /executions/{name}. */
+      executionTtl: duration().default(86_400_000),
     })
     .prefault({}),
   cache: z

@@ -22,6 +22,8 @@ export interface AccessLogEntry {
   rateLimited?: 'local' | 'upstream';
   /** The rate-limit store failed for this request (it was then served or refused per storeOptions.onError). */
   rateLimitStore?: 'timeout' | 'unavailable';
+  /** Delivery de-duplication / Idempotency-Key outcome: new, replayed, in-flight, mismatch, bypass. */
+  idempotency?: string;
   error?: string;
   detail?: string;
   upstreamMs?: number;

@@ -11,9 +11,8 @@ import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../mapping.
  * The one upstream call behind `POST /flows/{name}/run`: sign, send, map. Returns the success
  * outcome or throws the caller-facing GatewayError; the log line gets the upstream's side.
  */
-export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: AbortSignal): Promise<SuccessOutcome> {
+export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: AbortSignal, log = c.get('log')): Promise<SuccessOutcome> {
   const flow = c.get('flow');
-  const log = c.get('log');
   const timeoutMs = flow.timeout ?? deps.config.upstream.timeout;
   try {
     const result = await deps.upstream.startSyncExecution(

@@ -14,6 +14,8 @@ import { redisRateLimitStore } from './node-redis-ratelimit.js';
 import { createRedisCacheStore } from './node-redis-cache.js';
 import { undiciTransport } from './node-transport.js';
 import { nodeCrypto } from './node-crypto.js';
+import type { RecordStore } from '../idempotency/store.js';
+import { redisRecordStore } from './node-redis-idempotency.js';
 
 export interface NodeDepsOptions {
   log?: Logger;
@@ -22,6 +24,8 @@ export interface NodeDepsOptions {
   random?: Random;
   /** Where named counters go; a fresh object when absent. */
   counters?: Counters;
+  /** Overrides the record store chosen by `store` (tests). */
+  records?: RecordStore;
 }
 
 export interface NodeRuntime {
@@ -58,6 +62,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   const counters: Counters = options.counters ?? {};
   // store: redis://… shares rate-limit counters and cached answers across processes, over one connection.
   const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
+  const redisRecords = options.records || !redis ? undefined : redisRecordStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix });
   const needsCache = Object.values(config.flows).some((flow) => flow.cache);
   let cache: CacheStore | undefined;
   if (needsCache && !redis) {
@@ -92,6 +97,8 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
       void tracked.finally(() => inFlight.delete(tracked));
     },
   };
+  const records = options.records ?? redisRecords;
+  if (records) deps.records = records;
   return {
     deps,
     counters,

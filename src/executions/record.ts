@@ -1,0 +1,26 @@
+import type { StoredResponse } from '../idempotency/store.js';
+
+export type ExecutionStatus = 'Running' | 'Succeeded' | 'Failed';
+
+/**
+ * The outcome of an `ack` execution, readable at `GET /executions/{name}`. `name` is the request's
+ * execution name (known at 202 time); CloudFlow's `{name}:{UUID}` arrives later as `upstreamName`.
+ */
+export interface ExecutionRecord {
+  flow: string;
+  /** Who started it: only this caller (or an admin) may read it. */
+  callerId: string;
+  requestId: string;
+  status: ExecutionStatus;
+  startedAt: number;
+  /** After this instant a record still `Running` was abandoned by a process that died. */
+  leaseUntil: number;
+  stoppedAt?: number;
+  upstreamName?: string;
+  response?: StoredResponse;
+}
+
+export const executionKey = (name: string): string => `exec:${name}`;
+
+/** Longer than any upstream answer may take, so a live run is never mistaken for a dead one. */
+export const LEASE_MARGIN_MS = 30_000;

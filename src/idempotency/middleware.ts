@@ -1,0 +1,161 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { sha256Hex } from '../cloudflow/crypto.js';
+import type { AppEnv } from '../env.js';
+import { GatewayError, gatewayError } from '../errors.js';
+import { ackBody } from '../executions/ack-body.js';
+import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
+import type { Random } from '../lib/random.js';
+import { guardStoreCall } from '../stores/result.js';
+import { deliveryIdFromBody } from '../webhooks/delivery-id.js';
+import { parseIdempotencyKey, requestFingerprint } from './keys.js';
+import { parseRecord, type RecordStore, type RequestRecord, type StoredResponse } from './store.js';
+
+export interface IdempotencyOptions {
+  store: RecordStore;
+  random: Random;
+  /** A store call slower than this counts as failed (`storeOptions.timeout`). */
+  storeTimeoutMs: number;
+  /** `storeOptions.onError`: open runs the request without the record, closed answers 503. */
+  onError: 'open' | 'closed';
+  /** `upstream.timeout`; a flow's own `timeout` wins. The in-flight lease is this plus a margin. */
+  upstreamTimeoutMs: number;
+}
+
+interface Scope {
+  kind: 'delivery' | 'key';
+  key: string;
+  ttlMs: number;
+}
+
+/** Headers that are part of the answer itself; everything else (request id, timing, limits) belongs to the retry. */
+const REPLAYED_HEADERS = ['content-type', 'x-execution-name', 'location'];
+/** Answers that say "not now" rather than "this is the result": the key is released so a retry may run. */
+const RELEASED_STATUSES = new Set([408, 409, 425, 429]);
+
+/**
+ * Delivery de-duplication (webhook flows) and `Idempotency-Key` (flows with `idempotency`), one mechanism:
+ * the first request claims the key, runs, and stores its final answer; a retry with the same key gets that
+ * answer again, marked `Idempotent-Replayed: true`. Runs after `parseInput` because Stripe and Slack put
+ * their delivery ids inside the body.
+ */
+export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
+  const { store, random, storeTimeoutMs, onError, upstreamTimeoutMs } = options;
+  if (!store) throw new TypeError('idempotency needs a record store');
+  if (!Number.isFinite(storeTimeoutMs) || storeTimeoutMs <= 0) throw new TypeError('storeTimeoutMs must be a positive number');
+  if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
+  if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) throw new TypeError('upstreamTimeoutMs must be a positive number');
+
+  return async function idempotency(c, next) {
+    const scope = await scopeOf(c);
+    if (!scope) return next();
+    const flow = c.get('flow');
+    const log = c.get('log');
+    const fingerprint = scope.kind === 'key' ? await requestFingerprint(c.get('rawBody'), c.get('qualifier')) : '';
+    const token = random.uuid();
+    const executionName = c.get('executionName');
+    const leaseMs = (flow.timeout ?? upstreamTimeoutMs) + LEASE_MARGIN_MS;
+    const claim: RequestRecord = { state: 'in-flight', token, fingerprint, executionName };
+
+    const claimed = await guardStoreCall(() => store.claim(scope.key, JSON.stringify(claim), leaseMs), storeTimeoutMs);
+    if (!claimed.ok) {
+      log.detail = `record store ${claimed.error}`;
+      if (onError === 'closed') throw gatewayError('ServiceUnavailable', 'The request record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+      log.idempotency = 'bypass';
+      return next();
+    }
+    if (claimed.value !== undefined) return answerExisting(c, scope, fingerprint, parseRecord<RequestRecord>(claimed.value));
+
+    log.idempotency = 'new';
+    try {
+      await next();
+    } catch (error) {
+      // Errors normally arrive rendered in c.res; anything thrown past that leaves no answer to keep.
+      await guardStoreCall(() => store.release(scope.key, token), storeTimeoutMs);
+      throw error;
+    }
+    if (!isFinalAnswer(c)) {
+      const released = await guardStoreCall(() => store.release(scope.key, token), storeTimeoutMs);
+      if (!released.ok) log.detail = `record store ${released.error}; the key stays claimed until its lease ends`;
+      return;
+    }
+    const done: RequestRecord = { state: 'done', fingerprint, executionName, response: await storedResponse(c.res) };
+    const completed = await guardStoreCall(() => store.complete(scope.key, token, JSON.stringify(done), scope.ttlMs), storeTimeoutMs);
+    if (!completed.ok) log.detail = `record store ${completed.error}; the answer was not kept for replay`;
+    else if (!completed.value) log.detail = 'the in-flight lease ended before the answer; another request holds the key';
+  };
+
+  async function scopeOf(c: Context<AppEnv>): Promise<Scope | undefined> {
+    const flow = c.get('flow');
+    const webhook = c.get('webhook');
+    if (flow.webhook && webhook) {
+      const id = webhook.deliveryId ?? deliveryIdFromBody(webhook.provider, c.get('input'));
+      if (id !== undefined) return { kind: 'delivery', key: `dlv:${flow.name}:${id}`, ttlMs: flow.webhook.dedupeTtl };
+    }
+    if (!flow.idempotency) return undefined;
+    const header = c.req.header('idempotency-key');
+    if (header === undefined) {
+      if (flow.idempotency.required) throw gatewayError('MissingIdempotencyKey', undefined);
+      return undefined;
+    }
+    const key = parseIdempotencyKey(header);
+    if (key === undefined) throw gatewayError('InvalidArgument', 'Idempotency-Key must be 1 to 255 visible ASCII characters, optionally in double quotes.');
+    // Keys are scoped per flow and per caller: one caller's key can never replay another caller's answer.
+    const scoped = await sha256Hex(`${c.get('caller').id}\n${key}`);
+    return { kind: 'key', key: `idem:${flow.name}:${scoped}`, ttlMs: flow.idempotency.ttl };
+  }
+
+  async function answerExisting(c: Context<AppEnv>, scope: Scope, fingerprint: string, record: RequestRecord | undefined): Promise<Response> {
+    const log = c.get('log');
+    if (record && record.fingerprint !== fingerprint) {
+      log.idempotency = 'mismatch';
+      throw gatewayError('IdempotencyKeyMismatch', undefined);
+    }
+    if (record?.state === 'done') {
+      log.idempotency = 'replayed';
+      if (record.response.status === 202) return replay(c, await withCurrentStatus(record.response, record.executionName));
+      return replay(c, record.response);
+    }
+    log.idempotency = 'in-flight';
+    // An ack flow has already acknowledged (or is about to): the sender gets the same acknowledgement, not an error it would retry.
+    if (c.get('flow').mode === 'ack' && record) {
+      return c.json(ackBody(c.get('requestId'), record.executionName, 'Running'), 202, { location: `/executions/${record.executionName}`, 'x-execution-name': record.executionName });
+    }
+    throw gatewayError('Conflict', scope.kind === 'delivery' ? 'This delivery is already being processed.' : 'A request with this Idempotency-Key is still being processed. Retry later.', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+
+  /** A replayed acknowledgement reports where the execution stands now, not where it stood at 202 time. */
+  async function withCurrentStatus(response: StoredResponse, executionName: string): Promise<StoredResponse> {
+    const found = await guardStoreCall(() => store.get(executionKey(executionName)), storeTimeoutMs);
+    const execution = found.ok ? parseRecord<ExecutionRecord>(found.value) : undefined;
+    const body = parseRecord<Record<string, unknown>>(response.body);
+    if (!execution || !body) return response;
+    return { ...response, body: JSON.stringify({ ...body, Status: execution.status }) };
+  }
+}
+
+function replay(c: Context<AppEnv>, response: StoredResponse): Response {
+  return c.body(response.body, response.status as 200, { ...response.headers, 'idempotent-replayed': 'true' });
+}
+
+/**
+ * Which answers are kept and replayed: anything an execution produced (Succeeded, or Failed/TimedOut/Stopped
+ * with its mapped status), and the other answers a retry would only repeat. Released: throttling, conflicts,
+ * and gateway or transport failures (5xx without an execution result), where a retry may well succeed.
+ */
+function isFinalAnswer(c: Context<AppEnv>): boolean {
+  const error = c.error;
+  if (error instanceof GatewayError && 'ExecutionName' in error.extra) return true;
+  const { status } = c.res;
+  return status < 500 && !RELEASED_STATUSES.has(status);
+}
+
+async function storedResponse(res: Response): Promise<StoredResponse> {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = res.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  return { status: res.status, headers, body: await res.clone().text() };
+}

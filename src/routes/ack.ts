@@ -1,0 +1,85 @@
+import type { Context } from 'hono';
+import type { Deps } from '../deps.js';
+import type { AppEnv } from '../env.js';
+import { GatewayError, errorBody, gatewayError } from '../errors.js';
+import { ackBody } from '../executions/ack-body.js';
+import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
+import type { RecordStore, StoredResponse } from '../idempotency/store.js';
+import type { AccessLogEntry } from '../middleware/request-context.js';
+import { guardStoreCall } from '../stores/result.js';
+import { runExecution } from './run.js';
+
+/**
+ * `flows.<name>.mode: ack`: records the execution as Running, answers 202 with its name and status URL,
+ * and runs it in the background (`deps.defer`: waitUntil on Workers, drained on SIGTERM on Node). The run
+ * has no request AbortSignal: a sender that hangs up after the 202 must not cancel it.
+ */
+export function ackHandler(deps: Deps, store: RecordStore) {
+  const { clock, config } = deps;
+  const storeTimeoutMs = config.storeOptions.timeout;
+  const ttlMs = config.storeOptions.executionTtl;
+  return async function ack(c: Context<AppEnv>): Promise<Response> {
+    const flow = c.get('flow');
+    const name = c.get('executionName');
+    const requestId = c.get('requestId');
+    const startedAt = clock.now();
+    const record: ExecutionRecord = {
+      flow: flow.name,
+      callerId: c.get('caller').id,
+      requestId,
+      status: 'Running',
+      startedAt,
+      leaseUntil: startedAt + (flow.timeout ?? config.upstream.timeout) + LEASE_MARGIN_MS,
+    };
+    // Without a record the 202's status URL would be a lie, so a failing store refuses the request (the sender retries).
+    const claimed = await guardStoreCall(() => store.claim(executionKey(name), JSON.stringify(record), ttlMs), storeTimeoutMs);
+    if (!claimed.ok) {
+      c.get('log').detail = `record store ${claimed.error}`;
+      throw gatewayError('ServiceUnavailable', 'The execution record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+    }
+    if (claimed.value !== undefined) throw gatewayError('Conflict', `An execution named ${name} already exists.`);
+
+    const entry: AccessLogEntry = { requestId, method: c.req.method, path: c.req.path, flow: flow.name, caller: record.callerId, executionName: name };
+    deps.defer(runInBackground(c, entry, record, name));
+    const location = `/executions/${name}`;
+    c.get('log').executionName = name;
+    return c.json(ackBody(requestId, name, 'Running'), 202, { location, 'x-execution-name': name });
+  };
+
+  async function runInBackground(c: Context<AppEnv>, entry: AccessLogEntry, record: ExecutionRecord, name: string): Promise<void> {
+    const response = await outcomeOf(c, entry);
+    const finished: ExecutionRecord = {
+      ...record,
+      status: response.status === 200 ? 'Succeeded' : 'Failed',
+      stoppedAt: clock.now(),
+      response,
+      ...(response.headers['x-execution-name'] ? { upstreamName: response.headers['x-execution-name'] } : {}),
+    };
+    const stored = await guardStoreCall(() => store.put(executionKey(name), JSON.stringify(finished), ttlMs), storeTimeoutMs);
+    deps.log({
+      msg: 'background execution finished',
+      ...entry,
+      status: response.status,
+      executionStatus: finished.status,
+      durationMs: finished.stoppedAt! - record.startedAt,
+      ...(stored.ok ? {} : { level: 'error', recordError: stored.error }),
+    } as Record<string, unknown>);
+  }
+
+  /** The answer a synchronous run would have given, as a value: this never throws. */
+  async function outcomeOf(c: Context<AppEnv>, entry: AccessLogEntry): Promise<StoredResponse> {
+    const requestId = c.get('requestId');
+    try {
+      const outcome = await runExecution(deps, c, undefined, entry);
+      return { status: 200, headers: { 'content-type': 'application/json', 'x-execution-name': outcome.executionName }, body: outcome.body };
+    } catch (error) {
+      const failure = error instanceof GatewayError ? error : gatewayError('InternalError', undefined);
+      if (!(error instanceof GatewayError)) entry.detail = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 300);
+      entry.error = failure.code;
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...failure.headers };
+      const executionName = failure.extra.ExecutionName;
+      if (typeof executionName === 'string') headers['x-execution-name'] = executionName;
+      return { status: failure.status, headers, body: JSON.stringify(errorBody(requestId, failure)) };
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv, FlowConfig } from '../env.js';
+import { gatewayError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { webhookOptionsFromConfig } from './from-config.js';
+import { createWebhookVerifier } from './index.js';
+import type { WebhookProvider, WebhookVerifier } from './types.js';
+
+/** What a verified delivery tells the rest of the request path. */
+export interface WebhookDelivery {
+  provider: WebhookProvider;
+  /** From a header (`X-GitHub-Delivery`, `webhook-id`); body ids (Stripe, Slack) are read after parsing. */
+  deliveryId: string | undefined;
+  /** Slack's `X-Slack-Retry-Num`, when Slack resends. */
+  retryNum: number | undefined;
+}
+
+export interface VerifyWebhookOptions {
+  flows: Record<string, FlowConfig>;
+  clock: Clock;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * `flows.<name>.webhook`: checks the sender's signature over the raw bytes, after `readBody` and before
+ * anything parses them. A failure is 401 `InvalidSignature` and nothing runs. A verified sender becomes the
+ * caller `webhook:<provider>`, whatever credential (if any) came with it: the signature is what was proven.
+ * Verifiers are built here, once, so bad options throw when the app is created.
+ */
+export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<AppEnv> {
+  const { flows, clock } = options;
+  const verifiers = new Map<string, WebhookVerifier>();
+  for (const flow of Object.values(flows)) {
+    if (!flow.webhook) continue;
+    try {
+      verifiers.set(flow.name, createWebhookVerifier(webhookOptionsFromConfig(flow.webhook)));
+    } catch (error) {
+      throw new TypeError(`flows.${flow.name}.webhook: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  return async function verifyWebhook(c, next) {
+    const verifier = verifiers.get(c.get('flow').name);
+    if (!verifier) return next();
+    const log = c.get('log');
+    const result = await verifier.verify(c.req.raw.headers, c.get('rawBody'), clock.now());
+    if (!result.ok) {
+      // The reason is a fixed phrase (never a signature or secret), for the operator.
+      log.detail = result.reason;
+      throw gatewayError('InvalidSignature', undefined);
+    }
+    const caller = { id: `webhook:${verifier.provider}`, kind: 'webhook' as const, admin: false };
+    c.set('caller', caller);
+    c.set('webhook', { provider: verifier.provider, deliveryId: result.deliveryId, retryNum: result.retryNum });
+    log.caller = caller.id;
+    if (verifier.provider === 'slack') {
+      const challenge = slackChallenge(c.get('rawBody'));
+      // Slack saves an Events API Request URL only after it echoes the challenge; that is not a delivery to run.
+      if (challenge !== undefined) return c.json({ challenge });
+    }
+    await next();
+  };
+}
+
+function slackChallenge(rawBody: Uint8Array): string | undefined {
+  const text = decoder.decode(rawBody);
+  if (!text.includes('url_verification')) return undefined;
+  try {
+    const body = JSON.parse(text) as { type?: unknown; challenge?: unknown };
+    return body.type === 'url_verification' && typeof body.challenge === 'string' ? body.challenge : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,77 @@
+/** The `webhook` block is checked per provider at load, so a bad one stops the start naming the key path. */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, parseConfig, parseConfigText } from '../../src/config/load.js';
+import { createApp } from '../../src/app.js';
+import { createNodeRuntime } from '../../src/runtime/node.js';
+import { spawnCli } from '../helpers/spawn.js';
+
+const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret' };
+const withWebhook = (webhook: unknown) => ({ upstream: { endpoint: 'http://127.0.0.1:9' }, flows: { hook: { webhook } } });
+
+function issuesOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+
+describe('webhook config', () => {
+  it('accepts each provider with its own options, hmac with timestampHeader', () => {
+    for (const provider of ['github', 'stripe', 'slack', 'standard-webhooks'] as const) {
+      expect(issuesOf(withWebhook({ provider, secrets: provider === 'standard-webhooks' ? [`whsec_${btoa('a'.repeat(24))}`] : ['s3cret'] }))).toEqual([]);
+    }
+    const config = parseConfig(withWebhook({ provider: 'hmac', secrets: ['s3cret'], header: 'X-Sig', algorithm: 'sha512', encoding: 'base64', prefix: 'sha512=', timestampHeader: 'X-Ts' }), env);
+    expect(config.flows.hook!.webhook).toMatchObject({ timestampHeader: 'X-Ts', tolerance: 300_000, dedupeTtl: 4 * 86_400_000 });
+    expect(config.flows.hook!.access).toBe('public');
+  });
+
+  it('hmac-only options on another provider are refused, naming the key', () => {
+    expect(issuesOf(withWebhook({ provider: 'github', secrets: ['s'], header: 'X-Sig', timestampHeader: 'X-Ts' }))).toEqual([
+      'flows.hook.webhook.header: applies only to provider "hmac", not "github"',
+      'flows.hook.webhook.timestampHeader: applies only to provider "hmac", not "github"',
+    ]);
+    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'] }))).toEqual(['flows.hook.webhook.header: provider "hmac" needs "header", the header carrying the signature']);
+    expect(issuesOf(withWebhook({ provider: 'gitlab', secrets: ['s'] }))[0]).toMatch(/^flows\.hook\.webhook\.provider: /);
+  });
+
+  it("the verifier factory's checks stop the load too, without echoing the secret", () => {
+    const issues = issuesOf(withWebhook({ provider: 'stripe', secrets: ['whsec_abc\n'] }));
+    expect(issues).toEqual(['flows.hook.webhook: webhook secrets[0] has leading or trailing whitespace']);
+    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'bad header' }))).toEqual(['flows.hook.webhook: webhook provider "hmac" needs "header", a valid header name']);
+  });
+
+  it('createApp builds the verifiers, so options that slipped past the loader still stop the start', () => {
+    const config = parseConfig(withWebhook({ provider: 'github', secrets: ['s'] }), env);
+    const runtime = createNodeRuntime({ ...config, flows: { hook: { ...config.flows.hook!, webhook: { ...config.flows.hook!.webhook!, secrets: [' padded'] } } } });
+    expect(() => createApp(runtime.deps)).toThrow('flows.hook.webhook: webhook secrets[0] has leading or trailing whitespace');
+  });
+
+  it('flowgate check and serve exit 2 on a bad webhook block and name the key path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-webhook-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'upstream: { endpoint: "http://127.0.0.1:9" }\nflows:\n  hook: { webhook: { provider: slack, secrets: ["very-secret-value"], prefix: "v0=" } }\n');
+    for (const command of ['check', 'serve']) {
+      const cli = spawnCli([command, '--config', file], { env });
+      expect(await cli.exit()).toBe(2);
+      expect(cli.stderr()).toContain('flows.hook.webhook.prefix: applies only to provider "hmac", not "slack"');
+      expect(cli.stderr()).not.toContain('very-secret-value');
+    }
+  });
+
+  it('the example configs in examples/webhooks load', () => {
+    const dir = new URL('../../examples/webhooks/', import.meta.url).pathname;
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.sort()).toEqual(['github.yaml', 'slack.yaml', 'standard-webhooks.yaml', 'stripe.yaml']);
+    const secrets = { GH_HOOK_SECRET: 'x', STRIPE_WHSEC: 'whsec_x', SLACK_SIGNING_SECRET: 'x', SVIX_WHSEC: `whsec_${btoa('a'.repeat(24))}` };
+    for (const file of files) {
+      const config = parseConfigText(readFileSync(join(dir, file), 'utf8'), { ...env, ...secrets });
+      expect(Object.values(config.flows).every((flow) => flow.webhook && flow.mode === 'ack')).toBe(true);
+    }
+  });
+});

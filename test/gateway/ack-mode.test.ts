@@ -1,0 +1,176 @@
+/** `mode: ack`: 202 at once, the run in the background, the outcome at GET /executions/{name}. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { manualClock } from '../../src/lib/clock.js';
+import { memoryRecordStore } from '../../src/idempotency/memory-store.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { send } from '../helpers/post.js';
+import { until } from '../helpers/until.js';
+import { startUpstreamStub, succeeded, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+
+const ALICE = 'alice-key-0123456789abcdef';
+const BOB = 'bob-key-0123456789abcdef0';
+const OPS = 'ops-key-0123456789abcdef00';
+
+const config = (stubUrl: string) => ({
+  upstream: { endpoint: stubUrl, credentials: TEST_CREDENTIALS, timeout: '10s' },
+  callers: { alice: { apiKeys: [ALICE] }, bob: { apiKeys: [BOB] }, ops: { apiKeys: [OPS], admin: true } },
+  flows: {
+    report: { flowName: 'build_report', mode: 'ack', errors: { NoData: 404 } },
+    'report-once': { flowName: 'build_report', mode: 'ack', idempotency: { ttl: '1h' } },
+  },
+});
+
+describe('ack mode', () => {
+  let stub: UpstreamStub;
+  let gw: TestGateway;
+  const clock = manualClock(Date.UTC(2026, 0, 1));
+  const records = memoryRecordStore({ clock, maxSize: 1024 * 1024 });
+
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+    gw = await startGateway(config(stub.url), { clock, records });
+    // The first request of a process pays for connection set-up and JIT; the 202 timing below is about the flow.
+    await send(`${gw.url}/healthz`);
+  });
+  afterEach(() => stub.respond((call) => succeeded({ report: JSON.parse(call.form.Input ?? '{}') }, call)));
+  afterAll(async () => {
+    await gw.close();
+    await stub.close();
+  });
+
+  const start = (body: string, apiKey = ALICE, flow = 'report', headers: Record<string, string> = {}) =>
+    send(`${gw.url}/flows/${flow}/run`, { body, headers: { 'x-api-key': apiKey, ...headers } });
+  /** `null` asks anonymously. */
+  const status = (name: string, apiKey: string | null = ALICE) => send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
+
+  it('answers 202 within 100 ms while the flow takes seconds, then reports the outcome', async () => {
+    stub.respond((call) => ({ ...succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call), delayMs: 2_000 }));
+    const marker = randomUUID();
+    const accepted = await start(JSON.stringify({ marker }));
+    expect(accepted.status).toBe(202);
+    // Four more starts: the median, not one sample, is held to 100 ms, so a busy test machine cannot flake it.
+    const timings = [accepted.ms];
+    for (let i = 0; i < 4; i++) timings.push((await start('{}')).ms);
+    expect(timings.sort((a, b) => a - b)[2]).toBeLessThan(100);
+    // Every 202 came back while the first run was still going.
+    expect((await status(accepted.json!.ExecutionName as string)).json!.Status).toBe('Running');
+    const name = accepted.json!.ExecutionName as string;
+    expect(accepted.json).toEqual({ RequestId: accepted.headers.get('x-request-id'), ExecutionName: name, Status: 'Running', Location: `/executions/${name}` });
+    expect(accepted.headers.get('location')).toBe(`/executions/${name}`);
+    expect(accepted.headers.get('x-execution-name')).toBe(name);
+    expect(name).toMatch(/^fg_/);
+
+    const running = await status(name);
+    expect(running.status).toBe(200);
+    expect(running.json).toMatchObject({ ExecutionName: name, Flow: 'report', Status: 'Running' });
+    expect(running.headers.get('retry-after')).toBe('1');
+    expect(running.headers.get('cache-control')).toBe('no-store');
+
+    await until(async () => (await status(name)).json!.Status !== 'Running');
+    const done = await status(name);
+    expect(done.json).toMatchObject({ Status: 'Succeeded', Result: { StatusCode: 200, Body: { report: 'done', input: { marker } } } });
+    expect(done.json!.UpstreamExecutionName).toMatch(new RegExp(`^${name}:`));
+    const finished = () => gw.logs.find((l) => l.msg === 'background execution finished' && l.requestId === accepted.json!.RequestId);
+    await until(() => finished() !== undefined);
+    expect(finished()).toMatchObject({ status: 200, executionStatus: 'Succeeded', flow: 'report', caller: 'alice' });
+  });
+
+  it('a failed execution is reported as Failed with the status and body the sync route would give', async () => {
+    stub.respond((c) => ({ json: { ...(succeeded({}, c).json as object), Status: 'Failed', ErrorCode: 'NoData', ErrorMessage: 'nothing for that day', Output: undefined } }));
+    const accepted = await start('{"day":"2026-01-01"}');
+    const name = accepted.json!.ExecutionName as string;
+    await until(async () => (await status(name)).json!.Status !== 'Running');
+    expect((await status(name)).json).toMatchObject({ Status: 'Failed', Result: { StatusCode: 404, Body: { Code: 'NoData', Message: 'nothing for that day' } } });
+  });
+
+  it('the outcome is readable by the caller that started it and by admins, and by nobody else', async () => {
+    const name = (await start('{}')).json!.ExecutionName as string;
+    expect((await status(name, ALICE)).status).toBe(200);
+    expect((await status(name, OPS)).status).toBe(200);
+    for (const other of [BOB, null]) {
+      const refused = await status(name, other);
+      expect(refused.status).toBe(404);
+      expect(refused.json).toMatchObject({ Code: 'ExecutionNotExists', Message: `Execution ${name} does not exist.` });
+    }
+    expect((await status('no_such_execution')).status).toBe(404);
+    expect((await status('bad%20name')).status).toBe(404);
+    expect((await status(name, 'not-a-known-key-0123456789')).status).toBe(401);
+  });
+
+  it('X-Execution-Name names the execution; reusing a name is a 409 and runs nothing', async () => {
+    const name = `order_${randomUUID().replace(/-/g, '')}`;
+    const accepted = await start('{}', ALICE, 'report', { 'x-execution-name': name });
+    expect(accepted.json!.ExecutionName).toBe(name);
+    await until(async () => (await status(name)).json!.Status !== 'Running');
+    const before = stub.calls.length;
+    const reused = await start('{}', ALICE, 'report', { 'x-execution-name': name });
+    expect(reused.status).toBe(409);
+    expect(reused.json).toMatchObject({ Code: 'Conflict' });
+    expect(stub.calls.length).toBe(before);
+  });
+
+  it('the background run survives the client hanging up right after the 202', async () => {
+    stub.respond((call) => ({ ...succeeded({ survived: true }, call), delayMs: 300 }));
+    const { port } = new URL(gw.url);
+    const name = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/flows/report/run', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-api-key': ALICE } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          req.destroy();
+          res.socket?.destroy();
+          resolve(JSON.parse(text).ExecutionName);
+        });
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    await until(async () => (await status(name)).json!.Status !== 'Running');
+    expect((await status(name)).json).toMatchObject({ Status: 'Succeeded', Result: { Body: { survived: true } } });
+  });
+
+  it('with Idempotency-Key, a retried start is acknowledged with the same execution and runs once', async () => {
+    stub.respond((call) => ({ ...succeeded({}, call), delayMs: 200 }));
+    const key = randomUUID();
+    const body = JSON.stringify({ marker: key });
+    const first = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
+    const second = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
+    expect(second.status).toBe(202);
+    expect(second.json!.ExecutionName).toBe(first.json!.ExecutionName);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    await until(async () => (await status(first.json!.ExecutionName as string)).json!.Status === 'Succeeded');
+    const later = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
+    expect(later.json).toMatchObject({ ExecutionName: first.json!.ExecutionName, Status: 'Succeeded' });
+    expect(stub.calls.filter((c) => c.form.Input?.includes(key))).toHaveLength(1);
+  });
+
+  it('a run abandoned by a dead process is reported as Unknown once its lease has passed', async () => {
+    stub.respond(() => ({ hang: true }));
+    const name = (await start('{}')).json!.ExecutionName as string;
+    expect((await status(name)).json!.Status).toBe('Running');
+    clock.advance(10_000 + 30_000 + 1);
+    expect((await status(name)).json!.Status).toBe('Unknown');
+    clock.advance(-(10_000 + 30_000 + 1));
+  });
+});
+
+describe('ack mode and shutdown', () => {
+  it('closing the gateway (SIGTERM path) waits for the background run and records its outcome', async () => {
+    const stub = await startUpstreamStub();
+    stub.respond((call) => ({ ...succeeded({ finished: true }, call), delayMs: 1_000 }));
+    const clock = manualClock(Date.UTC(2026, 0, 1));
+    const records = memoryRecordStore({ clock, maxSize: 1024 * 1024 });
+    const gw = await startGateway(config(stub.url), { records, clock });
+    const accepted = await send(`${gw.url}/flows/report/run`, { body: '{}', headers: { 'x-api-key': ALICE } });
+    expect(accepted.status).toBe(202);
+    const name = accepted.json!.ExecutionName as string;
+    expect(JSON.parse((await records.get(`exec:${name}`))!).status).toBe('Running');
+    await gw.close();
+    const recorded = JSON.parse((await records.get(`exec:${name}`))!);
+    expect(recorded).toMatchObject({ status: 'Succeeded', response: { status: 200 } });
+    expect(JSON.parse(recorded.response.body)).toEqual({ finished: true });
+    await stub.close();
+  });
+});
