@@ -56,7 +56,7 @@ describe('flowgate CLI', () => {
     const config = file('serve.yaml', `upstream: { endpoint: "${stub.url}" }\nflows:\n  hello: { flowName: hello_world }\n`);
     const cli = spawnCli(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], { env: credsEnv });
     const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    expect(cli.stderr()).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/flows\/hello\/run/);
+    await cli.waitFor(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/flows\/hello\/run/);
     const res = await fetch(`${url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"who":"cli"}' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ echo: { who: 'cli' } });

@@ -38,7 +38,7 @@ describe('rate-limit and caller config', () => {
     );
     expect(config.callers.app!.rateLimit).toEqual({ rate: { count: 20, periodMs: 1000 }, burst: 20, quota: { count: 10000, periodMs: 86_400_000 } });
     expect(config.flows.hello!.rateLimit).toEqual({ rate: { count: 100, periodMs: 60_000 }, burst: 5, quota: undefined });
-    expect(config.storeOptions).toEqual({ timeout: 250, onError: 'open', keyPrefix: 'flowgate:', maxKeys: 100_000 });
+    expect(config.storeOptions).toMatchObject({ timeout: 250, onError: 'open', keyPrefix: 'flowgate:', maxKeys: 100_000 });
   });
 
   it('checks the store settings', () => {
