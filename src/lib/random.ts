@@ -16,7 +16,8 @@ export function toHex(bytes: Uint8Array): string {
 
 export const cryptoRandom: Random = {
   uuid: () => crypto.randomUUID(),
-  nonce: () => toHex(crypto.getRandomValues(new Uint8Array(16))),
+  // randomUUID draws from a pooled entropy buffer, so it is cheaper than a fresh getRandomValues call.
+  nonce: () => crypto.randomUUID().replaceAll('-', ''),
 };
 
 /** Deterministic source for tests: counts upwards. */

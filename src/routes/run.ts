@@ -73,7 +73,9 @@ export function runHandler(deps: Deps) {
       );
       return successResponse(c, outcome, headers);
     }
-    const outcome = await runExecution(deps, c, c.req.raw.signal);
+    // No cancel signal here: aborting the HTTP call would not stop the execution inside CloudFlow,
+    // and creating the request's AbortSignal costs every request on Node.
+    const outcome = await runExecution(deps, c);
     return successResponse(c, outcome);
   };
 }
