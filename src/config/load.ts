@@ -77,12 +77,12 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
     if (Array.isArray(access)) {
       access.forEach((entry, i) => {
-        if (!entry.includes(':') && !callerNames.has(entry)) issues.push(`flows.${name}.access.${i}: unknown caller "${entry}"`);
+        if (!entry.includes(':') && !callerNames.has(entry)) issues.push(`flows.${name}.access.${i}: not a caller defined under "callers"`);
       });
     }
-    for (const q of flow.qualifiers) {
-      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers: "${q}" is not a valid qualifier`);
-    }
+    flow.qualifiers.forEach((q, i) => {
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
+    });
     if (flow.webhook) {
       // The factory's own checks (secret whitespace, header syntax) stop the start here rather than refuse every delivery later.
       try {

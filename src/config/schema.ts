@@ -3,7 +3,8 @@ import { parseDuration, parseRate, parseSize } from '../lib/units.js';
 import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 
 /**
- * The configuration contract (design.md §3). Units are parsed here, once, so the rest of the code
+ * The configuration contract (design.md §3). Messages name the key path and what was expected,
+ * never the value found: a value in the wrong key may be a secret. Units are parsed here, once, so the rest of the code
  * sees milliseconds, bytes and `{count, periodMs}` only.
  */
 
@@ -11,7 +12,7 @@ const duration = (what = 'a duration such as "60s", "5m", "1d" or milliseconds')
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(value)}` });
+      ctx.addIssue({ code: 'custom', message: `expected ${what}` });
       return z.NEVER;
     }
     return ms;
@@ -20,7 +21,7 @@ const duration = (what = 'a duration such as "60s", "5m", "1d" or milliseconds')
 const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const bytes = parseSize(value);
   if (bytes === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a size such as "64KiB", "1MiB" or bytes, got ${JSON.stringify(value)}` });
+    ctx.addIssue({ code: 'custom', message: 'expected a size such as "64KiB", "1MiB" or bytes' });
     return z.NEVER;
   }
   return bytes;
@@ -29,7 +30,7 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
 const rate = z.string().transform((value, ctx) => {
   const parsed = parseRate(value);
   if (!parsed) {
-    ctx.addIssue({ code: 'custom', message: `expected a rate such as "20/s", "100/1m" or "10000/d", got ${JSON.stringify(value)}` });
+    ctx.addIssue({ code: 'custom', message: 'expected a rate such as "20/s", "100/1m" or "10000/d"' });
     return z.NEVER;
   }
   return parsed;

@@ -118,7 +118,7 @@ flows:
   });
 
   it('refuses unknown callers in access lists and weak or shared API keys', () => {
-    expect(issuesOf({ upstream: { region: 'r' }, flows: { a: { access: ['ghost'] } } })).toEqual(['flows.a.access.0: unknown caller "ghost"']);
+    expect(issuesOf({ upstream: { region: 'r' }, flows: { a: { access: ['ghost'] } } })).toEqual(['flows.a.access.0: not a caller defined under "callers"']);
     const issues = issuesOf({
       upstream: { region: 'r' },
       callers: { a: { apiKeys: ['short'] }, b: { apiKeys: ['shared-key-0123456789'] }, c: { apiKeys: ['shared-key-0123456789'] } },
@@ -127,6 +127,20 @@ flows:
     expect(issues).toContain('callers.a.apiKeys.0: API keys must be at least 16 characters');
     expect(issues).toContain('callers.c.apiKeys.0: the same key is also given to "b"');
     expect(issues.join()).not.toContain('shared-key-0123456789');
+  });
+
+  it('never echoes a value found in the wrong key, which may be a secret', () => {
+    const secret = 'sk_live_abcdefghijklmnop';
+    const schemaIssues = issuesOf({
+      upstream: { region: 'r', timeout: secret },
+      server: { maxBodySize: secret },
+      callers: { app: { apiKeys: ['app-key-0123456789abcdef'], rateLimit: { rate: secret } } },
+      flows: { a: {} },
+    });
+    const crossIssues = issuesOf({ upstream: { region: 'r' }, flows: { a: { access: [secret], qualifiers: [secret + '!'] } } });
+    expect(schemaIssues).toHaveLength(3);
+    expect(crossIssues).toHaveLength(2);
+    expect([...schemaIssues, ...crossIssues].join('\n')).not.toContain('abcdefghijklmnop');
   });
 
   it('a missing environment variable names the key path, never a value', () => {
