@@ -1,0 +1,57 @@
+import { sha256Hex } from '../cloudflow/crypto.js';
+import type { RecordStore } from '../idempotency/store.js';
+
+/** The RPC methods of one `FlowgateRecords` object (workers-records.ts). */
+export interface RecordsObject {
+  claim(key: string, value: string, leaseMs: number): Promise<string | undefined>;
+  complete(key: string, token: string, value: string, ttlMs: number): Promise<boolean>;
+  release(key: string, token: string): Promise<void>;
+  put(key: string, value: string, ttlMs: number): Promise<void>;
+  get(key: string): Promise<string | undefined>;
+  advance(key: string, floor: number): Promise<number>;
+}
+
+/** The slice of the `RECORDS` Durable Object namespace binding these stores use. */
+export interface RecordsNamespace {
+  idFromName(name: string): unknown;
+  get(id: never): RecordsObject;
+}
+
+export function isRecordsNamespace(binding: unknown): binding is RecordsNamespace {
+  return typeof binding === 'object' && binding !== null && typeof (binding as { idFromName?: unknown }).idFromName === 'function';
+}
+
+/**
+ * The object that owns `key`: one per key, named by the key's SHA-256, so load spreads over as many
+ * objects as there are records and no client-supplied text (an Idempotency-Key) names an object.
+ */
+export async function recordsObjectFor(namespace: RecordsNamespace, key: string): Promise<RecordsObject> {
+  return namespace.get(namespace.idFromName(await sha256Hex(key)) as never);
+}
+
+/**
+ * Records shared by every isolate in every data center: claims are atomic in the key's object, so one
+ * delivery runs once and one Idempotency-Key executes once worldwide. Calls may reject; the app wraps
+ * each in `guardStoreCall` with `storeOptions.timeout` and decides about failures itself.
+ */
+export function durableObjectRecordStore(namespace: RecordsNamespace): RecordStore {
+  if (!isRecordsNamespace(namespace)) throw new TypeError('a Durable Object namespace binding is required');
+  const object = (key: string) => recordsObjectFor(namespace, key);
+  return {
+    async claim(key, value, leaseMs) {
+      return (await object(key)).claim(key, value, leaseMs);
+    },
+    async complete(key, token, value, ttlMs) {
+      return (await object(key)).complete(key, token, value, ttlMs);
+    },
+    async release(key, token) {
+      await (await object(key)).release(key, token);
+    },
+    async put(key, value, ttlMs) {
+      await (await object(key)).put(key, value, ttlMs);
+    },
+    async get(key) {
+      return (await object(key)).get(key);
+    },
+  };
+}
