@@ -1,9 +1,11 @@
 import { createApp } from './app.js';
 import { configFromEnv, type WorkersConfigEnv } from './runtime/workers-config.js';
 import type { RateLimiterNamespace } from './runtime/workers-ratelimit-store.js';
+import { isRecordsNamespace } from './runtime/workers-record-store.js';
 import { consoleLogger, createWorkersDeps } from './runtime/workers.js';
 
 export { FlowgateRateLimiter } from './runtime/workers-rate-limiter.js';
+export { FlowgateRecords } from './runtime/workers-records.js';
 
 type Handler = (request: Request, env: WorkersConfigEnv, ctx: unknown) => Response | Promise<Response>;
 
@@ -30,13 +32,18 @@ function buildGateway(env: WorkersConfigEnv): Handler {
     return () => invalidConfigResponse(outcome.message);
   }
   const rateLimiter = isNamespace(env.RATE_LIMITER) ? env.RATE_LIMITER : undefined;
-  const app = createApp(createWorkersDeps(outcome.config, { rateLimiter }));
+  const records = isRecordsNamespace(env.RECORDS) ? env.RECORDS : undefined;
+  const deps = createWorkersDeps(outcome.config, { rateLimiter, records });
+  const app = createApp(deps);
+  // Once per isolate; a missing binding is a warning because limits and de-duplication then hold per isolate only.
   consoleLogger({
-    level: rateLimiter ? 'info' : 'warn',
+    level: rateLimiter && records ? 'info' : 'warn',
     msg: 'gateway ready',
     flows: Object.keys(outcome.config.flows).length,
     upstream: outcome.config.upstream.endpoint,
     rateLimits: rateLimiter ? 'durable-object' : 'per-isolate (no RATE_LIMITER binding)',
+    records: records ? 'durable-object' : 'per-isolate (no RECORDS binding)',
+    cache: deps.cache ? (records ? 'cache-api, purge worldwide' : 'cache-api, purge per data center (no RECORDS binding)') : 'off',
   });
   return (request, env, ctx) => app.fetch(request, env, ctx as never);
 }

@@ -8,6 +8,9 @@ import type { Deps, Logger } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
+import { cacheApiGenerations, durableObjectGenerations } from './workers-cache-generations.js';
+import { createWorkersCacheStore } from './workers-cache-store.js';
+import { durableObjectRecordStore, type RecordsNamespace } from './workers-record-store.js';
 import { durableObjectRateLimitStore, type RateLimiterNamespace } from './workers-ratelimit-store.js';
 
 export interface WorkersDepsOptions {
@@ -19,7 +22,17 @@ export interface WorkersDepsOptions {
   defer?: (work: Promise<unknown>) => void;
   /** The `RATE_LIMITER` Durable Object binding: exact counters per caller. Without it, counters are per isolate. */
   rateLimiter?: RateLimiterNamespace | undefined;
+  /**
+   * The `RECORDS` Durable Object binding: delivery, Idempotency-Key and `ack` records shared by every
+   * isolate, and the cache's purge generations. Without it, records are per isolate and a purge per data center.
+   */
+  records?: RecordsNamespace | undefined;
+  /** The Cache API cache for responses; `caches.open('flowgate')` unless a test supplies its own. */
+  cache?: () => Promise<Cache>;
 }
+
+/** How long an isolate trusts a purge generation it read from the `RECORDS` object before reading it again. */
+export const GENERATION_REFRESH_MS = 5_000;
 
 /** One JSON object per line on stdout: Workers Logs and `wrangler tail` index JSON fields. */
 export const consoleLogger: Logger = (line) => {
@@ -37,14 +50,15 @@ export function workersClientIp(c: Context<AppEnv>): string | undefined {
 
 /**
  * Builds the Workers dependencies once per isolate: global `fetch` upstream (the deadline travels
- * as an AbortSignal), rate-limit counters in Durable Objects, background work through `waitUntil`,
- * JSON log lines on the console.
+ * as an AbortSignal), rate-limit counters and records in Durable Objects, the response cache in the
+ * Cache API, background work (cache writes, `ack` runs) through `waitUntil`, JSON log lines on the console.
  */
 export function createWorkersDeps(config: Config, options: WorkersDepsOptions = {}): Deps {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const log = options.log ?? consoleLogger;
   const keepAlive = options.defer ?? waitUntil;
+  const openCache = options.cache ?? lazyCache('flowgate');
   const upstream = createCloudFlowClient({
     endpoint: config.upstream.endpoint,
     credentials: staticCredentials(config.upstream.credentials),
@@ -54,6 +68,18 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     clock,
     random,
   });
+  const needsCache = Object.values(config.flows).some((flow) => flow.cache);
+  const cache = needsCache
+    ? createWorkersCacheStore({
+        cache: openCache,
+        generations: options.records
+          ? durableObjectGenerations(options.records, { clock, refreshMs: GENERATION_REFRESH_MS })
+          : cacheApiGenerations({ cache: openCache, clock }),
+        maxEntrySize: config.cache.maxEntrySize,
+        timeoutMs: config.storeOptions.timeout,
+        clock,
+      })
+    : undefined;
   return {
     config,
     upstream,
@@ -62,9 +88,22 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     log,
     clientIp: workersClientIp,
     ...(options.rateLimiter ? { rateLimitStore: durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout }) } : {}),
+    ...(options.records ? { records: durableObjectRecordStore(options.records) } : {}),
+    ...(cache ? { cache } : {}),
     defer(work) {
       // waitUntil keeps the isolate alive for the work but drops its failure silently; log it instead.
       keepAlive(work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })));
     },
+  };
+}
+
+/** Opens the named cache on first use and keeps it: `caches.open` is only allowed inside a request. */
+function lazyCache(name: string): () => Promise<Cache> {
+  let opened: Promise<Cache> | undefined;
+  return () => {
+    opened ??= caches.open(name);
+    // A failed open is not kept, so the next request tries again.
+    opened.catch(() => (opened = undefined));
+    return opened;
   };
 }
