@@ -5,6 +5,11 @@ import type { WorkerBuild } from './build-worker.js';
 export interface WorkerdGateway {
   url: string;
   mf: Miniflare;
+  /**
+   * Sends a request to a second isolate running the same bundle with the same bindings and the same
+   * Durable Objects (only with `isolates: 2`): what two Cloudflare isolates sharing the objects see.
+   */
+  second(path: string, init?: RequestInit): Promise<Response>;
   /** Every line the Worker wrote to stdout/stderr (its JSON log lines among them). */
   output: string[];
   /** The Worker's JSON log lines. */
@@ -16,7 +21,15 @@ export interface WorkerdGateway {
  * Runs the built Worker in the real workerd runtime through Miniflare, listening on a loopback
  * port, so tests reach it over HTTP exactly as a client would.
  */
-export async function startWorkerd(build: WorkerBuild, bindings: Record<string, string>): Promise<WorkerdGateway> {
+export interface WorkerdOptions {
+  /** Bind `RECORDS` (the records Durable Object); true unless a test checks the fallback without it. */
+  records?: boolean;
+  /** 2 starts a second isolate that shares the first one's Durable Objects. */
+  isolates?: 1 | 2;
+}
+
+export async function startWorkerd(build: WorkerBuild, bindings: Record<string, string>, options: WorkerdOptions = {}): Promise<WorkerdGateway> {
+  const { records = true, isolates = 1 } = options;
   const output: string[] = [];
   const collect = (stream: Readable) => {
     let pending = '';
@@ -27,13 +40,14 @@ export async function startWorkerd(build: WorkerBuild, bindings: Record<string, 
       output.push(...lines.filter(Boolean));
     });
   };
+  const worker = { modules: true, scriptPath: build.scriptPath, modulesRoot: build.dir, compatibilityDate: build.compatibilityDate, bindings } as const;
+  const objects = { RATE_LIMITER: 'FlowgateRateLimiter', ...(records ? { RECORDS: 'FlowgateRecords' } : {}) };
+  const shared = Object.fromEntries(Object.entries(objects).map(([binding, className]) => [binding, { className, scriptName: 'flowgate' }]));
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: build.scriptPath,
-    modulesRoot: build.dir,
-    compatibilityDate: build.compatibilityDate,
-    bindings,
-    durableObjects: { RATE_LIMITER: 'FlowgateRateLimiter' },
+    workers: [
+      { name: 'flowgate', ...worker, durableObjects: objects },
+      ...(isolates === 2 ? [{ name: 'second', ...worker, durableObjects: shared }] : []),
+    ],
     host: '127.0.0.1',
     port: 0,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -51,6 +65,11 @@ export async function startWorkerd(build: WorkerBuild, bindings: Record<string, 
   return {
     url,
     mf,
+    async second(path, init) {
+      if (isolates !== 2) throw new Error('started with one isolate');
+      const fetcher = await mf.getWorker('second');
+      return (await fetcher.fetch(new URL(path, url).href, init as never)) as unknown as Response;
+    },
     output,
     logs: () =>
       output.flatMap((line) => {
