@@ -62,7 +62,7 @@ describe('configFromEnv (Workers bindings → Config)', () => {
     const result = outcome({ upstream: { region: 'cn-hangzhou' }, callers: { app: {} }, flows: { a: { qualifiers: ['${LEAK} x'], access: ['${LEAK}'] } } }, { LEAK: SECRET });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.message).toBe('invalid configuration: flows.a.access.0: unknown caller; flows.a.qualifiers: a qualifier is not valid');
+    expect(result.message).toBe('invalid configuration: flows.a.access.0: not a caller defined under "callers"; flows.a.qualifiers.0: not a valid qualifier (letters, digits, _ . -)');
   });
 
   it('masks any bound value that still appears, and caps the list', () => {
