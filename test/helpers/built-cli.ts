@@ -1,22 +1,17 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /**
- * Compiles src/ with the project's own tsc into `.test-build/<id>/` (inside the repo, so the compiled
- * files resolve node_modules as dist/ would). `--noCheck`: vitest and `npm run typecheck` check types;
- * this only emits. Works from a clean clone: no prior `npm run build` needed.
+ * The compiled CLI (`dist/cli.js`, built once by the suite's global setup, as `npm start` builds it)
+ * and a scratch folder for config files.
  */
 export async function buildCli(): Promise<{ dir: string; cli: string; remove(): void }> {
-  const dir = join(ROOT, '.test-build', randomUUID());
-  mkdirSync(dir, { recursive: true });
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dir, '--noCheck', '--sourceMap', 'false'], { cwd: ROOT });
-  return { dir, cli: join(dir, 'cli.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-cli-'));
+  return { dir, cli: join(ROOT, 'dist', 'cli.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface CliProcess {
