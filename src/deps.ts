@@ -41,6 +41,8 @@ export interface Deps {
   fetch?: typeof fetch;
   /** The response cache store; absent when no flow configures `cache`. */
   cache?: CacheStore;
+  /** Hex SHA-256 for cache keys: synchronous node:crypto on Node; Web Crypto when absent. */
+  sha256Hex?: (text: string) => string | Promise<string>;
   /** Delivery, Idempotency-Key and `ack` execution records; without it the app keeps them in memory. */
   records?: RecordStore;
 }

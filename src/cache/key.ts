@@ -20,11 +20,12 @@ const KEY_VERSION = 'flowgate-cache-v1';
 /**
  * SHA-256 over the flow, FlowName, qualifier, scope and canonical Input. The fields are hashed as a
  * JSON array of strings, which is unambiguous: `["a|b","c"]` and `["a","b|c"]` differ, and an absent
- * qualifier (`null`) differs from any string.
+ * qualifier (`null`) differs from any string. `digest` is the runtime's SHA-256 (Web Crypto's async
+ * dispatch was the top cost of the hit path on Node, which injects node:crypto).
  */
-export async function cacheKey(parts: CacheKeyParts): Promise<CacheKey> {
+export async function cacheKey(parts: CacheKeyParts, digest: (text: string) => string | Promise<string> = sha256Hex): Promise<CacheKey> {
   const fields = [KEY_VERSION, parts.flow, parts.flowName, parts.qualifier ?? null, parts.scope, canonicalJson(parts.inputText)];
-  return { flow: parts.flow, hash: await sha256Hex(JSON.stringify(fields)) };
+  return { flow: parts.flow, hash: await digest(JSON.stringify(fields)) };
 }
 
 /** The scope part of the key: one caller's own entries unless the flow opted into `shared`. */

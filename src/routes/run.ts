@@ -50,6 +50,7 @@ export function runHandler(deps: Deps) {
   const cache = deps.cache
     ? createResponseCache({ store: deps.cache, clock: deps.clock, defer: deps.defer, log: deps.log, lockWait: deps.config.cache.lockWait })
     : undefined;
+  const digest = deps.sha256Hex;
   return async function run(c: Context<AppEnv>): Promise<Response> {
     const flow = c.get('flow');
     // Only flows with `cache` configured pay anything for it.
@@ -60,13 +61,16 @@ export function runHandler(deps: Deps) {
         qualifier: c.get('qualifier'),
         inputText: c.get('inputText'),
         scope: cacheScope(flow.cache.scope, c.get('caller').id),
-      });
+      }, digest);
       const { outcome, headers } = await cache.answer(
         {
           key,
           ttlMs: flow.cache.ttl,
           directives: parseCacheControl(c.req.header('cache-control')),
-          signal: c.req.raw.signal,
+          // Read only when the request goes upstream: building the request's AbortSignal costs every hit on Node.
+          get signal() {
+            return c.req.raw.signal;
+          },
           report: (result) => (c.get('log').cache = result),
         },
         (signal) => runExecution(deps, c, signal),

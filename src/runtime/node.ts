@@ -113,6 +113,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     },
     counters,
     cache,
+    sha256Hex: nodeCrypto.sha256Hex,
     ...(redis
       ? {
           rateLimitStore: redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters }),
