@@ -7,7 +7,7 @@
 // figure is the median of the runs, metric by metric.
 //
 // Usage: node bench/run.mjs [--quick] [--only B2,B4,LATENCY,SOAK] [--profile] [--report] [--runs N] [--duration S] [--connections N]
-// Env:   BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_WARMUP, BENCH_LATENCY_DURATION, BENCH_SOAK_DURATION
+// Env:   BENCH_DIST, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_WARMUP, BENCH_LATENCY_DURATION, BENCH_SOAK_DURATION
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -21,7 +21,9 @@ import { formatTop, topSelfTime } from './profile-top.mjs';
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const OUT_DIR = join(BENCH_DIR, 'out');
-const CLI = join(ROOT, 'dist', 'cli.js');
+// BENCH_DIST points at another build of the gateway (e.g. one no concurrent `npm test` rebuilds mid-run).
+const DIST = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
+const CLI = join(DIST, 'cli.js');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // ---------------------------------------------------------------------------------------------- settings
@@ -245,6 +247,21 @@ function procStatus(pid, field) {
   }
 }
 
+/**
+ * CPU time (user + system) the process has used so far, in ms, or undefined off Linux. The ticks
+ * are USER_HZ (100 on Linux). CPU per request is steadier than req/s on a shared machine: a busy
+ * neighbour slows the gateway down but barely changes what each request costs it.
+ */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 function psRssKb(pid) {
   return new Promise((resolveRss) => {
     const ps = spawn('ps', ['-o', 'rss=', '-p', String(pid)], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -354,15 +371,22 @@ async function measure(scenario, runTag, { connections, duration, sampleEveryMs 
     checkProbe(scenario, await probe(sut.url, body));
     const sampler = rssSampler(sut.pid, sampleEveryMs);
     let measureStart;
+    let cpuAtStart;
     const load = await runLoad(
       { url: sut.url + RUN_PATH, connections, duration, warmup: settings.warmup, body, headers: { 'content-type': 'application/json' } },
-      (at) => (measureStart = at),
+      (at) => {
+        measureStart = at;
+        cpuAtStart = cpuMs(sut.pid);
+      },
     );
+    const cpuAtEnd = cpuMs(sut.pid);
+    const answered = load.total + load.non2xx;
+    const cpuUsPerRequest = cpuAtStart !== undefined && cpuAtEnd !== undefined && answered > 0 ? ((cpuAtEnd - cpuAtStart) * 1000) / answered : null;
     const sampledMax = await sampler.stop();
     const peakKb = procStatus(sut.pid, 'VmHWM') ?? sampledMax;
     onSample?.(sampler.samples, measureStart);
     if (load.total === 0) throw new Error(`${scenario.id}: no successful responses (${load.non2xx} non-2xx, ${load.errors} errors)\n${sut.stderr()}`);
-    return { ...load, peakRssMiB: peakKb / 1024 };
+    return { ...load, cpuUsPerRequest, peakRssMiB: peakKb / 1024 };
   });
 }
 
@@ -378,6 +402,7 @@ function summarize(runs) {
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest)),
     peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
@@ -496,18 +521,18 @@ function markdown(results) {
     `Settings: ${results.settings.connections} connections, ${results.settings.duration} s measured after ${results.settings.warmup} s warm-up, median of ${results.settings.runs} run(s) (fresh processes per run, scenarios interleaved); concurrency-1 runs of ${results.settings.latencyDuration} s; RSS soak ${results.settings.soakDuration} s. Run at ${results.startedAt}; 1-minute load average ${results.loadBefore.toFixed(2)} before, ${results.loadAfter.toFixed(2)} after${results.partial ? ' — **partial run** (flags or env overrides)' : ''}.`,
     '',
   );
-  lines.push('| Scenario | What | req/s | p50 ms | p99 ms | peak RSS MiB | Notes |', '|---|---|---:|---:|---:|---:|---|');
+  lines.push('| Scenario | What | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | Notes |', '|---|---|---:|---:|---:|---:|---:|---|');
   for (const scenario of SCENARIOS) {
     const entry = results.scenarios[scenario.id];
     if (!entry) continue;
     if (entry.skipped) {
-      lines.push(`| ${scenario.id} | ${scenario.what} | — | — | — | — | skipped: ${entry.skipped} |`);
+      lines.push(`| ${scenario.id} | ${scenario.what} | — | — | — | — | — | skipped: ${entry.skipped} |`);
       continue;
     }
     const s = entry.summary;
     const notes = [scenario.meaning];
     if (s.non2xx || s.errors) notes.push(`${s.non2xx} non-2xx, ${s.errors} errors`);
-    lines.push(`| ${scenario.id} | ${scenario.what} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.peakRssMiB, 1)} | ${notes.join('; ')} |`);
+    lines.push(`| ${scenario.id} | ${scenario.what} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuUsPerRequest)} | ${fmt(s.peakRssMiB, 1)} | ${notes.join('; ')} |`);
   }
   if (Object.keys(results.latency).length) {
     lines.push('', '**Concurrency 1** (one connection, one request at a time):', '', '| Run | req/s | p50 ms | p99 ms | Notes |', '|---|---:|---:|---:|---|');
@@ -567,7 +592,7 @@ async function main() {
       const tag = `${scenario.id}-run${run}`;
       const result = await measure(scenario, tag, { connections: settings.connections, duration: settings.duration });
       results.scenarios[scenario.id].runs.push(result);
-      log(`${tag}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms, peak RSS ${fmt(result.peakRssMiB, 1)} MiB${result.non2xx || result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : ''}`);
+      log(`${tag}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms, CPU ${fmt(result.cpuUsPerRequest)} µs/req, peak RSS ${fmt(result.peakRssMiB, 1)} MiB${result.non2xx || result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : ''}`);
     }
   }
   for (const scenario of active) results.scenarios[scenario.id].summary = summarize(results.scenarios[scenario.id].runs);
