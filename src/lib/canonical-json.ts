@@ -25,6 +25,10 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // JSON strings may not hold raw control characters, so the pattern must name them.
 // eslint-disable-next-line no-control-regex
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+/** A string literal with no escape and no surrogate is already in canonical form (the common case). */
+const NEEDS_RESERIALIZING = /[\\\ud800-\udfff]/;
+/** Integers of up to 15 digits are exact doubles: their literal is their canonical form. */
+const SAFE_INTEGER = /^-?(?:0|[1-9]\d{0,14})$/;
 
 class Canonicalizer {
   pos = 0;
@@ -60,7 +64,8 @@ class Canonicalizer {
     const match = STRING.exec(this.text);
     if (!match) throw new SyntaxError(`canonicalJson: bad string at ${this.pos}`);
     this.pos += match[0].length;
-    return JSON.stringify(JSON.parse(match[0]) as string);
+    const literal = match[0];
+    return NEEDS_RESERIALIZING.test(literal) ? JSON.stringify(JSON.parse(literal) as string) : literal;
   }
 
   private number(): string {
@@ -104,7 +109,7 @@ class Canonicalizer {
       if (this.text[this.pos++] !== ':') throw new SyntaxError(`canonicalJson: expected : at ${this.pos - 1}`);
       this.skipWhitespace();
       const value = this.value();
-      members.push({ key, sortKey: JSON.parse(key) as string, value });
+      members.push({ key, sortKey: key.includes('\\') ? (JSON.parse(key) as string) : key.slice(1, -1), value });
       this.skipWhitespace();
       const ch = this.text[this.pos++];
       if (ch === '}') break;
@@ -121,6 +126,7 @@ class Canonicalizer {
  * exact decimal value written as `<digits>e<exponent>` (still valid JSON, and distinct).
  */
 export function canonicalNumber(literal: string): string {
+  if (SAFE_INTEGER.test(literal)) return literal === '-0' ? '0' : literal;
   const exact = decimalValue(literal);
   const serialized = String(Number(literal));
   if (/^-?\d/.test(serialized) && decimalValue(serialized.replace('e+', 'e')) === exact) return serialized === '-0' ? '0' : serialized;
