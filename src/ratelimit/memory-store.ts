@@ -26,13 +26,12 @@ export function memoryRateLimitStore(options: MemoryStoreOptions = {}): RateLimi
     kind: 'memory',
     async check(policies, now) {
       // Synchronous from read to write, so concurrent requests in this process cannot interleave.
+      // An expired entry reads as absent and is not deleted: the write below replaces it, or the LRU
+      // bound drops it. (Deleting the cache's last entry clears all maxKeys slots in lru-cache, which
+      // was a quarter of the gateway's CPU with one caller whose key expired between requests.)
       const stored = policies.map((policy) => {
         const entry = entries.get(policy.key);
-        if (entry && entry.expiresAt <= now) {
-          entries.delete(policy.key);
-          return undefined;
-        }
-        return entry?.value;
+        return entry && entry.expiresAt > now ? entry.value : undefined;
       });
       const { decision, writes } = evaluate(policies, stored, now);
       writes?.forEach((write, i) => entries.set(policies[i]!.key, { value: write.value, expiresAt: now + write.ttlMs }));
