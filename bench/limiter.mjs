@@ -1,12 +1,17 @@
 // Micro-benchmark of the limiter: cost per decision of the memory store, and the latency one
 // Redis round trip (EVALSHA of the GCRA script) adds. Needs `npm run build` (dist/) and, for the
 // Redis part, a server at REDIS_URL (default redis://127.0.0.1:6379).
-//   node bench/limiter.mjs [decisions]
+//   node bench/limiter.mjs [decisions]      (BENCH_DIST picks another build than dist/, as in run.mjs)
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { memoryRateLimitStore } from '../dist/ratelimit/memory-store.js';
-import { connectRedis } from '../dist/runtime/node-redis.js';
-import { redisRateLimitStore } from '../dist/runtime/node-redis-ratelimit.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const dist = resolve(fileURLToPath(new URL('..', import.meta.url)), process.env.BENCH_DIST ?? 'dist');
+const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
+const { memoryRateLimitStore } = await load('ratelimit/memory-store.js');
+const { connectRedis } = await load('runtime/node-redis.js');
+const { redisRateLimitStore } = await load('runtime/node-redis-ratelimit.js');
 
 const decisions = Number(process.argv[2] ?? 200_000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -149,11 +149,12 @@ const LATENCY = [
   { id: 'L-B6-redis', base: 'B6-redis' },
 ];
 
-/** `--only` takes scenario ids (B2, B6 = both B6 variants), LATENCY (or L-B0, …) and SOAK. */
+/** `--only` takes scenario ids (B2, B6 = both B6 variants), LATENCY (or L-B0, …), LIMITER and SOAK. */
 function selected(id) {
   if (!only) return true;
-  if (id.startsWith('L-')) return only.has(id) || only.has('LATENCY');
-  return only.has(id) || only.has(id.replace(/-.*/, ''));
+  const upper = id.toUpperCase();
+  if (upper.startsWith('L-')) return only.has(upper) || only.has('LATENCY');
+  return only.has(upper) || only.has(upper.replace(/-.*/, ''));
 }
 
 // ---------------------------------------------------------------------------------------------- processes
@@ -409,6 +410,26 @@ function summarize(runs) {
   };
 }
 
+/** Runs bench/limiter.mjs against the same build and reads its `<label> <µs> µs/decision` lines. */
+function limiterMicro() {
+  return new Promise((resolveMicro) => {
+    const child = spawn(process.execPath, [join(BENCH_DIR, 'limiter.mjs'), String(flags.quick ? 20_000 : 200_000)], { cwd: ROOT, env: { ...process.env, BENCH_DIST: DIST, REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('close', (code) => {
+      const lines = [];
+      for (const line of out.split('\n')) {
+        const match = /^(.+?)\s+([\d.]+) µs\/decision\s*(.*)$/.exec(line);
+        if (match) lines.push({ what: match[1].trim(), usPerDecision: Number(match[2]), note: match[3].trim() });
+        else if (/skipped/.test(line)) lines.push({ what: line.trim(), usPerDecision: null, note: '' });
+      }
+      process.stderr.write(out);
+      resolveMicro(code === 0 ? lines : [{ what: `limiter micro-benchmark failed (${code})`, usPerDecision: null, note: out.slice(-300) }]);
+    });
+  });
+}
+
 async function redisPing() {
   return new Promise((resolvePing) => {
     const url = new URL(REDIS_URL);
@@ -542,6 +563,10 @@ function markdown(results) {
     }
     if (results.redisRoundTripMs) lines.push('', `Redis PING round trip p50 on this machine: ${fmt(results.redisRoundTripMs, 3)} ms.`);
   }
+  if (results.limiter?.length) {
+    lines.push('', '**Limiter alone** (`bench/limiter.mjs`: three policies per decision — caller GCRA, daily quota, flow GCRA):', '', '| Store | µs per decision | Notes |', '|---|---:|---|');
+    for (const row of results.limiter) lines.push(`| ${row.what} | ${fmt(row.usPerDecision, 2)} | ${row.note} |`);
+  }
   if (results.soak) {
     const k = results.soak;
     const half = secondHalfChange(k.samplesMiB);
@@ -619,6 +644,9 @@ async function main() {
   }
   for (const entry of latencyActive) results.latency[entry.id].summary = summarize(results.latency[entry.id].runs);
   if (latencyActive.some((e) => e.scenario.redis)) results.redisRoundTripMs = await redisRoundTripMs();
+
+  // The limiter on its own (bench/limiter.mjs): µs per decision in process, and per Redis round trip.
+  if (selected('LIMITER') || (only && only.has('B6'))) results.limiter = await limiterMicro();
 
   if (selected('SOAK')) {
     const scenario = SCENARIOS.find((s) => s.id === 'B2');
