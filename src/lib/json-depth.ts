@@ -1,19 +1,29 @@
 /**
  * The deepest nesting of objects and arrays in JSON text, scanned without parsing, so a hostile
- * `[[[[…` is refused before JSON.parse recurses into it. Stops counting once past `limit`.
+ * `[[[[…` is refused before anything walks it. Stops counting once past `limit`. String contents
+ * are skipped with indexOf, which keeps the scan cheap for large, string-heavy inputs.
  */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92 /* \ */) i++;
-      else if (ch === 34 /* " */) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
+    if (ch === 34 /* " */) {
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      // An unterminated string: the text is not JSON, and the parser will say so.
+      if (end === -1) return false;
+      i = end;
+    } else if (ch === 123 /* { */ || ch === 91 /* [ */) {
       if (++depth > limit) return true;
     } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
   }
   return false;
+}
+
+/** A quote is escaped when an odd number of backslashes precede it. */
+function isEscaped(text: string, quote: number): boolean {
+  let slashes = 0;
+  for (let j = quote - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
+  return slashes % 2 === 1;
 }
