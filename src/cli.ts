@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { ConfigError, parseConfigText, type Config } from './config/load.js';
 import { createNodeRuntime } from './runtime/node.js';
 import { startServer } from './runtime/node-server.js';
+import { nextSignal } from './runtime/node-emulator.js';
 
 const USAGE = `flowgate: a REST gateway for Alibaba Cloud CloudFlow Express workflows
 
@@ -48,23 +49,24 @@ function loadConfig(file: string): Config {
   return parseConfigText(text, process.env);
 }
 
-function reportConfigError(file: string, error: unknown): number {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`flowgate: ${file}: ${error.message}\n`);
-    return 2;
+/** The config, or exit code 2 after saying which key paths are wrong. */
+function loadConfigOrExit(file: string): Config | number {
+  try {
+    return loadConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`flowgate: ${file}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
   }
-  throw error;
 }
 
 async function checkCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
   const file = values.config ?? 'flowgate.yaml';
-  let config: Config;
-  try {
-    config = loadConfig(file);
-  } catch (error) {
-    return reportConfigError(file, error);
-  }
+  const config = loadConfigOrExit(file);
+  if (typeof config === 'number') return config;
   process.stdout.write(`${file}: valid\nupstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nroutes:\n`);
   for (const flow of Object.values(config.flows)) {
     const access = Array.isArray(flow.access) ? flow.access.join(',') : flow.access;
@@ -92,12 +94,8 @@ async function serveCommand(args: string[]): Promise<number> {
     return (await import('./runtime/node-demo.js')).runDemo({ port, host: values.host });
   }
   const file = values.config ?? 'flowgate.yaml';
-  let config: Config;
-  try {
-    config = loadConfig(file);
-  } catch (error) {
-    return reportConfigError(file, error);
-  }
+  const config = loadConfigOrExit(file);
+  if (typeof config === 'number') return config;
   const runtime = createNodeRuntime(config);
   const app = createApp(runtime.deps);
   const started = await startServer(app, config, { port, host: values.host });
@@ -105,23 +103,11 @@ async function serveCommand(args: string[]): Promise<number> {
   const first = Object.values(config.flows)[0];
   process.stderr.write(`flowgate listening on http://${shown}:${started.port} -> ${config.upstream.endpoint}\n`);
   if (first) process.stderr.write(`try: curl -s -X POST http://${shown}:${started.port}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
-  await waitForSignal();
+  await nextSignal();
   process.stderr.write('flowgate: draining requests in flight\n');
   await started.shutdown(() => runtime.drain());
   await runtime.close();
   return 0;
-}
-
-export function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }
 
 main(process.argv.slice(2)).then(
