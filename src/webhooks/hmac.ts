@@ -1,4 +1,4 @@
-import { timingSafeEqual } from './constant-time.js';
+import { timingSafeEqual } from '../lib/constant-time.js';
 import type { HmacAlgorithm } from './types.js';
 
 const WEB_CRYPTO_HASH: Record<HmacAlgorithm, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timingSafeEqual } from '../../src/webhooks/constant-time.js';
+import { timingSafeEqual } from '../../src/lib/constant-time.js';
 
 /** Counts how many bytes of `bytes` the comparison reads. */
 function counted(bytes: Uint8Array): { view: Uint8Array; reads: () => number } {
