@@ -3,7 +3,14 @@
  * everything else becomes `%XY` (uppercase hex). encodeURIComponent leaves `! ' ( ) *` alone, so they are fixed up.
  */
 export function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (ch) => '%' + ch.charCodeAt(0).toString(16).toUpperCase());
+  const encoded = encodeURIComponent(value);
+  // The fix-up's regex scan cost a quarter of encoding a large Input; five indexOf scans of the
+  // original are far cheaper and usually find nothing (encodeURIComponent adds none of these).
+  return hasSubDelims(value) ? encoded.replace(/[!'()*]/g, (ch) => '%' + ch.charCodeAt(0).toString(16).toUpperCase()) : encoded;
+}
+
+function hasSubDelims(value: string): boolean {
+  return value.indexOf('!') !== -1 || value.indexOf("'") !== -1 || value.indexOf('(') !== -1 || value.indexOf(')') !== -1 || value.indexOf('*') !== -1;
 }
 
 /** `k=v&k=v` with names sorted by UTF-16 code unit order, as both signature versions require. */
