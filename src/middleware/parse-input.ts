@@ -6,6 +6,10 @@ import { jsonDepthExceeds } from '../lib/json-depth.js';
 const EXECUTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+function hasBom(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
 export interface ParseInputOptions {
   maxJsonDepth: number;
 }
@@ -28,9 +32,12 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
       throw gatewayError('InvalidArgument', 'The body is not valid UTF-8.');
     }
     let input: Record<string, unknown>;
+    // The decoder checked the bytes and drops only a leading BOM, so the Input's UTF-8 size is known without re-encoding it.
+    let inputBytes = raw.byteLength - (hasBom(raw) ? 3 : 0);
     if (text.trim() === '') {
       text = '{}';
       input = {};
+      inputBytes = 2;
     } else {
       if (jsonDepthExceeds(text, maxJsonDepth)) throw gatewayError('InvalidArgument', `The JSON body is nested deeper than ${maxJsonDepth} levels.`);
       let value: unknown;
@@ -44,7 +51,6 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
       }
       input = value as Record<string, unknown>;
     }
-    const inputBytes = text.length === raw.byteLength ? text.length : new TextEncoder().encode(text).byteLength;
     if (inputBytes > flow.maxInputSize) throw gatewayError('EntityTooLarge', flow.maxInputSize);
 
     const offeredName = c.req.header('x-execution-name');
