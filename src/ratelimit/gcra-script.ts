@@ -10,7 +10,7 @@ import type { Decision, Policy, PolicyState } from './types.js';
  * clocks agreeing, which NTP keeps within a few milliseconds.
  *
  * KEYS: one per policy. ARGV: now, then three values per policy:
- *   gcra:   "g", intervalMs, burst
+ *   gcra:   "g", intervalMs, burst   ("p" for a peek: decided the same way, nothing spent)
  *   window: "w", limit, windowEnd (epoch ms)
  * Reply: allowed (0|1), then per policy: allowed, remaining, resetMs, retryAfterMs (integers).
  */
@@ -29,7 +29,7 @@ for i = 1, n do
   local a = tonumber(ARGV[3 * i])
   local b = tonumber(ARGV[3 * i + 1])
   local stored = redis.call('GET', KEYS[i])
-  if kind == 'g' then
+  if kind == 'g' or kind == 'p' then
     local interval, burst = a, b
     local tat = now
     if stored then tat = math.max(tonumber(stored), now) end
@@ -45,8 +45,14 @@ for i = 1, n do
     if ok then left = available(tat) end
     fits[i] = ok
     unchanged[i] = { ok and 1 or 0, left, math.ceil(tat - now), wait }
-    admitted[i] = { 1, available(newTat), math.ceil(newTat - now), 0 }
-    writes[i] = { string.format('%.3f', newTat), math.max(1, math.ceil(newTat - now)) }
+    if kind == 'p' then
+      -- A peek spends nothing: it reports the bucket as it is and writes back the TAT it read.
+      admitted[i] = unchanged[i]
+      writes[i] = { string.format('%.3f', tat), math.max(1, math.ceil(tat - now)) }
+    else
+      admitted[i] = { 1, available(newTat), math.ceil(newTat - now), 0 }
+      writes[i] = { string.format('%.3f', newTat), math.max(1, math.ceil(newTat - now)) }
+    end
   else
     local limit, windowEnd = a, b
     local count = tonumber(stored) or 0
@@ -79,7 +85,7 @@ export function scriptArguments(policies: readonly Policy[], now: number): { key
   const args: (string | number)[] = [now];
   for (const policy of policies) {
     keys.push(policy.key);
-    if (policy.kind === 'gcra') args.push('g', policy.intervalMs, policy.burst);
+    if (policy.kind === 'gcra') args.push(policy.peek ? 'p' : 'g', policy.intervalMs, policy.burst);
     else args.push('w', policy.limit, policy.windowEnd);
   }
   return { keys, args };

@@ -47,6 +47,10 @@ function gcra(policy: GcraPolicy, storedTat: number | undefined, now: number): O
   const available = (at: number) => clamp(Math.floor((now - at + burst * intervalMs) / intervalMs + SLACK_MS / intervalMs), 0, burst);
   const wait = fits ? 0 : Math.ceil(allowAt - now);
   const unchanged: PolicyState = { name, allowed: fits, remaining: fits ? available(tat) : 0, resetMs: Math.ceil(tat - now), retryAfterMs: wait };
+  if (policy.peek) {
+    // Asks whether one more would fit and spends nothing: the "write" puts back the TAT it read.
+    return { fits, admitted: unchanged, unchanged, write: { value: roundTat(tat), ttlMs: Math.max(1, Math.ceil(tat - now)) } };
+  }
   const stored = roundTat(newTat);
   const admitted: PolicyState = { name, allowed: true, remaining: available(newTat), resetMs: Math.ceil(newTat - now), retryAfterMs: 0 };
   return { fits, admitted, unchanged, write: { value: stored, ttlMs: Math.max(1, Math.ceil(newTat - now)) } };

@@ -16,6 +16,11 @@ export interface GcraPolicy {
   intervalMs: number;
   /** Requests that may arrive at once on a full bucket. */
   burst: number;
+  /**
+   * Only ask whether one more request would fit, spending nothing (the failed-authentication limit
+   * looks before it judges a credential, and charges only a failure).
+   */
+  peek?: boolean;
 }
 
 export interface WindowPolicy {

@@ -4,7 +4,7 @@ import { manualClock } from '../../src/lib/clock.js';
 import { memoryRateLimitStore } from '../../src/ratelimit/memory-store.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers.js';
 import { retryAfterMs } from '../../src/ratelimit/gcra.js';
-import type { Decision, Policy, RateLimitStore } from '../../src/ratelimit/types.js';
+import type { Decision, GcraPolicy, Policy, RateLimitStore } from '../../src/ratelimit/types.js';
 import { connectRedis, type RedisConnection } from '../../src/runtime/node-redis.js';
 import { redisRateLimitStore } from '../../src/runtime/node-redis-ratelimit.js';
 
@@ -159,6 +159,28 @@ function contract(name: string, makeStore: () => RateLimitStore) {
       expect((await decide(store, [a], clock.now())).allowed).toBe(true);
       expect((await decide(store, [a], clock.now())).allowed).toBe(false);
       expect((await decide(store, [b], clock.now())).allowed).toBe(true);
+    });
+
+    it('a peek answers whether one more would fit and spends nothing', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const spend: GcraPolicy = { kind: 'gcra', name: 'auth-failures', key: key('f'), intervalMs: 6_000, burst: 2 };
+      const peek: Policy = { ...spend, peek: true };
+      for (let i = 0; i < 5; i++) {
+        expect(await decide(store, [peek], clock.now())).toEqual({ allowed: true, states: [{ name: 'auth-failures', allowed: true, remaining: 2, resetMs: 0, retryAfterMs: 0 }] });
+      }
+      expect((await decide(store, [spend], clock.now())).states[0]!.remaining).toBe(1);
+      expect((await decide(store, [peek], clock.now())).states[0]).toMatchObject({ allowed: true, remaining: 1, resetMs: 6000 });
+      expect((await decide(store, [spend], clock.now())).states[0]!.remaining).toBe(0);
+      // Empty: the peek refuses with the wait, and refusing spends nothing either.
+      for (let i = 0; i < 3; i++) {
+        expect(await decide(store, [peek], clock.now())).toEqual({ allowed: false, states: [{ name: 'auth-failures', allowed: false, remaining: 0, resetMs: 12000, retryAfterMs: 6000 }] });
+      }
+      clock.advance(6_000);
+      expect((await decide(store, [peek], clock.now())).states[0]).toMatchObject({ allowed: true, remaining: 1 });
+      expect((await decide(store, [peek], clock.now())).states[0]).toMatchObject({ allowed: true, remaining: 1 });
+      expect((await decide(store, [spend], clock.now())).states[0]).toMatchObject({ allowed: true, remaining: 0 });
+      expect((await decide(store, [peek], clock.now())).allowed).toBe(false);
     });
   });
 }
