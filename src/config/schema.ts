@@ -52,6 +52,12 @@ export const rateLimitSchema = z
     quota: v.quota,
   }));
 
+/** A GCRA rate and burst only: a quota of failures would lock an address out until the window ends. */
+export const failureLimitSchema = z.strictObject({
+  rate,
+  burst: z.number().int().positive().optional(),
+}).transform((v) => ({ rate: v.rate, burst: v.burst ?? Math.max(1, Math.ceil(v.rate.count)) }));
+
 const nameRule = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
 const corsSchema = z.union([
@@ -210,7 +216,16 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   callers: z.record(z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'caller names use letters, digits and . _ : -'), callerSchema).default({}),
-  auth: z.strictObject({ jwt: jwtSchema.optional() }).prefault({}),
+  auth: z
+    .strictObject({
+      jwt: jwtSchema.optional(),
+      /**
+       * Failed authentications (unknown API key, bad token) allowed per client address; past it the address
+       * gets 429 before any credential is judged. `false` turns it off.
+       */
+      failureLimit: z.union([z.literal(false), failureLimitSchema]).prefault({ rate: '10/1m', burst: 20 }),
+    })
+    .prefault({}),
   anonymous: z.strictObject({ rateLimit: rateLimitSchema.optional() }).prefault({}),
   flows: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'exposed flow names use letters, digits, _ and -'), flowSchema),
 });
@@ -218,4 +233,5 @@ export const configSchema = z.strictObject({
 export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type RateLimitSpec = z.output<typeof rateLimitSchema>;
+export type FailureLimitSpec = z.output<typeof failureLimitSchema>;
 export type ParsedFlow = z.output<typeof flowSchema>;

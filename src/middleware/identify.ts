@@ -1,10 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller, AppEnv } from '../env.js';
-import { gatewayError } from '../errors.js';
+import { gatewayError, type GatewayError } from '../errors.js';
 import { sha256Hex } from '../cloudflow/crypto.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { clientAddress } from '../lib/client-ip.js';
 import { looksLikeJwt, type JwtOutcome } from '../auth/jwt.js';
+import type { AuthFailureLimiter } from '../auth/failure-limit.js';
 
 export interface CallerDefinition {
   apiKeys: string[];
@@ -17,6 +18,8 @@ export interface IdentifyOptions {
   clientIp(c: Context<AppEnv>): string | undefined;
   /** Verifies bearer tokens that look like JWTs (`auth.jwt`); without it every bearer is an API key. */
   verifyJwt?: ((token: string) => Promise<JwtOutcome>) | undefined;
+  /** `auth.failureLimit`: failed authentications per client address; unlimited without it. */
+  failureLimit?: AuthFailureLimiter | undefined;
 }
 
 /** The presented credential, from `X-API-Key` or `Authorization: Bearer`. */
@@ -39,10 +42,11 @@ const INVALID_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' };
  * Sets the `caller` variable. Keys are kept only as SHA-256 digests, looked up by digest and then
  * compared in constant time; a key never reaches a log line. A bearer JWT names the caller by a
  * claim: `jwt:<value>`, or the configured caller of that name. Without a credential the caller is
- * its client address (forwarded headers only with trustProxy).
+ * its client address (forwarded headers only with trustProxy). With `failureLimit`, an address that
+ * keeps presenting bad credentials is refused with 429 before its next credential is even looked at.
  */
 export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
-  const { callers, trustProxy, clientIp, verifyJwt } = options;
+  const { callers, trustProxy, clientIp, verifyJwt, failureLimit } = options;
   if (typeof clientIp !== 'function') throw new TypeError('clientIp must be a function');
   if (!callers || typeof callers !== 'object') throw new TypeError('callers must be an object');
   const byDigest: Promise<Map<string, { name: string; digest: string; admin: boolean }>> = (async () => {
@@ -58,12 +62,20 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
 
   return async function identify(c, next) {
     const credential = presentedCredential(c);
+    const log = c.get('log');
+    // Looked up before the credential is judged, so an address over its failures learns nothing from the answer.
+    const address = credential !== undefined && failureLimit ? clientAddress(c, trustProxy, clientIp(c)) : undefined;
+    if (address !== undefined) await failureLimit!.admit(address, log);
+    const failed = async (error: GatewayError): Promise<never> => {
+      if (address !== undefined) await failureLimit!.charge(address, log);
+      throw error;
+    };
     let caller: Caller;
     if (credential?.bearer && verifyJwt && looksLikeJwt(credential.value)) {
       const outcome = await verifyJwt(credential.value);
       if (!outcome.ok) {
         if (outcome.reason === 'unavailable') throw gatewayError('ServiceUnavailable', outcome.message, { headers: { 'retry-after': '5' } });
-        throw gatewayError('InvalidCredentials', outcome.message, { headers: INVALID_TOKEN });
+        return failed(gatewayError('InvalidCredentials', outcome.message, { headers: INVALID_TOKEN }));
       }
       const named = Object.hasOwn(callers, outcome.subject) ? callers[outcome.subject] : undefined;
       caller = named
@@ -73,13 +85,13 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
       const key = credential.value;
       const digest = await sha256Hex(key);
       const found = (await byDigest).get(digest);
-      if (!found || !constantTimeEqual(found.digest, digest)) throw gatewayError('InvalidCredentials', 'The API key is not valid.');
+      if (!found || !constantTimeEqual(found.digest, digest)) return failed(gatewayError('InvalidCredentials', 'The API key is not valid.'));
       caller = { id: found.name, kind: 'key', name: found.name, admin: found.admin };
     } else {
       caller = { id: `ip:${clientAddress(c, trustProxy, clientIp(c))}`, kind: 'anonymous', admin: false };
     }
     c.set('caller', caller);
-    c.get('log').caller = caller.id;
+    log.caller = caller.id;
     await next();
   };
 }
