@@ -17,7 +17,8 @@ import { openApiRoute } from './routes/openapi.js';
 import { runHandler } from './routes/run.js';
 import { jwtVerifier } from './auth/jwt.js';
 import { memoryRateLimitStore } from './ratelimit/memory-store.js';
-import { policyResolver } from './ratelimit/policies.js';
+import { policyResolver, senderPolicyResolver } from './ratelimit/policies.js';
+import { authFailureLimiter } from './auth/failure-limit.js';
 import { ackHandler } from './routes/ack.js';
 import { executionsRoute } from './routes/executions.js';
 import { idempotency } from './idempotency/middleware.js';
@@ -71,15 +72,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
       })
     : undefined;
-  const limiter = rateLimit({
-    store: deps.rateLimitStore ?? memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys }),
-    policies: policyResolver(config, config.storeOptions.keyPrefix),
-    clock: deps.clock,
-    onError: config.storeOptions.onError,
-    log: deps.log,
-    counters: deps.counters,
-  });
-  const identifyCaller = identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp, verifyJwt });
+  const rateLimitStore = deps.rateLimitStore ?? memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys });
+  const limiterOptions = { store: rateLimitStore, clock: deps.clock, onError: config.storeOptions.onError, log: deps.log, counters: deps.counters };
+  const limiter = rateLimit({ ...limiterOptions, policies: policyResolver(config, config.storeOptions.keyPrefix) });
+  // Webhook flows again once the signature proved the sender: its own budget, whatever addresses it sends from.
+  const senderLimiter = rateLimit({ ...limiterOptions, policies: senderPolicyResolver(config.storeOptions.keyPrefix) });
+  const failureLimit = config.auth.failureLimit
+    ? authFailureLimiter({ limit: config.auth.failureLimit, store: rateLimitStore, clock: deps.clock, keyPrefix: config.storeOptions.keyPrefix, onError: config.storeOptions.onError, counters: deps.counters })
+    : undefined;
+  const identifyCaller = identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp, verifyJwt, failureLimit });
   const records = deps.records ?? memoryRecordStore({ clock: deps.clock, maxSize: config.storeOptions.recordsMaxSize });
   const run = runHandler(deps);
   const ack = ackHandler(deps, records);
@@ -93,6 +94,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     limiter,
     readBody({ maxBodySize: config.server.maxBodySize }),
     verifyWebhook({ flows: config.flows, clock: deps.clock }),
+    senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
     // Before any response cache: a replay must come from the key's own record, never from a shared entry.
     idempotency({ store: records, random: deps.random, storeTimeoutMs: config.storeOptions.timeout, onError: config.storeOptions.onError, upstreamTimeoutMs: config.upstream.timeout }),

@@ -64,7 +64,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     }
     bump(counters, 'ratelimit.allowed');
     await next();
-    c.res.headers.set('ratelimit-policy', headers['ratelimit-policy']);
-    c.res.headers.set('ratelimit', headers.ratelimit);
+    // A later check on the same request (a webhook sender's, after its signature) has set its own
+    // fields, perhaps on its 429; the lists are joined so the client sees every policy that applied.
+    const later = { policy: c.res.headers.get('ratelimit-policy'), current: c.res.headers.get('ratelimit') };
+    c.res.headers.set('ratelimit-policy', later.policy ? `${headers['ratelimit-policy']}, ${later.policy}` : headers['ratelimit-policy']);
+    c.res.headers.set('ratelimit', later.current ? `${headers.ratelimit}, ${later.current}` : headers.ratelimit);
   };
 }

@@ -32,6 +32,21 @@ export function policyResolver(config: Pick<Config, 'callers' | 'auth' | 'anonym
   };
 }
 
+/**
+ * The check after a webhook signature verified: the flow's `rateLimit` (rate and quota) again, keyed by
+ * the proven sender (`webhook:github`) instead of the address it came from, named `sender` and
+ * `sender-quota`. Nothing for other callers, and no caller-wide policy: senders have no caller entry,
+ * and `anonymous.rateLimit` is a budget for one client address, not for everything GitHub sends.
+ */
+export function senderPolicyResolver(keyPrefix: string): PolicyResolver {
+  return function resolveSenderPolicies(caller, flow, now) {
+    if (caller.kind !== 'webhook' || !flow.webhook) return [];
+    const policies: Policy[] = [];
+    add(policies, flow.rateLimit, { rate: 'sender', quota: 'sender-quota' }, `${keyPrefix}rl:{${caller.id}}:flow:${flow.name}`, now);
+    return policies;
+  };
+}
+
 function add(into: Policy[], spec: RateLimitSpec | undefined, names: { rate: string; quota: string }, key: string, now: number): void {
   if (!spec) return;
   if (spec.rate) {
