@@ -289,7 +289,7 @@ describe('gateway core over real HTTP', () => {
     expect(ready.status).toBe(200);
     const doc = (await (await fetch(gw.url + '/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(['/flows/hello/run', '/flows/plain/run']);
+    expect(Object.keys(doc.paths)).toEqual(['/flows/hello/run', '/flows/plain/run', '/flows/{name}/cache', '/executions/{name}']);
   });
 
   it('writes one JSON access-log line per request with the documented fields', async () => {

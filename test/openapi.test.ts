@@ -1,0 +1,181 @@
+/**
+ * `/openapi.json` is a structurally valid OpenAPI 3.1 document: every $ref resolves, every path template
+ * parameter is declared (and nothing else is), operationIds are unique, responses are well formed. The
+ * checker is small and local (no validator dependency) and is itself shown to catch each defect.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import type { Deps } from '../src/deps.js';
+import { openApiDocument } from '../src/routes/openapi.js';
+import { startGateway, type TestGateway } from './helpers/gateway.js';
+
+type Json = Record<string, unknown>;
+
+const RAW = {
+  upstream: { endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'id', accessKeySecret: 'secret' } },
+  callers: { app: { apiKeys: ['app-key-0123456789abcdef'] }, ops: { apiKeys: ['ops-key-0123456789abcdef'], admin: true } },
+  flows: {
+    hello: { flowName: 'hello_world', qualifiers: ['1', 'prod'], access: ['app'], rateLimit: { rate: '5/s' }, cache: { ttl: '60s' }, errors: { OrderNotFound: 404, InvalidOrder: 422, Busy: 429 }, inputSchema: { type: 'object', properties: { name: { type: 'string' } } } },
+    'github-push': { webhook: { provider: 'github', secrets: ['gh-secret'] }, mode: 'ack' },
+    'create-order': { idempotency: { ttl: '24h', required: true }, access: 'authenticated' },
+    'public-v2': { access: 'public' },
+    // Spelled like create-order once punctuation is folded into an operationId: the ids must still differ.
+    create_order: {},
+  },
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Resolves a local JSON pointer (`#/components/…`), or undefined. */
+function resolvePointer(doc: Json, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = doc;
+  for (const raw of ref.slice(2).split('/')) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Json)[part];
+  }
+  return node;
+}
+
+const deref = (doc: Json, node: unknown): Json => {
+  const value = node as Json;
+  return typeof value?.$ref === 'string' ? (resolvePointer(doc, value.$ref) as Json) : value;
+};
+
+/** Every structural problem found, as readable strings; [] for a valid document. */
+export function openApiProblems(doc: Json): string[] {
+  const problems: string[] = [];
+  if (doc.openapi !== '3.1.0') problems.push('openapi must be "3.1.0"');
+  const info = doc.info as Json | undefined;
+  if (typeof info?.title !== 'string' || typeof info?.version !== 'string') problems.push('info needs title and version');
+
+  const walk = (node: unknown, at: string) => {
+    if (Array.isArray(node)) return node.forEach((v, i) => walk(v, `${at}/${i}`));
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref') {
+        if (typeof value !== 'string' || resolvePointer(doc, value) === undefined) problems.push(`${at}: $ref ${String(value)} does not resolve`);
+      } else walk(value, `${at}/${key}`);
+    }
+  };
+  walk(doc, '#');
+
+  const schemes = Object.keys(((doc.components as Json | undefined)?.securitySchemes as Json | undefined) ?? {});
+  const checkSecurity = (security: unknown, at: string) => {
+    if (security === undefined) return;
+    if (!Array.isArray(security)) return problems.push(`${at}: security must be an array`);
+    for (const requirement of security as Json[]) for (const name of Object.keys(requirement)) if (!schemes.includes(name)) problems.push(`${at}: unknown security scheme ${name}`);
+  };
+  checkSecurity(doc.security, '#/security');
+
+  const operationIds = new Map<string, string>();
+  for (const [path, item] of Object.entries((doc.paths as Json | undefined) ?? {})) {
+    if (!path.startsWith('/')) problems.push(`${path}: paths start with "/"`);
+    const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    const pathItem = item as Json;
+    const shared = ((pathItem.parameters as unknown[] | undefined) ?? []).map((p) => deref(doc, p));
+    for (const method of Object.keys(pathItem).filter((k) => METHODS.includes(k))) {
+      const op = pathItem[method] as Json;
+      const at = `${method.toUpperCase()} ${path}`;
+      if (typeof op.operationId === 'string') {
+        const other = operationIds.get(op.operationId);
+        if (other) problems.push(`${at}: operationId ${op.operationId} is also used by ${other}`);
+        operationIds.set(op.operationId, at);
+      }
+      const own = ((op.parameters as unknown[] | undefined) ?? []).map((p) => deref(doc, p));
+      const seen = new Set<string>();
+      for (const p of own) {
+        if (typeof p?.name !== 'string' || !['query', 'header', 'path', 'cookie'].includes(p.in as string)) problems.push(`${at}: a parameter needs name and in`);
+        const id = `${String(p?.in)}:${String(p?.name).toLowerCase()}`;
+        if (seen.has(id)) problems.push(`${at}: parameter ${id} is declared twice`);
+        seen.add(id);
+        if (p?.in === 'path' && p.required !== true) problems.push(`${at}: path parameter ${String(p.name)} must be required`);
+        if (p?.schema === undefined && p?.content === undefined) problems.push(`${at}: parameter ${String(p?.name)} needs a schema`);
+      }
+      const declared = [...shared, ...own].filter((p) => p?.in === 'path').map((p) => p.name as string);
+      for (const name of templated) if (!declared.includes(name)) problems.push(`${at}: path parameter {${name}} is not declared`);
+      for (const name of declared) if (!templated.includes(name)) problems.push(`${at}: parameter ${name} is not in the path`);
+
+      const responses = op.responses as Json | undefined;
+      if (!responses || Object.keys(responses).length === 0) problems.push(`${at}: no responses`);
+      for (const [status, response] of Object.entries(responses ?? {})) {
+        if (!/^(?:[1-5](?:\d\d|XX)|default)$/.test(status)) problems.push(`${at}: bad response key ${status}`);
+        const resolved = deref(doc, response);
+        if (typeof resolved?.description !== 'string') problems.push(`${at} ${status}: a response needs a description`);
+        for (const header of Object.keys((resolved?.headers as Json | undefined) ?? {})) {
+          if (header.toLowerCase() === 'content-type') problems.push(`${at} ${status}: Content-Type is not described as a header`);
+        }
+      }
+      checkSecurity(op.security, at);
+    }
+  }
+  return problems;
+}
+
+describe('GET /openapi.json', () => {
+  let gw: TestGateway;
+  let doc: Json;
+  beforeAll(async () => {
+    gw = await startGateway(RAW);
+    const res = await fetch(`${gw.url}/openapi.json`);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    doc = (await res.json()) as Json;
+  });
+  afterAll(() => gw.close());
+
+  it('is structurally valid OpenAPI 3.1', () => {
+    expect(openApiProblems(doc)).toEqual([]);
+  });
+
+  it('describes every route: one run operation per flow, the cache purge and the execution status', () => {
+    expect(Object.keys(doc.paths as Json)).toEqual(['/flows/hello/run', '/flows/github-push/run', '/flows/create-order/run', '/flows/public-v2/run', '/flows/create_order/run', '/flows/{name}/cache', '/executions/{name}']);
+    const purge = (doc.paths as Json)['/flows/{name}/cache'] as { delete: Json };
+    expect(Object.keys(purge.delete.responses as Json)).toEqual(expect.arrayContaining(['200', '401', '403', '404', '429', '503']));
+    const execution = (doc.paths as Json)['/executions/{name}'] as { get: Json };
+    expect(Object.keys(execution.get.responses as Json)).toEqual(expect.arrayContaining(['200', '401', '404', '429', '503']));
+  });
+
+  it('lists the errors each run operation can answer with, and only those', () => {
+    const op = (path: string) => (((doc.paths as Json)[path] as Json).post as Json).responses as Json;
+    const statuses = (path: string) => Object.keys(op(path)).sort();
+    expect(statuses('/flows/hello/run')).toEqual(['200', '400', '401', '403', '404', '413', '415', '422', '429', '500', '502', '503', '504', 'default']);
+    expect(statuses('/flows/github-push/run')).toEqual(['200', '202', '400', '401', '409', '413', '415', '429', '500', '502', '503', '504', 'default']);
+    expect(statuses('/flows/create-order/run')).toEqual(['200', '400', '401', '409', '413', '415', '422', '429', '500', '502', '503', '504', 'default']);
+    expect(statuses('/flows/public-v2/run')).not.toContain('403');
+    // A flow error mapped onto a status the gateway also uses is named in that status' description.
+    expect(deref(doc, op('/flows/hello/run')['429']).description).toMatch(/ResourceThrottled.*Busy/);
+  });
+
+  it('documents the 202 body and the response headers', () => {
+    const ack = deref(doc, ((((doc.paths as Json)['/flows/github-push/run'] as Json).post as Json).responses as Json)['202']);
+    expect(deref(doc, (ack.content as { 'application/json': { schema: unknown } })['application/json'].schema).required).toEqual(['RequestId', 'ExecutionName', 'Status', 'Location']);
+    expect(Object.keys(ack.headers as Json)).toEqual(expect.arrayContaining(['Location', 'X-Execution-Name', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy']));
+    const hello = ((((doc.paths as Json)['/flows/hello/run'] as Json).post as Json).responses as Json);
+    expect(Object.keys(deref(doc, hello['200']).headers as Json)).toEqual(expect.arrayContaining(['X-Request-Id', 'X-Execution-Name', 'RateLimit', 'RateLimit-Policy', 'Cache-Status', 'Age']));
+    const throttled = deref(doc, ((((doc.paths as Json)['/flows/create-order/run'] as Json).post as Json).responses as Json)['429']);
+    expect(Object.keys(throttled.headers as Json)).toEqual(expect.arrayContaining(['Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id']));
+  });
+
+  it('the checker catches each defect it looks for', () => {
+    const config = parseConfig(RAW, {});
+    const fresh = () => openApiDocument({ config } as Deps) as Json;
+    expect(openApiProblems(fresh())).toEqual([]);
+
+    const dangling = fresh();
+    (((dangling.paths as Json)['/executions/{name}'] as Json).get as Json).responses = { '200': { $ref: '#/components/responses/Nope' } };
+    expect(openApiProblems(dangling)).toEqual(expect.arrayContaining([expect.stringContaining('$ref #/components/responses/Nope does not resolve')]));
+
+    const undeclared = fresh();
+    (((undeclared.paths as Json)['/executions/{name}'] as Json).get as Json).parameters = [];
+    expect(openApiProblems(undeclared)).toEqual(['GET /executions/{name}: path parameter {name} is not declared']);
+
+    const duplicate = fresh();
+    (((duplicate.paths as Json)['/flows/{name}/cache'] as Json).delete as Json).operationId = 'get_execution';
+    expect(openApiProblems(duplicate)).toEqual([expect.stringContaining('operationId get_execution is also used by')]);
+
+    const noDescription = fresh();
+    ((((noDescription.paths as Json)['/flows/{name}/cache'] as Json).delete as Json).responses as Json)['200'] = {};
+    expect(openApiProblems(noDescription)).toEqual(['DELETE /flows/{name}/cache 200: a response needs a description']);
+  });
+});
