@@ -6,6 +6,7 @@ import { cacheKey, cacheScope } from '../cache/key.js';
 import { createResponseCache } from '../cache/response-cache.js';
 import { CloudFlowError } from '../cloudflow/types.js';
 import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../mapping.js';
+import { contextHeaders, markStamped } from '../middleware/request-context.js';
 
 /**
  * The one upstream call behind `POST /flows/{name}/run`: sign, send, map. Returns the success
@@ -43,7 +44,9 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
 /** Renders a success outcome; shared by fresh runs and cache hits so both answer the same way. */
 export function successResponse(c: Context<AppEnv>, outcome: SuccessOutcome, extraHeaders?: Record<string, string>): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-execution-name': outcome.executionName, ...extraHeaders };
-  return c.body(outcome.body, 200, headers);
+  // A plain record all the way to the socket: c.body() would turn it into a Headers object. Nothing
+  // on this route sets headers with c.header() beforehand (headers set through c.res are still merged by Hono).
+  return markStamped(c, new Response(outcome.body, { status: 200, headers: contextHeaders(c, headers) }));
 }
 
 export function runHandler(deps: Deps) {
