@@ -6,7 +6,7 @@ import type { CredentialsProvider } from './credentials.js';
 import { webCrypto, type SigningCrypto } from './crypto.js';
 import { encodeRfc3986, formEncode, isoSeconds } from './encoding.js';
 import { signRpc } from './sign-rpc.js';
-import { signV3 } from './sign-v3.js';
+import { v3Signer } from './sign-v3.js';
 import type { Transport, UpstreamResponse } from './transport.js';
 import { API_VERSION, CloudFlowError, type StartSyncExecutionRequest, type SyncExecutionResult } from './types.js';
 
@@ -65,13 +65,14 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
     'x-acs-version': API_VERSION,
     accept: 'application/json',
   };
+  const signV3 = v3Signer(fixedHeaders);
 
   async function buildRequest(body: string, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
     const creds = await credentials();
     const date = isoSeconds(clock.now());
     const nonce = random.nonce();
     if (signatureVersion === 'v3') {
-      const headers = await signV3({ method: 'POST', headers: fixedHeaders, body }, creds, { date, nonce, crypto: digests });
+      const headers = await signV3(body, creds, { date, nonce, crypto: digests });
       return { url: origin + '/', headers };
     }
     const query: Record<string, string> = {

@@ -102,6 +102,46 @@ export async function signV3(req: V3Request, credentials: Credentials, options: 
   return headers;
 }
 
+/** Headers signV3 adds per call; a fixed header of the same name would collide with them. */
+const PER_CALL = ['x-acs-content-sha256', 'x-acs-date', 'x-acs-security-token', 'x-acs-signature-nonce'] as const;
+
+/**
+ * signV3 for a `POST /` without a query whose other headers never change (the client's case): their
+ * canonical lines and the sorted SignedHeaders are computed once, so a call only joins strings and
+ * hashes. Gives the same headers as signV3 in the same order.
+ */
+export function v3Signer(fixedHeaders: Record<string, string>): (body: string, credentials: Credentials, options: SignOptions) => Promise<Record<string, string>> {
+  const fixedNames = canonicalHeaders(fixedHeaders).signedHeaders.split(';');
+  const lines = new Map(fixedNames.map((name) => [name, canonicalHeaders(fixedHeaders, [name]).canonical]));
+  const collides = Object.keys(fixedHeaders).some((name) => (PER_CALL as readonly string[]).includes(name.toLowerCase()));
+  // One plan with a security token and one without: the fixed lines, with slots for the per-call ones.
+  const plan = (withToken: boolean) => {
+    const names = [...fixedNames, ...PER_CALL.filter((name) => withToken || name !== 'x-acs-security-token')].sort();
+    return { parts: names.map((name) => ({ line: lines.get(name), name })), signedHeaders: names.join(';') };
+  };
+  const plans = { plain: plan(false), sts: plan(true) };
+  return async function sign(body, credentials, options) {
+    if (collides) return signV3({ method: 'POST', headers: fixedHeaders, body }, credentials, options);
+    const digests = options.crypto ?? webCrypto;
+    const payloadHash = options.payloadHash ?? (await digests.sha256Hex(body));
+    const headers: Record<string, string> = {
+      ...fixedHeaders,
+      'x-acs-date': options.date,
+      'x-acs-signature-nonce': options.nonce,
+      'x-acs-content-sha256': payloadHash,
+    };
+    const token = credentials.securityToken;
+    if (token) headers['x-acs-security-token'] = token;
+    const { parts, signedHeaders } = token ? plans.sts : plans.plain;
+    let canonical = '';
+    for (const part of parts) canonical += part.line ?? part.name + ':' + headers[part.name]!.trim() + '\n';
+    const canonicalRequest = 'POST\n/\n\n' + canonical + '\n' + signedHeaders + '\n' + payloadHash;
+    const signature = await signatureV3(credentials.accessKeySecret, await stringToSignV3(canonicalRequest, digests), digests);
+    headers.authorization = authorizationV3(credentials.accessKeyId, signedHeaders, signature);
+    return headers;
+  };
+}
+
 export interface ParsedAuthorizationV3 {
   accessKeyId: string;
   signedHeaders: string[];
