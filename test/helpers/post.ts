@@ -12,7 +12,11 @@ export async function send(url: string, init: { method?: string; body?: string; 
   const headers = new Headers(init.headers);
   if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const res = await fetch(url, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body });
-  const ms = performance.now() - started;
+  return answerOf(res, performance.now() - started);
+}
+
+/** Reads an answer once: its text, and its JSON when it parses. */
+export async function answerOf(res: Response, ms = 0): Promise<Answer> {
   const text = await res.text();
   let json: Record<string, unknown> | undefined;
   try {

@@ -9,6 +9,7 @@ import { until } from '../helpers/until.js';
 import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type ReceivedCall, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { githubHeaders } from '../webhooks/support.js';
 import { buildWorker, type WorkerBuild } from './helpers/build-worker.js';
+import { answerOf } from '../helpers/post.js';
 import { postJson, send, type Answer } from './helpers/http.js';
 import { startWorkerd, type WorkerdGateway } from './helpers/workerd.js';
 
@@ -40,16 +41,6 @@ function gatewayConfig(upstreamUrl: string) {
 const echo = (stub: UpstreamStub) => (call: ReceivedCall) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}'), run: stub.calls.length }, call);
 const callsWith = (stub: UpstreamStub, marker: string) => stub.calls.filter((call) => call.form.Input?.includes(marker)).length;
 
-async function answerOf(res: Response): Promise<Answer> {
-  const text = await res.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 let build: WorkerBuild;
 let stub: UpstreamStub;

@@ -1,22 +1,11 @@
 import { request as httpRequest } from 'node:http';
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
+import { answerOf, type Answer } from '../../helpers/post.js';
+
+export type { Answer };
 
 export async function send(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return answerOf(await fetch(url, init));
 }
 
 export const postJson = (url: string, body: string | undefined, headers: Record<string, string> = {}) =>
