@@ -44,13 +44,13 @@ class Canonicalizer {
   }
 
   value(): string {
-    const ch = this.text[this.pos];
-    if (ch === '{') return this.object();
-    if (ch === '[') return this.array();
-    if (ch === '"') return this.string();
-    if (this.text.startsWith('true', this.pos)) return this.literal('true');
-    if (this.text.startsWith('false', this.pos)) return this.literal('false');
-    if (this.text.startsWith('null', this.pos)) return this.literal('null');
+    const ch = this.text.charCodeAt(this.pos);
+    if (ch === 0x7b) return this.object();
+    if (ch === 0x5b) return this.array();
+    if (ch === 0x22) return this.string();
+    if (ch === 0x74 /* t */ && this.text.startsWith('true', this.pos)) return this.literal('true');
+    if (ch === 0x66 /* f */ && this.text.startsWith('false', this.pos)) return this.literal('false');
+    if (ch === 0x6e /* n */ && this.text.startsWith('null', this.pos)) return this.literal('null');
     return this.number();
   }
 
@@ -59,7 +59,23 @@ class Canonicalizer {
     return word;
   }
 
+  /** A string literal; one without escapes, control characters or surrogates is already canonical and is sliced as it is. */
   private string(): string {
+    const t = this.text;
+    const start = this.pos;
+    const n = t.length;
+    for (let i = start + 1; i < n; i++) {
+      const ch = t.charCodeAt(i);
+      if (ch === 0x22) {
+        this.pos = i + 1;
+        return t.slice(start, i + 1);
+      }
+      if (ch === 0x5c || ch < 0x20 || (ch >= 0xd800 && ch <= 0xdfff)) break;
+    }
+    return this.unusualString();
+  }
+
+  private unusualString(): string {
     STRING.lastIndex = this.pos;
     const match = STRING.exec(this.text);
     if (!match) throw new SyntaxError(`canonicalJson: bad string at ${this.pos}`);
@@ -78,46 +94,62 @@ class Canonicalizer {
 
   private array(): string {
     this.pos++;
-    const items: string[] = [];
     this.skipWhitespace();
     if (this.text[this.pos] === ']') {
       this.pos++;
       return '[]';
     }
+    let out = '[';
     for (;;) {
       this.skipWhitespace();
-      items.push(this.value());
+      out += this.value();
       this.skipWhitespace();
       const ch = this.text[this.pos++];
-      if (ch === ']') return `[${items.join(',')}]`;
+      if (ch === ']') return out + ']';
       if (ch !== ',') throw new SyntaxError(`canonicalJson: expected , or ] at ${this.pos - 1}`);
+      out += ',';
     }
   }
 
   private object(): string {
     this.pos++;
-    const members: { key: string; sortKey: string; value: string }[] = [];
     this.skipWhitespace();
     if (this.text[this.pos] === '}') {
       this.pos++;
       return '{}';
     }
+    const keys: string[] = [];
+    const sortKeys: string[] = [];
+    const values: string[] = [];
+    let inOrder = true;
     for (;;) {
       this.skipWhitespace();
+      if (this.text[this.pos] !== '"') throw new SyntaxError(`canonicalJson: expected a key at ${this.pos}`);
       const key = this.string();
       this.skipWhitespace();
       if (this.text[this.pos++] !== ':') throw new SyntaxError(`canonicalJson: expected : at ${this.pos - 1}`);
       this.skipWhitespace();
-      const value = this.value();
-      members.push({ key, sortKey: key.includes('\\') ? (JSON.parse(key) as string) : key.slice(1, -1), value });
+      // Only a re-serialized key can still hold a backslash (\n, \", …); it sorts by what it means.
+      const sortKey = key.indexOf('\\') === -1 ? key.slice(1, -1) : (JSON.parse(key) as string);
+      if (inOrder && sortKeys.length > 0 && sortKey < sortKeys[sortKeys.length - 1]!) inOrder = false;
+      keys.push(key);
+      sortKeys.push(sortKey);
+      values.push(this.value());
       this.skipWhitespace();
       const ch = this.text[this.pos++];
       if (ch === '}') break;
       if (ch !== ',') throw new SyntaxError(`canonicalJson: expected , or } at ${this.pos - 1}`);
     }
+    let out = '{';
+    if (inOrder) {
+      for (let i = 0; i < keys.length; i++) out += (i ? ',' : '') + keys[i] + ':' + values[i];
+      return out + '}';
+    }
     // Array.prototype.sort is stable, so duplicate keys keep their relative order.
-    members.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-    return `{${members.map((m) => `${m.key}:${m.value}`).join(',')}}`;
+    const order = keys.map((_, i) => i);
+    order.sort((a, b) => (sortKeys[a]! < sortKeys[b]! ? -1 : sortKeys[a]! > sortKeys[b]! ? 1 : 0));
+    for (let i = 0; i < order.length; i++) out += (i ? ',' : '') + keys[order[i]!] + ':' + values[order[i]!];
+    return out + '}';
   }
 }
 

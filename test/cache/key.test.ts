@@ -85,7 +85,28 @@ describe('canonical JSON', () => {
   });
 
   it('refuses text that is not JSON', () => {
-    for (const bad of ['{', '{"a" 1}', '[1,]', 'tru', '{"a":1}x', '"\u0001"']) expect(() => canonicalJson(bad), bad).toThrow(SyntaxError);
+    for (const bad of ['{', '{"a" 1}', '[1,]', 'tru', '{"a":1}x', '"\u0001"', '{"a":"b', '{"a\\":1}', '{1:2}', '["\\x"]']) expect(() => canonicalJson(bad), bad).toThrow(SyntaxError);
+  });
+
+  it('accepts exactly what JSON.parse accepts, for text one edit away from JSON', () => {
+    const edits = ['"', '\\', ',', ':', '{', '}', '[', ']', ' ', '-', '.', 'e', '0', '\u0001', '\ud800', 'u'];
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.integer(), fc.nat(), fc.nat({ max: edits.length }), (value, seed, at, pick) => {
+        const text = render(value, rng(seed));
+        const i = at % (text.length + 1);
+        // Delete the character at i, or insert one of the edits there.
+        const edited = pick === edits.length ? text.slice(0, i) + text.slice(i + 1) : text.slice(0, i) + edits[pick]! + text.slice(i);
+        let parses = true;
+        try {
+          JSON.parse(edited);
+        } catch {
+          parses = false;
+        }
+        if (parses) expect(() => canonicalJson(edited), edited).not.toThrow();
+        else expect(() => canonicalJson(edited), edited).toThrow(SyntaxError);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
@@ -154,6 +175,10 @@ describe('cache key', () => {
     const nullText = await cacheKey({ ...base, qualifier: 'null' });
     const empty = await cacheKey({ ...base, qualifier: '' });
     expect(new Set([none.hash, nullText.hash, empty.hash]).size).toBe(3);
+    // The Input follows the first raw newline; a newline inside a field is escaped, so it cannot move that boundary.
+    const split = await cacheKey({ ...base, scope: 'shared"]\n{"a":1}', inputText: '{}' });
+    const whole = await cacheKey({ ...base, scope: 'shared', inputText: '{"a":1}' });
+    expect(split.hash).not.toBe(whole.hash);
   });
 
   it('separates callers unless the flow shares', () => {
