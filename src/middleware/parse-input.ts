@@ -79,5 +79,9 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
 
 /** A valid CloudFlow execution name derived from the request id, so logs and executions correlate. */
 export function executionNameFor(requestId: string): string {
-  return ('fg_' + requestId.replace(/[^A-Za-z0-9_-]/g, '_')).slice(0, 128);
+  // Generated ids (UUIDs) and most offered ones are already valid: test before building a replacement.
+  const name = 'fg_' + (NAME_SAFE.test(requestId) ? requestId : requestId.replace(/[^A-Za-z0-9_-]/g, '_'));
+  return name.length > 128 ? name.slice(0, 128) : name;
 }
+
+const NAME_SAFE = /^[A-Za-z0-9_-]*$/;
