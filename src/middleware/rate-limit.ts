@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../deps.js';
 import type { AppEnv } from '../env.js';
+import { addAnswerHeaders } from './request-context.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { bump, type Counters } from '../lib/counters.js';
@@ -63,9 +64,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       throw gatewayError('ResourceThrottled', undefined, { headers: { ...headers, 'retry-after': retryAfterSeconds(retryAfterMs(decision)) } });
     }
     bump(counters, 'ratelimit.allowed');
+    // Added to the answer as it is built; a later check on the same request (a webhook sender's,
+    // after its signature) adds its own, and the client sees every policy that applied.
+    if (addAnswerHeaders(c, headers)) return next();
     await next();
-    // A later check on the same request (a webhook sender's, after its signature) has set its own
-    // fields, perhaps on its 429; the lists are joined so the client sees every policy that applied.
     const later = { policy: c.res.headers.get('ratelimit-policy'), current: c.res.headers.get('ratelimit') };
     c.res.headers.set('ratelimit-policy', later.policy ? `${headers['ratelimit-policy']}, ${later.policy}` : headers['ratelimit-policy']);
     c.res.headers.set('ratelimit', later.current ? `${headers.ratelimit}, ${later.current}` : headers.ratelimit);

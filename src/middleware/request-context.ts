@@ -44,6 +44,8 @@ interface Stamp {
   entry: AccessLogEntry;
   /** The answer that already carries X-Request-Id and Server-Timing (see contextHeaders). */
   stamped?: Response;
+  /** Headers for whatever answer this request gets, from middleware that ran before it was built (addAnswerHeaders). */
+  extra?: Record<string, string>;
 }
 
 const stamps = new WeakMap<Context, Stamp>();
@@ -57,9 +59,30 @@ const stamps = new WeakMap<Context, Stamp>();
 export function contextHeaders(c: Context, headers: Record<string, string>): Record<string, string> {
   const stamp = stamps.get(c);
   if (!stamp) return headers;
+  if (stamp.extra) mergeInto(headers, stamp.extra);
   headers['x-request-id'] = stamp.requestId;
   headers['server-timing'] = serverTiming(stamp.entry, stamp.clock.now() - stamp.started);
   return headers;
+}
+
+/**
+ * Headers a middleware wants on this request's answer, whatever builds it (RateLimit fields). Given
+ * before the answer exists, they go into the handler's plain record (contextHeaders) or, for answers
+ * built otherwise, onto the finished answer; changing a finished answer's headers afterwards would
+ * turn @hono/node-server's plain response into a full Web Response, which cost a fifth of a request.
+ * A name given twice, or also set by the answer, is joined with ", " in the order given.
+ * Returns false when requestContext is not in front (the caller then sets the headers itself).
+ */
+export function addAnswerHeaders(c: Context, headers: Record<string, string>): boolean {
+  const stamp = stamps.get(c);
+  if (!stamp) return false;
+  const extra = (stamp.extra ??= {});
+  for (const name in headers) extra[name] = extra[name] ? `${extra[name]}, ${headers[name]}` : headers[name]!;
+  return true;
+}
+
+function mergeInto(headers: Record<string, string>, extra: Record<string, string>): void {
+  for (const name in extra) headers[name] = headers[name] ? `${extra[name]}, ${headers[name]}` : extra[name]!;
 }
 
 /** Registers the answer built with `contextHeaders`, so requestContext does not add its headers twice. */
@@ -94,6 +117,12 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     await next();
     const durationMs = clock.now() - started;
     if (stamp.stamped === undefined) {
+      if (stamp.extra) {
+        for (const name in stamp.extra) {
+          const own = c.res.headers.get(name);
+          c.res.headers.set(name, own ? `${stamp.extra[name]}, ${own}` : stamp.extra[name]!);
+        }
+      }
       c.res.headers.set('x-request-id', requestId);
       c.res.headers.append('server-timing', serverTiming(entry, durationMs));
     } else if (c.res !== stamp.stamped) {
