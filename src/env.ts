@@ -1,5 +1,5 @@
 import type { Config, FlowConfig } from './config/load.js';
-import type { AccessLogEntry } from './middleware/request-context.js';
+import type { AccessLogEntry, RequestStamp } from './middleware/request-context.js';
 import type { WebhookDelivery } from './webhooks/middleware.js';
 
 /** Who is calling. Every identity source (API key, JWT, webhook sender, client IP) produces one of these. */
@@ -17,6 +17,7 @@ export interface AppEnv {
   Variables: {
     requestId: string; // requestContext
     log: AccessLogEntry; // requestContext
+    stamp: RequestStamp; // requestContext
     flow: FlowConfig; // resolveFlow
     caller: Caller; // identify
     rawBody: Uint8Array<ArrayBuffer>; // readBody

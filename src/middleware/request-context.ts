@@ -3,6 +3,7 @@ import type { AppEnv } from '../env.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../deps.js';
 import type { Random } from '../lib/random.js';
+import { isoTime } from '../lib/iso-time.js';
 
 /** Fields of the one access-log line per request. Never a key, token, secret or signature. */
 export interface AccessLogEntry {
@@ -37,7 +38,8 @@ export interface RequestContextOptions {
   accessLog?: boolean;
 }
 
-interface Stamp {
+/** What requestContext keeps per request for the helpers below (context variable `stamp`). */
+export interface RequestStamp {
   clock: Clock;
   started: number;
   requestId: string;
@@ -48,16 +50,14 @@ interface Stamp {
   extra?: Record<string, string>;
 }
 
-const stamps = new WeakMap<Context, Stamp>();
-
 /**
  * X-Request-Id and Server-Timing added to a handler's plain header record, for answers built with
  * `new Response(body, {headers})`. Adding them after the handler forces a `Headers` object (Hono
  * builds one, @hono/node-server copies it back into a record), which cost about a twentieth of a
  * cache hit; an answer registered with `markStamped` is left alone.
  */
-export function contextHeaders(c: Context, headers: Record<string, string>): Record<string, string> {
-  const stamp = stamps.get(c);
+export function contextHeaders(c: Context<AppEnv>, headers: Record<string, string>): Record<string, string> {
+  const stamp = c.get('stamp');
   if (!stamp) return headers;
   if (stamp.extra) mergeInto(headers, stamp.extra);
   headers['x-request-id'] = stamp.requestId;
@@ -73,8 +73,8 @@ export function contextHeaders(c: Context, headers: Record<string, string>): Rec
  * A name given twice, or also set by the answer, is joined with ", " in the order given.
  * Returns false when requestContext is not in front (the caller then sets the headers itself).
  */
-export function addAnswerHeaders(c: Context, headers: Record<string, string>): boolean {
-  const stamp = stamps.get(c);
+export function addAnswerHeaders(c: Context<AppEnv>, headers: Record<string, string>): boolean {
+  const stamp = c.get('stamp');
   if (!stamp) return false;
   const extra = (stamp.extra ??= {});
   for (const name in headers) extra[name] = extra[name] ? `${extra[name]}, ${headers[name]}` : headers[name]!;
@@ -86,8 +86,8 @@ function mergeInto(headers: Record<string, string>, extra: Record<string, string
 }
 
 /** Registers the answer built with `contextHeaders`, so requestContext does not add its headers twice. */
-export function markStamped(c: Context, response: Response): Response {
-  const stamp = stamps.get(c);
+export function markStamped(c: Context<AppEnv>, response: Response): Response {
+  const stamp = c.get('stamp');
   if (stamp) stamp.stamped = response;
   return response;
 }
@@ -112,8 +112,8 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     const entry: AccessLogEntry = { requestId, method: c.req.method, path: c.req.path };
     c.set('requestId', requestId);
     c.set('log', entry);
-    const stamp: Stamp = { clock, started, requestId, entry };
-    stamps.set(c, stamp);
+    const stamp: RequestStamp = { clock, started, requestId, entry };
+    c.set('stamp', stamp);
     await next();
     const durationMs = clock.now() - started;
     if (stamp.stamped === undefined) {
@@ -133,7 +133,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     if (accessLog) {
       entry.status = c.res.status;
       entry.durationMs = durationMs;
-      entry.time = new Date(started).toISOString();
+      entry.time = isoTime(started);
       log(entry as unknown as Record<string, unknown>);
     }
   };
