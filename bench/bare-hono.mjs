@@ -1,14 +1,31 @@
 // B4: bare Hono on @hono/node-server answering a static JSON body — the ceiling for a cache hit,
-// which needs no upstream at all. Usage: node bench/bare-hono.mjs --port N
+// which needs no upstream at all. With --mode hit (B4h) it does the least any cache hit must do
+// before it can answer: read the body, parse it, hash it, look the hash up, answer the stored body.
+// Usage: node bench/bare-hono.mjs --port N [--mode static|hit]
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CANNED_OUTPUT } from './standin.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, mode: { type: 'string', default: 'static' } } });
 const body = JSON.stringify(CANNED_OUTPUT);
 const app = new Hono();
-app.post('/flows/:name/run', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
+if (values.mode === 'hit') {
+  // Every hash maps to the one stored answer, so every request is a hit.
+  const stored = new Map();
+  app.post('/flows/:name/run', async (c) => {
+    const text = await c.req.text();
+    JSON.parse(text);
+    const key = createHash('sha256').update(text).digest('hex');
+    if (!stored.has(key)) stored.set(key, body);
+    return c.body(stored.get(key), 200, { 'content-type': 'application/json' });
+  });
+} else if (values.mode === 'static') {
+  app.post('/flows/:name/run', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
+} else {
+  throw new Error(`--mode must be static or hit, got ${values.mode}`);
+}
 
 const server = serve({ fetch: app.fetch, port: Number(values.port), hostname: '127.0.0.1' }, (info) => process.stdout.write(`listening ${info.port}\n`));
 server.keepAliveTimeout = 60_000;
