@@ -22,8 +22,12 @@ export interface CachedRequest {
   key: CacheKey;
   ttlMs: number;
   directives: CacheDirectives;
-  /** This client's signal. A shared run is cancelled only when every client waiting on it has gone. */
-  signal?: AbortSignal | undefined;
+  /**
+   * This client's signal, asked for only when the request goes upstream (building the request's
+   * AbortSignal costs every hit on Node). A shared run is cancelled only when every client waiting
+   * on it has gone.
+   */
+  signal?: (() => AbortSignal | undefined) | undefined;
   /** Told once how the request was served, for the access log. */
   report?(result: CacheResult): void;
 }
@@ -101,7 +105,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     if (directives.noStore) {
       report('bypass');
       const status = `${CACHE_NAME}; fwd=bypass`;
-      const outcome = await execute(request.signal ?? new AbortController().signal).catch((error: unknown) => {
+      const outcome = await execute(request.signal?.() ?? new AbortController().signal).catch((error: unknown) => {
         throw withCacheStatus(error, status);
       });
       return { outcome, headers: { 'cache-status': status } };
@@ -132,7 +136,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     let flight = flights.get(flightKey);
     const collapsed = flight !== undefined;
     if (!flight) flight = startFlight(flightKey, { key, generation, ttlMs: request.ttlMs, passedOver }, execute);
-    join(flight, request.signal);
+    join(flight, request.signal?.());
     report(collapsed ? 'collapsed' : reason);
 
     const fwd = `${CACHE_NAME}; fwd=${FORWARD[reason]}`;
