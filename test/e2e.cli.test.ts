@@ -15,7 +15,8 @@ describe('flowgate emulator (process)', () => {
     });
     try {
       const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      expect(cli.stderr()).toMatch(/access key: cli-id \(secret as given\)/);
+      // The key line is a later write than the address line and may arrive in a later chunk.
+      await cli.waitFor(/access key: cli-id \(secret as given\)/);
       expect(cli.stderr()).not.toContain('cli-secret');
       for (const signatureVersion of ['v3', 'rpc'] as const) {
         const client = createCloudFlowClient({ endpoint: url!, credentials: staticCredentials({ accessKeyId: 'cli-id', accessKeySecret: 'cli-secret' }), transport: fetchTransport(), signatureVersion });
