@@ -15,66 +15,73 @@ import type { Decision, Policy, PolicyState } from './types.js';
  * Reply: allowed (0|1), then per policy: allowed, remaining, resetMs, retryAfterMs (integers).
  */
 export const GCRA_SCRIPT = `
+-- Library functions as locals, and flat arrays rather than closures and tables per policy: Redis
+-- runs every decision of every gateway on one thread, so each microsecond here is shared capacity.
+local tonumber, max, min, floor, ceil, format, tostring = tonumber, math.max, math.min, math.floor, math.ceil, string.format, tostring
 local now = tonumber(ARGV[1])
 local slack = 0.001
 -- Redis expires keys on its own clock; the slack keeps a key alive when the gateways' clocks run
 -- behind it. A key that outlives its need is harmless: an old TAT or a past window counts as empty.
 local ttlSlack = 1000
 local n = #KEYS
-local fits, admitted, unchanged, writes = {}, {}, {}, {}
+-- reply[1] is the verdict; policy i fills reply[4i-2 .. 4i+1] with the state as it stands (refused),
+-- and admitted[] holds the four values to report instead when every policy admits.
+local reply = { 1 }
+local admitted, value, ttl = {}, {}, {}
 local all = true
-local function clamp(x, lo, hi) return math.min(hi, math.max(lo, x)) end
 for i = 1, n do
   local kind = ARGV[3 * i - 1]
   local a = tonumber(ARGV[3 * i])
   local b = tonumber(ARGV[3 * i + 1])
   local stored = redis.call('GET', KEYS[i])
+  local r = 4 * i - 2
   if kind == 'g' or kind == 'p' then
     local interval, burst = a, b
     local tat = now
-    if stored then tat = math.max(tonumber(stored), now) end
+    if stored then tat = max(tonumber(stored), now) end
     local newTat = tat + interval
     local allowAt = newTat - burst * interval
     local ok = allowAt <= now + slack
-    local function available(at)
-      return clamp(math.floor((now - at + burst * interval) / interval + slack / interval), 0, burst)
+    local left, wait = 0, 0
+    if ok then
+      left = min(burst, max(0, floor((now - tat + burst * interval) / interval + slack / interval)))
+    else
+      wait = ceil(allowAt - now)
+      all = false
     end
-    local wait = 0
-    if not ok then wait = math.ceil(allowAt - now) end
-    local left = 0
-    if ok then left = available(tat) end
-    fits[i] = ok
-    unchanged[i] = { ok and 1 or 0, left, math.ceil(tat - now), wait }
+    reply[r], reply[r + 1], reply[r + 2], reply[r + 3] = ok and 1 or 0, left, ceil(tat - now), wait
     if kind == 'p' then
       -- A peek spends nothing: it reports the bucket as it is and writes back the TAT it read.
-      admitted[i] = unchanged[i]
-      writes[i] = { string.format('%.3f', tat), math.max(1, math.ceil(tat - now)) }
+      admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = reply[r], left, reply[r + 2], wait
+      value[i], ttl[i] = format('%.3f', tat), max(1, ceil(tat - now))
     else
-      admitted[i] = { 1, available(newTat), math.ceil(newTat - now), 0 }
-      writes[i] = { string.format('%.3f', newTat), math.max(1, math.ceil(newTat - now)) }
+      local spent = min(burst, max(0, floor((now - newTat + burst * interval) / interval + slack / interval)))
+      admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = 1, spent, ceil(newTat - now), 0
+      value[i], ttl[i] = format('%.3f', newTat), max(1, ceil(newTat - now))
     end
   else
     local limit, windowEnd = a, b
     local count = tonumber(stored) or 0
     local ok = count + 1 <= limit
-    local reset = math.max(1, math.ceil(windowEnd - now))
+    local reset = max(1, ceil(windowEnd - now))
     local wait = 0
-    if not ok then wait = reset end
-    fits[i] = ok
-    unchanged[i] = { ok and 1 or 0, clamp(limit - count, 0, limit), reset, wait }
-    admitted[i] = { 1, clamp(limit - count - 1, 0, limit), reset, 0 }
-    writes[i] = { tostring(count + 1), reset }
+    if not ok then
+      wait = reset
+      all = false
+    end
+    reply[r], reply[r + 1], reply[r + 2], reply[r + 3] = ok and 1 or 0, min(limit, max(0, limit - count)), reset, wait
+    admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = 1, min(limit, max(0, limit - count - 1)), reset, 0
+    value[i], ttl[i] = tostring(count + 1), reset
   end
-  if not fits[i] then all = false end
 end
-local reply = { all and 1 or 0 }
+if not all then
+  reply[1] = 0
+  return reply
+end
 for i = 1, n do
-  local state = unchanged[i]
-  if all then
-    state = admitted[i]
-    redis.call('SET', KEYS[i], writes[i][1], 'PX', writes[i][2] + ttlSlack)
-  end
-  for j = 1, 4 do reply[#reply + 1] = state[j] end
+  redis.call('SET', KEYS[i], value[i], 'PX', ttl[i] + ttlSlack)
+  local r = 4 * i - 2
+  reply[r], reply[r + 1], reply[r + 2], reply[r + 3] = admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3]
 end
 return reply
 `;

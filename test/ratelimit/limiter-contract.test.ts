@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { manualClock } from '../../src/lib/clock.js';
 import { memoryRateLimitStore } from '../../src/ratelimit/memory-store.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers.js';
@@ -194,6 +195,49 @@ contract('redis', () => {
 });
 afterAll(async () => {
   await connection?.close();
+});
+
+describe('memory and Redis agree on any sequence of decisions', () => {
+  let redisStore: RateLimitStore;
+  let own: RedisConnection;
+  beforeAll(() => {
+    own = connectRedis('redis://127.0.0.1:6379', { timeoutMs: 2_000, log: () => {} });
+    redisStore = redisRateLimitStore(own.redis, { ready: own.ready, timeoutMs: 2_000 });
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  // Three keys shared by random policies of every kind, fractional intervals included, at random times.
+  const policy = fc.oneof(
+    fc.record({ kind: fc.constant('gcra' as const), k: fc.integer({ min: 0, max: 2 }), count: fc.integer({ min: 1, max: 40 }), periodMs: fc.constantFrom(1_000, 3_000, 60_000), burst: fc.integer({ min: 1, max: 5 }), peek: fc.boolean() }),
+    fc.record({ kind: fc.constant('window' as const), k: fc.integer({ min: 0, max: 2 }), limit: fc.integer({ min: 1, max: 4 }), windowMs: fc.constantFrom(10_000, 86_400_000) }),
+  );
+  const step = fc.record({ advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })), policies: fc.array(policy, { minLength: 1, maxLength: 3 }) });
+
+  it('gives the same decision, state by state, for every request', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const run = `test:${randomUUID()}:`;
+        const memory = memoryRateLimitStore();
+        let now = T0;
+        for (const { advanceMs, policies } of steps) {
+          now += advanceMs;
+          // One policy per key and kind in a request, as the resolver builds them.
+          const seen = new Set<string>();
+          const built: Policy[] = [];
+          for (const p of policies) {
+            const name = `${p.kind}-${p.k}`;
+            if (seen.has(name)) continue;
+            seen.add(name);
+            built.push(p.kind === 'gcra' ? { ...gcra(name, `${run}g${p.k}`, p.count, p.periodMs, p.burst), ...(p.peek ? { peek: true } : {}) } : quota(name, `${run}w${p.k}`, p.limit, p.windowMs, now));
+          }
+          expect(await decide(redisStore, built, now)).toEqual(await decide(memory, built, now));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 describe('memory store bounds', () => {
