@@ -2,8 +2,8 @@
 // which needs no upstream at all. With --mode hit (B4h) it does the least any cache hit must do
 // before it can answer: read the body, parse it, hash it, look the hash up, answer the stored body.
 // Usage: node bench/bare-hono.mjs --port N [--mode static|hit]
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { serveForBench } from './serve-hono.mjs';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CANNED_OUTPUT } from './standin.mjs';
@@ -27,11 +27,4 @@ if (values.mode === 'hit') {
   throw new Error(`--mode must be static or hit, got ${values.mode}`);
 }
 
-const server = serve({ fetch: app.fetch, port: Number(values.port), hostname: '127.0.0.1' }, (info) => process.stdout.write(`listening ${info.port}\n`));
-server.keepAliveTimeout = 60_000;
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveForBench(app, Number(values.port));

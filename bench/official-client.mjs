@@ -2,8 +2,8 @@
 // `@alicloud/openapi-client` `callApi` (StartSyncExecution, default V3 signature) once per request and
 // returns the execution's Output. No size checks, no limits, no cache: the smallest honest handler.
 // Usage: node bench/official-client.mjs --port N --upstream http://127.0.0.1:M
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { serveForBench } from './serve-hono.mjs';
 import { parseArgs } from 'node:util';
 import * as OpenApiModule from '@alicloud/openapi-client';
 import * as TeaUtilModule from '@alicloud/tea-util';
@@ -42,11 +42,4 @@ app.post('/flows/:name/run', async (c) => {
   return c.body(execution.Output || '{}', 200, { 'content-type': 'application/json' });
 });
 
-const server = serve({ fetch: app.fetch, port: Number(values.port), hostname: '127.0.0.1' }, (info) => process.stdout.write(`listening ${info.port}\n`));
-server.keepAliveTimeout = 60_000;
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveForBench(app, Number(values.port));
