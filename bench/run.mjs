@@ -146,6 +146,7 @@ function hasRateLimitHeaders(response) {
 // Concurrency 1: the latency a single caller sees, for "added p50 of B2 over B0" and the Redis round trip.
 const LATENCY = [
   { id: 'L-B0', base: 'B0' },
+  { id: 'L-B1', base: 'B1' },
   { id: 'L-B2', base: 'B2' },
   { id: 'L-B6-redis', base: 'B6-redis' },
 ];
@@ -500,6 +501,12 @@ function evaluate(results) {
   r['B2/B5'] = { value: ratio(s('B2')?.rps, s('B5')?.rps), target: '≥ 3', met: (v) => v >= 3, what: 'req/s of flowgate over the official client in a handler' };
   const added = l('L-B2') && l('L-B0') ? l('L-B2').p50 - l('L-B0').p50 : null;
   r['added p50 B2−B0 @c=1'] = { value: added, unit: 'ms', target: '≤ 0.3 ms', met: (v) => v <= 0.3, what: 'p50 latency flowgate adds over calling the stand-in directly, one caller' };
+  // The same ratios for the reference scenarios: what a gateway that does nothing at all reaches in this run.
+  // A target above its reference ceiling cannot be met by any gateway on this machine.
+  r['B1/B5 (ceiling of B2/B5)'] = { value: ratio(s('B1')?.rps, s('B5')?.rps), target: 'report', what: 'req/s of the raw proxy over the official client: the most B2/B5 can be' };
+  r['B4h/B4 (ceiling of B3/B4)'] = { value: ratio(s('B4h')?.rps, s('B4')?.rps), target: 'report', what: 'req/s of the least any cache hit must do over bare Hono: the most B3/B4 can be' };
+  const proxyAdded = l('L-B1') && l('L-B0') ? l('L-B1').p50 - l('L-B0').p50 : null;
+  r['added p50 B1−B0 @c=1 (floor)'] = { value: proxyAdded, unit: 'ms', target: 'report', what: 'p50 latency the raw proxy adds, one caller: the least any Node gateway adds' };
   r['B6-memory/B2'] = { value: ratio(s('B6-memory')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the in-process limiter over without' };
   r['B6-redis/B2'] = { value: ratio(s('B6-redis')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the Redis limiter over without' };
   const redisAdded = l('L-B6-redis') && l('L-B2') ? l('L-B6-redis').p50 - l('L-B2').p50 : null;
