@@ -100,32 +100,19 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
     const body = formEncode(form);
     const started = clock.now();
     const limit = call.timeoutMs ?? timeoutMs;
-    // One controller and one timer per call: cheaper than AbortSignal.timeout + AbortSignal.any.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`no answer within ${limit} ms`));
-    }, limit);
-    const onCallerAbort = () => controller.abort(call.signal?.reason);
-    call.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    if (call.signal?.aborted) onCallerAbort();
-    const signal = controller.signal;
     const elapsed = () => clock.now() - started;
 
     let response: UpstreamResponse;
     let text: string;
     try {
       const { url, headers } = await buildRequest(body, form);
-      response = await transport({ url, method: 'POST', headers, body, signal });
+      // The transport keeps the deadline (see UpstreamRequest.timeoutMs): on Node that costs no timer of our own.
+      response = await transport({ url, method: 'POST', headers, body, timeoutMs: limit, signal: call.signal });
       text = await response.text();
     } catch (cause) {
-      if (timedOut) throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
+      if (cause instanceof Error && cause.name === 'TimeoutError') throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
       if (call.signal?.aborted) throw new CloudFlowError('aborted', 'the call was cancelled', { durationMs: elapsed(), cause });
       throw new CloudFlowError('network', describe(cause), { durationMs: elapsed(), cause });
-    } finally {
-      clearTimeout(timer);
-      call.signal?.removeEventListener('abort', onCallerAbort);
     }
     const durationMs = elapsed();
     const parsed = parseJsonObject(text);
