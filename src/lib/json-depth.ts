@@ -4,6 +4,9 @@
  * are skipped with indexOf, which keeps the scan cheap for large, string-heavy inputs.
  */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
+  // Depth never exceeds the number of opening brackets (those inside strings only over-count), and
+  // counting them with indexOf is far cheaper than the scan below, which most bodies then skip.
+  if (openingBracketsAtMost(text, limit)) return false;
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -26,4 +29,11 @@ function isEscaped(text: string, quote: number): boolean {
   let slashes = 0;
   for (let j = quote - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
   return slashes % 2 === 1;
+}
+
+function openingBracketsAtMost(text: string, limit: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++count > limit) return false;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++count > limit) return false;
+  return true;
 }
