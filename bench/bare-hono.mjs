@@ -1,14 +1,17 @@
 // B4: bare Hono on @hono/node-server answering a static JSON body — the ceiling for a cache hit,
 // which needs no upstream at all. With --mode hit (B4h) it does the least any cache hit must do
 // before it can answer: read the body, parse it, hash it, look the hash up, answer the stored body.
-// Usage: node bench/bare-hono.mjs --port N [--mode static|hit]
+// With --mode proxy (B1h) it is B1 on Hono: the body forwarded as-is through an undici Pool, the
+// upstream's answer returned; the least any Hono-based gateway does on a miss.
+// Usage: node bench/bare-hono.mjs --port N [--mode static|hit|proxy] [--upstream URL]
 import { Hono } from 'hono';
 import { serveForBench } from './serve-hono.mjs';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
 import { CANNED_OUTPUT } from './standin.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, mode: { type: 'string', default: 'static' } } });
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, mode: { type: 'string', default: 'static' }, upstream: { type: 'string' } } });
 const body = JSON.stringify(CANNED_OUTPUT);
 const app = new Hono();
 if (values.mode === 'hit') {
@@ -21,10 +24,17 @@ if (values.mode === 'hit') {
     if (!stored.has(key)) stored.set(key, body);
     return c.body(stored.get(key), 200, { 'content-type': 'application/json' });
   });
+} else if (values.mode === 'proxy') {
+  if (!values.upstream) throw new Error('--mode proxy needs --upstream');
+  const pool = new Pool(values.upstream, { connections: 128, keepAliveTimeout: 30_000 });
+  app.post('/flows/:name/run', async (c) => {
+    const upstream = await pool.request({ path: '/', method: 'POST', headers: { 'content-type': c.req.header('content-type') ?? 'application/json' }, body: Buffer.from(await c.req.arrayBuffer()) });
+    return c.body(await upstream.body.text(), upstream.statusCode, { 'content-type': upstream.headers['content-type'] ?? 'application/json' });
+  });
 } else if (values.mode === 'static') {
   app.post('/flows/:name/run', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
 } else {
-  throw new Error(`--mode must be static or hit, got ${values.mode}`);
+  throw new Error(`--mode must be static, hit or proxy, got ${values.mode}`);
 }
 
 serveForBench(app, Number(values.port));

@@ -104,6 +104,7 @@ const NEVER_THROTTLES = { rate: '100000000/s', burst: 100000000 };
 const SCENARIOS = [
   { id: 'B0', what: 'load → upstream stand-in directly', meaning: "the upstream's own ceiling", kind: 'standin', expect: 'envelope' },
   { id: 'B1', what: 'load → raw Node proxy (undici Pool) → stand-in', meaning: 'the limit for any Node gateway', kind: 'raw-proxy', expect: 'envelope' },
+  { id: 'B1h', what: 'load → bare Hono forwarding through an undici Pool → stand-in', meaning: 'the limit for any Hono-based gateway (reference, no target)', kind: 'bare-hono-proxy', expect: 'envelope' },
   { id: 'B2', what: 'load → flowgate, miss path: sign, forward, map → stand-in', meaning: 'our main path', kind: 'flowgate', config: (up) => flowgateConfig(up), expect: 'output' },
   {
     id: 'B3',
@@ -195,6 +196,7 @@ async function startProcess(kind, { upstream, configFile, profileName } = {}) {
     'raw-proxy': [join(BENCH_DIR, 'raw-proxy.mjs'), '--port', String(port), '--upstream', upstream],
     'bare-hono': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port)],
     'bare-hono-hit': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port), '--mode', 'hit'],
+    'bare-hono-proxy': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port), '--mode', 'proxy', '--upstream', upstream],
     'official-client': [join(BENCH_DIR, 'official-client.mjs'), '--port', String(port), '--upstream', upstream],
     flowgate: [CLI, 'serve', '--config', configFile, '--port', String(port), '--host', '127.0.0.1'],
   }[kind];
@@ -496,6 +498,7 @@ function evaluate(results) {
   const l = (id) => results.latency[id]?.summary;
   const r = {};
   r['B2/B1'] = { value: ratio(s('B2')?.rps, s('B1')?.rps), target: '≥ 0.85', met: (v) => v >= 0.85, what: 'req/s of our main path over the raw Node proxy' };
+  r['B2/B1h'] = { value: ratio(s('B2')?.rps, s('B1h')?.rps), target: 'report', what: 'req/s of our main path over bare Hono forwarding the body: what the checks, signing, mapping and log cost' };
   r['B3/B4'] = { value: ratio(s('B3')?.rps, s('B4')?.rps), target: '≥ 0.90', met: (v) => v >= 0.9, what: 'req/s of our cache hit over bare Hono' };
   r['B3/B4h'] = { value: ratio(s('B3')?.rps, s('B4h')?.rps), target: 'report', what: 'req/s of our cache hit over the least any cache hit must do' };
   r['B2/B5'] = { value: ratio(s('B2')?.rps, s('B5')?.rps), target: '≥ 3', met: (v) => v >= 3, what: 'req/s of flowgate over the official client in a handler' };
@@ -504,6 +507,7 @@ function evaluate(results) {
   // The same ratios for the reference scenarios: what a gateway that does nothing at all reaches in this run.
   // A target above its reference ceiling cannot be met by any gateway on this machine.
   r['B1/B5 (ceiling of B2/B5)'] = { value: ratio(s('B1')?.rps, s('B5')?.rps), target: 'report', what: 'req/s of the raw proxy over the official client: the most B2/B5 can be' };
+  r['B1h/B1'] = { value: ratio(s('B1h')?.rps, s('B1')?.rps), target: 'report', what: 'req/s of bare Hono forwarding over the raw node:http proxy: what the framework itself costs' };
   r['B4h/B4 (ceiling of B3/B4)'] = { value: ratio(s('B4h')?.rps, s('B4')?.rps), target: 'report', what: 'req/s of the least any cache hit must do over bare Hono: the most B3/B4 can be' };
   const proxyAdded = l('L-B1') && l('L-B0') ? l('L-B1').p50 - l('L-B0').p50 : null;
   r['added p50 B1−B0 @c=1 (floor)'] = { value: proxyAdded, unit: 'ms', target: 'report', what: 'p50 latency the raw proxy adds, one caller: the least any Node gateway adds' };
