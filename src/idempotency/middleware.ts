@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { sha256Hex } from '../cloudflow/crypto.js';
 import type { AppEnv } from '../env.js';
 import { GatewayError, gatewayError } from '../errors.js';
@@ -45,7 +45,14 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
   if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
   if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) throw new TypeError('upstreamTimeoutMs must be a positive number');
 
-  return async function idempotency(c, next) {
+  // Requests that can have no record pass straight through, synchronously (see rateLimit for why that matters).
+  return function idempotency(c, next) {
+    const flow = c.get('flow');
+    if (!flow.idempotency && !(flow.webhook && c.get('webhook'))) return next();
+    return recorded(c, next);
+  };
+
+  async function recorded(c: Context<AppEnv>, next: Next): Promise<Response | void> {
     const scope = await scopeOf(c);
     if (!scope) return next();
     const flow = c.get('flow');
@@ -82,7 +89,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const completed = await guardStoreCall(() => store.complete(scope.key, token, JSON.stringify(done), scope.ttlMs), storeTimeoutMs);
     if (!completed.ok) log.detail = `record store ${completed.error}; the answer was not kept for replay`;
     else if (!completed.value) log.detail = 'the in-flight lease ended before the answer; another request holds the key';
-  };
+  }
 
   async function scopeOf(c: Context<AppEnv>): Promise<Scope | undefined> {
     const flow = c.get('flow');

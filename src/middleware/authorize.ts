@@ -7,7 +7,8 @@ import { gatewayError } from '../errors.js';
  * as `jwt:alice`, or `jwt:*` for any caller with a verified token.
  */
 export function authorize(): MiddlewareHandler<AppEnv> {
-  return async function authorize(c, next) {
+  // Not async, like resolveFlow: nothing here waits.
+  return function authorize(c, next) {
     const { access } = c.get('flow');
     const caller = c.get('caller');
     if (access !== 'public') {
@@ -16,7 +17,7 @@ export function authorize(): MiddlewareHandler<AppEnv> {
         throw gatewayError('AccessDenied', 'The caller may not run this flow.');
       }
     }
-    await next();
+    return next();
   };
 }
 

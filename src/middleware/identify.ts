@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Caller, AppEnv } from '../env.js';
 import { gatewayError, type GatewayError } from '../errors.js';
 import { sha256Hex } from '../cloudflow/crypto.js';
@@ -60,18 +60,27 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
     return map;
   })();
 
-  return async function identify(c, next) {
+  // A request without a credential is identified synchronously (see rateLimit for why that matters).
+  return function identify(c, next) {
     const credential = presentedCredential(c);
+    if (credential !== undefined) return identifyCredential(c, next, credential);
+    const caller: Caller = { id: `ip:${clientAddress(c, trustProxy, clientIp(c))}`, kind: 'anonymous', admin: false };
+    c.set('caller', caller);
+    c.get('log').caller = caller.id;
+    return next();
+  };
+
+  async function identifyCredential(c: Context<AppEnv>, next: Next, credential: { value: string; bearer: boolean }): Promise<void> {
     const log = c.get('log');
     // Looked up before the credential is judged, so an address over its failures learns nothing from the answer.
-    const address = credential !== undefined && failureLimit ? clientAddress(c, trustProxy, clientIp(c)) : undefined;
+    const address = failureLimit ? clientAddress(c, trustProxy, clientIp(c)) : undefined;
     if (address !== undefined) await failureLimit!.admit(address, log);
     const failed = async (error: GatewayError): Promise<never> => {
       if (address !== undefined) await failureLimit!.charge(address, log);
       throw error;
     };
     let caller: Caller;
-    if (credential?.bearer && verifyJwt && looksLikeJwt(credential.value)) {
+    if (credential.bearer && verifyJwt && looksLikeJwt(credential.value)) {
       const outcome = await verifyJwt(credential.value);
       if (!outcome.ok) {
         if (outcome.reason === 'unavailable') throw gatewayError('ServiceUnavailable', outcome.message, { headers: { 'retry-after': '5' } });
@@ -81,17 +90,15 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
       caller = named
         ? { id: outcome.subject, kind: 'jwt', name: outcome.subject, admin: named.admin }
         : { id: `jwt:${outcome.subject}`, kind: 'jwt', admin: false };
-    } else if (credential !== undefined) {
+    } else {
       const key = credential.value;
       const digest = await sha256Hex(key);
       const found = (await byDigest).get(digest);
       if (!found || !constantTimeEqual(found.digest, digest)) return failed(gatewayError('InvalidCredentials', 'The API key is not valid.'));
       caller = { id: found.name, kind: 'key', name: found.name, admin: found.admin };
-    } else {
-      caller = { id: `ip:${clientAddress(c, trustProxy, clientIp(c))}`, kind: 'anonymous', admin: false };
     }
     c.set('caller', caller);
     log.caller = caller.id;
     await next();
-  };
+  }
 }

@@ -22,7 +22,8 @@ export interface ParseInputOptions {
 export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv> {
   const { maxJsonDepth } = options;
   if (!Number.isInteger(maxJsonDepth) || maxJsonDepth <= 0) throw new TypeError('maxJsonDepth must be a positive integer');
-  return async function parseInput(c, next) {
+  // Not async, like resolveFlow: nothing here waits.
+  return function parseInput(c, next) {
     const flow = c.get('flow');
     const raw = c.get('rawBody');
     let text: string;
@@ -73,7 +74,7 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
     c.set('input', input);
     c.set('executionName', executionName);
     c.set('qualifier', qualifier);
-    await next();
+    return next();
   };
 }
 

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Logger } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { addAnswerHeaders } from './request-context.js';
@@ -8,7 +8,7 @@ import { bump, type Counters } from '../lib/counters.js';
 import { retryAfterMs } from '../ratelimit/gcra.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/headers.js';
 import type { PolicyResolver } from '../ratelimit/policies.js';
-import type { RateLimitStore } from '../ratelimit/types.js';
+import type { Policy, RateLimitStore } from '../ratelimit/types.js';
 
 export interface RateLimitOptions {
   store: RateLimitStore;
@@ -34,11 +34,16 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
   let lastErrorLog = -Infinity;
   let suppressed = 0;
 
-  return async function rateLimit(c, next) {
+  // The common no-policy case stays synchronous: an async middleware keeps a suspended frame and a
+  // promise alive for the rest of the request, and at saturation those outlived young-generation GCs.
+  return function rateLimit(c, next) {
     const now = clock.now();
     const applicable = policies(c.get('caller'), c.get('flow'), now);
     if (applicable.length === 0) return next();
+    return limit(c, next, applicable, now);
+  };
 
+  async function limit(c: Context<AppEnv>, next: Next, applicable: Policy[], now: number): Promise<void> {
     const result = await store.check(applicable, now);
     if (!result.ok) {
       const entry = c.get('log');
@@ -71,5 +76,5 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     const later = { policy: c.res.headers.get('ratelimit-policy'), current: c.res.headers.get('ratelimit') };
     c.res.headers.set('ratelimit-policy', later.policy ? `${headers['ratelimit-policy']}, ${later.policy}` : headers['ratelimit-policy']);
     c.res.headers.set('ratelimit', later.current ? `${headers.ratelimit}, ${later.current}` : headers.ratelimit);
-  };
+  }
 }

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -40,9 +40,14 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
     }
   }
 
-  return async function verifyWebhook(c, next) {
+  // Flows without a webhook pass straight through, synchronously (see rateLimit for why that matters).
+  return function verifyWebhook(c, next) {
     const verifier = verifiers.get(c.get('flow').name);
     if (!verifier) return next();
+    return verified(c, next, verifier);
+  };
+
+  async function verified(c: Context<AppEnv>, next: Next, verifier: WebhookVerifier): Promise<Response | void> {
     const log = c.get('log');
     const result = await verifier.verify(c.req.raw.headers, c.get('rawBody'), clock.now());
     if (!result.ok) {
@@ -60,7 +65,7 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
       if (challenge !== undefined) return c.json({ challenge });
     }
     await next();
-  };
+  }
 }
 
 function slackChallenge(rawBody: Uint8Array): string | undefined {
