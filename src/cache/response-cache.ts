@@ -240,7 +240,17 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         storeFailed('lock', claim);
         return { token: undefined };
       }
-      if (claim.value !== undefined) return { token: claim.value };
+      if (claim.value !== undefined) {
+        // A holder may have stored its entry and let go between our last read and this claim: look
+        // once more, or this process would run the execution a second time. One read per miss.
+        const found = await store.get(key);
+        if (!found.ok) storeFailed('get', found);
+        else if (found.value.entry && !sameEntry(found.value.entry, passedOver)) {
+          storeFailed('unlock', await lock.release(key, claim.value));
+          return { entry: found.value.entry };
+        }
+        return { token: claim.value };
+      }
       // Bounded: past the wait, run anyway (the holder may be slow or gone).
       if (waited >= lockWait) return { token: undefined };
       const step = Math.min(delay, lockWait - waited);
