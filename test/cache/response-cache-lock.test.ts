@@ -53,17 +53,23 @@ function setup() {
 
 const request = { key: KEY, ttlMs: 60_000, directives: parseCacheControl(undefined) };
 
+/** Another process holds the claim; `holder` runs right after the waiter's read number `afterRead`. */
+async function waitOnHolder(afterRead: number, holder: (parts: ReturnType<typeof setup>) => Promise<void>) {
+  const parts = setup();
+  parts.held.set(KEY.hash, 'holder');
+  parts.afterGet.set(afterRead, () => holder(parts));
+  let runs = 0;
+  const answer = await parts.cache.answer(request, async () => {
+    runs++;
+    return { body: '{"by":"waiter"}', executionName: 'fg_waiter' };
+  });
+  return { runs, answer, held: parts.held };
+}
+
 describe('response cache: waiting on another process', () => {
   it('takes the entry when the holder stores it and releases between two polls, instead of running again', async () => {
-    const { cache, held, afterGet, holderFinishes } = setup();
-    held.set(KEY.hash, 'holder');
     // Read 1 is the lookup, read 2 the waiter's first poll: the holder finishes just after that poll saw nothing.
-    afterGet.set(2, holderFinishes);
-    let runs = 0;
-    const answer = await cache.answer(request, async () => {
-      runs++;
-      return { body: '{"by":"waiter"}', executionName: 'fg_waiter' };
-    });
+    const { runs, answer, held } = await waitOnHolder(2, (parts) => parts.holderFinishes());
     expect(runs).toBe(0);
     expect(answer.outcome.body).toBe('{"by":"holder"}');
     expect(answer.headers['cache-status']).toBe('flowgate; fwd=miss; collapsed');
@@ -71,32 +77,18 @@ describe('response cache: waiting on another process', () => {
     expect(held.has(KEY.hash)).toBe(false);
   });
 
+  it('takes the entry when the holder finishes between the lookup and the first claim', async () => {
+    const { runs, answer, held } = await waitOnHolder(1, (parts) => parts.holderFinishes());
+    expect(runs).toBe(0);
+    expect(answer.outcome.body).toBe('{"by":"holder"}');
+    expect(held.has(KEY.hash)).toBe(false);
+  });
+
   it('runs for itself when the holder releases without storing (its run failed)', async () => {
-    const { cache, held, afterGet } = setup();
-    held.set(KEY.hash, 'holder');
-    afterGet.set(2, async () => {
-      held.delete(KEY.hash);
-    });
-    let runs = 0;
-    const answer = await cache.answer(request, async () => {
-      runs++;
-      return { body: '{"by":"waiter"}', executionName: 'fg_waiter' };
+    const { runs, answer } = await waitOnHolder(2, async (parts) => {
+      parts.held.delete(KEY.hash);
     });
     expect(runs).toBe(1);
     expect(answer.outcome.body).toBe('{"by":"waiter"}');
-  });
-
-  it('takes the entry when the holder has stored it by the time of a poll', async () => {
-    const { cache, held, afterGet, holderFinishes } = setup();
-    held.set(KEY.hash, 'holder');
-    // The holder finishes before the waiter's first poll reads.
-    afterGet.set(1, holderFinishes);
-    let runs = 0;
-    const answer = await cache.answer(request, async () => {
-      runs++;
-      return { body: '{"by":"waiter"}', executionName: 'fg_waiter' };
-    });
-    expect(runs).toBe(0);
-    expect(answer.outcome.body).toBe('{"by":"holder"}');
   });
 });
