@@ -24,6 +24,7 @@ import { executionsRoute } from './routes/executions.js';
 import { idempotency } from './idempotency/middleware.js';
 import { memoryRecordStore } from './idempotency/memory-store.js';
 import { verifyWebhook } from './webhooks/middleware.js';
+import { clientAddressResolver } from './lib/client-address.js';
 
 const EXPOSED_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Location', 'Idempotent-Replayed', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'];
 
@@ -80,7 +81,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const failureLimit = config.auth.failureLimit
     ? authFailureLimiter({ limit: config.auth.failureLimit, store: rateLimitStore, clock: deps.clock, keyPrefix: config.storeOptions.keyPrefix, onError: config.storeOptions.onError, counters: deps.counters })
     : undefined;
-  const identifyCaller = identify({ callers: config.callers, trustProxy: config.server.trustProxy, clientIp: deps.clientIp, verifyJwt, failureLimit });
+  // The one place a client address is worked out; every address-keyed store gets it through the caller id.
+  const resolveAddress = clientAddressResolver({
+    trustProxy: config.server.trustProxy,
+    forwardedHeader: config.server.forwardedHeader,
+    ipv6Prefix: config.anonymous.ipv6Prefix,
+    platform: deps.platformClientAddress,
+  });
+  const clientAddress = (c: Context<AppEnv>) => resolveAddress((name) => c.req.header(name), deps.clientIp(c));
+  const identifyCaller = identify({ callers: config.callers, clientAddress, verifyJwt, failureLimit });
   const records = deps.records ?? memoryRecordStore({ clock: deps.clock, maxSize: config.storeOptions.recordsMaxSize });
   const run = runHandler(deps);
   const ack = ackHandler(deps, records);

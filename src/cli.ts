@@ -6,6 +6,7 @@ import { ConfigError, parseConfigText, type Config } from './config/load.js';
 import { createNodeRuntime } from './runtime/node.js';
 import { startServer } from './runtime/node-server.js';
 import { nextSignal } from './runtime/node-emulator.js';
+import { describeClientAddress } from './lib/client-address.js';
 
 const USAGE = `flowgate: a REST gateway for Alibaba Cloud CloudFlow Express workflows
 
@@ -67,7 +68,8 @@ async function checkCommand(args: string[]): Promise<number> {
   const file = values.config ?? 'flowgate.yaml';
   const config = loadConfigOrExit(file);
   if (typeof config === 'number') return config;
-  process.stdout.write(`${file}: valid\nupstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nroutes:\n`);
+  const clientAddress = describeClientAddress({ trustProxy: config.server.trustProxy, forwardedHeader: config.server.forwardedHeader, ipv6Prefix: config.anonymous.ipv6Prefix });
+  process.stdout.write(`${file}: valid\nupstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nclient address: ${clientAddress}\nroutes:\n`);
   for (const flow of Object.values(config.flows)) {
     const access = Array.isArray(flow.access) ? flow.access.join(',') : flow.access;
     const extras = [flow.mode === 'ack' ? 'ack' : '', flow.cache ? `cache ${flow.cache.ttl}ms/${flow.cache.scope}` : '', flow.webhook ? `webhook ${flow.webhook.provider}` : '']

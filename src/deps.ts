@@ -30,6 +30,11 @@ export interface Deps {
   log: Logger;
   /** The peer address of the connection (not a forwarded header). */
   clientIp(c: Context<AppEnv>): string | undefined;
+  /**
+   * True when `clientIp` is already the client's address as the platform established it (Workers:
+   * `CF-Connecting-IP`, which Cloudflare's edge sets and overwrites); `server.trustProxy` is then not applied.
+   */
+  platformClientAddress?: boolean;
   /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
   defer(work: Promise<unknown>): void;
   readiness?: ReadinessCheck[];

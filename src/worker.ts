@@ -3,6 +3,7 @@ import { configFromEnv, type WorkersConfigEnv } from './runtime/workers-config.j
 import type { RateLimiterNamespace } from './runtime/workers-ratelimit-store.js';
 import { isRecordsNamespace } from './runtime/workers-record-store.js';
 import { consoleLogger, createWorkersDeps } from './runtime/workers.js';
+import { describeClientAddress } from './lib/client-address.js';
 
 export { FlowgateRateLimiter } from './runtime/workers-rate-limiter.js';
 export { FlowgateRecords } from './runtime/workers-records.js';
@@ -43,6 +44,7 @@ function buildGateway(env: WorkersConfigEnv): Handler {
     upstream: outcome.config.upstream.endpoint,
     rateLimits: rateLimiter ? 'durable-object' : 'per-isolate (no RATE_LIMITER binding)',
     records: records ? 'durable-object' : 'per-isolate (no RECORDS binding)',
+    clientAddress: describeClientAddress({ trustProxy: outcome.config.server.trustProxy, ipv6Prefix: outcome.config.anonymous.ipv6Prefix, platform: true }),
     cache: deps.cache ? (records ? 'cache-api, purge worldwide' : 'cache-api, purge per data center (no RECORDS binding)') : 'off',
   });
   return (request, env, ctx) => app.fetch(request, env, ctx as never);

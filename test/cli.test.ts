@@ -31,6 +31,30 @@ describe('flowgate CLI', () => {
     expect(cli.stdout()).toContain('POST /flows/order/run -> order [access public] (ack)');
   });
 
+  it('check prints where the client address comes from', async () => {
+    const cases: [string, string][] = [
+      ['{}', "client address: the connection's peer (no trusted proxy); IPv6 keyed by /64"],
+      ['{ trustProxy: true }', 'client address: X-Forwarded-For, 1 trusted hop; IPv6 keyed by /64'],
+      ['{ trustProxy: 2, forwardedHeader: Forwarded }', 'client address: Forwarded (for=), 2 trusted hops; IPv6 keyed by /64'],
+      ['{ trustProxy: [loopback, "10.0.0.0/8"] }', 'client address: X-Forwarded-For, trusted proxies loopback, 10.0.0.0/8; IPv6 keyed by /64'],
+      ['{ trustProxy: cloudflare }', "client address: CF-Connecting-IP from Cloudflare's published addresses, else the connection's peer; IPv6 keyed by /64"],
+    ];
+    for (const [server, line] of cases) {
+      const config = file('trust.yaml', `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: ${server}\nanonymous: { ipv6Prefix: 64 }\nflows:\n  hello: {}\n`);
+      const cli = spawnCli(['check', '--config', config], { env: credsEnv });
+      expect(await cli.exit()).toBe(0);
+      expect(cli.stdout()).toContain(`${line}\n`);
+    }
+  });
+
+  it('check exits 2 on a trust setting that cannot work, naming the key path', async () => {
+    const config = file('bad-trust.yaml', `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: { trustProxy: [loopback, "10.0.0.0/33"] }\nanonymous: { ipv6Prefix: 16 }\nflows:\n  hello: {}\n`);
+    const cli = spawnCli(['check', '--config', config], { env: credsEnv });
+    expect(await cli.exit()).toBe(2);
+    expect(cli.stderr()).toContain('server.trustProxy.1: expected an IP address, a CIDR such as "10.0.0.0/8", or one of loopback, linklocal, uniquelocal, cloudflare');
+    expect(cli.stderr()).toContain('anonymous.ipv6Prefix: expected a prefix length from 32 to 128');
+  });
+
   it('a bad config exits with code 2 and names the key path, without echoing secrets', async () => {
     const config = file('bad.yaml', `upstream: { region: cn-hangzhou, timeout: someday, credentials: { accessKeyId: testid, accessKeySecret: super-secret-value } }\nflows:\n  hello: { maxInputSize: lots }\n`);
     for (const command of ['check', 'serve']) {

@@ -105,6 +105,10 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     });
   }
   issues.push(...jwtIssues(parsed.auth.jwt));
+  const { trustProxy, forwardedHeader } = parsed.server;
+  if (forwardedHeader !== undefined && (trustProxy === false || trustProxy === 'cloudflare')) {
+    issues.push('server.forwardedHeader: read only when server.trustProxy is a hop count or a list of proxies');
+  }
   if (issues.length) throw new ConfigError(issues);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
 }

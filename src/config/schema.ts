@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDuration, parseRate, parseSize } from '../lib/units.js';
 import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
+import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 
 /**
  * The configuration contract (design.md §3). Messages name the key path and what was expected,
@@ -57,6 +59,28 @@ export const failureLimitSchema = z.strictObject({
   rate,
   burst: z.number().int().positive().optional(),
 }).transform((v) => ({ rate: v.rate, burst: v.burst ?? Math.max(1, Math.ceil(v.rate.count)) }));
+
+/**
+ * `server.trustProxy`, read the way Express reads `trust proxy`: `false`, a hop count (`true` is 1),
+ * a list of proxy addresses, CIDRs and presets, or `cloudflare`. Normalised so `0` and `[]` are
+ * `false`; list entries are checked here so a typo stops the start with its index.
+ */
+const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
+  if (value === false || value === 0) return false;
+  if (value === true) return 1;
+  if (value === 'cloudflare') return value;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  if (Array.isArray(value)) {
+    value.forEach((entry: unknown, i) => {
+      if (typeof entry !== 'string' || !trustedProxyRanges(entry)) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `expected an IP address, a CIDR such as "10.0.0.0/8", or one of ${Object.keys(PROXY_PRESETS).join(', ')}` });
+      }
+    });
+    return value.length === 0 ? false : (value as string[]);
+  }
+  ctx.addIssue({ code: 'custom', message: 'expected false, a hop count (true is 1), a list of proxy addresses or CIDRs, or "cloudflare"' });
+  return z.NEVER;
+});
 
 const nameRule = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
@@ -174,7 +198,9 @@ export const configSchema = z.strictObject({
       host: z.string().default('0.0.0.0'),
       maxBodySize: size.default(1024 * 1024),
       maxJsonDepth: z.number().int().positive().max(1000).default(64),
-      trustProxy: z.boolean().default(false),
+      trustProxy: trustProxySchema.default(false),
+      /** The header the trusted hops are read from; the other one is ignored. Default x-forwarded-for. */
+      forwardedHeader: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['x-forwarded-for', 'forwarded'])).optional(),
       cors: corsSchema.default(false),
       accessLog: z.boolean().default(true),
       /** Time allowed to receive request headers; short, against slow-loris clients. */
@@ -226,7 +252,13 @@ export const configSchema = z.strictObject({
       failureLimit: z.union([z.literal(false), failureLimitSchema]).prefault({ rate: '10/1m', burst: 20 }),
     })
     .prefault({}),
-  anonymous: z.strictObject({ rateLimit: rateLimitSchema.optional() }).prefault({}),
+  anonymous: z
+    .strictObject({
+      rateLimit: rateLimitSchema.optional(),
+      /** IPv6 clients are keyed by their network of this many bits: one host usually holds a whole /64. */
+      ipv6Prefix: z.number().int().min(MIN_IPV6_PREFIX, `expected a prefix length from ${MIN_IPV6_PREFIX} to 128`).max(128, `expected a prefix length from ${MIN_IPV6_PREFIX} to 128`).default(64),
+    })
+    .prefault({}),
   flows: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'exposed flow names use letters, digits, _ and -'), flowSchema),
 });
 

@@ -3,7 +3,6 @@ import type { Caller, AppEnv } from '../env.js';
 import { gatewayError, type GatewayError } from '../errors.js';
 import { sha256Hex } from '../cloudflow/crypto.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
-import { clientAddress } from '../lib/client-ip.js';
 import { looksLikeJwt, type JwtOutcome } from '../auth/jwt.js';
 import type { AuthFailureLimiter } from '../auth/failure-limit.js';
 
@@ -14,8 +13,11 @@ export interface CallerDefinition {
 
 export interface IdentifyOptions {
   callers: Record<string, CallerDefinition>;
-  trustProxy: boolean;
-  clientIp(c: Context<AppEnv>): string | undefined;
+  /**
+   * The key of the request's client address (see clientAddressResolver): the anonymous caller's id
+   * and the `failureLimit` key, so both always name the same client.
+   */
+  clientAddress(c: Context<AppEnv>): string;
   /** Verifies bearer tokens that look like JWTs (`auth.jwt`); without it every bearer is an API key. */
   verifyJwt?: ((token: string) => Promise<JwtOutcome>) | undefined;
   /** `auth.failureLimit`: failed authentications per client address; unlimited without it. */
@@ -42,12 +44,12 @@ const INVALID_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' };
  * Sets the `caller` variable. Keys are kept only as SHA-256 digests, looked up by digest and then
  * compared in constant time; a key never reaches a log line. A bearer JWT names the caller by a
  * claim: `jwt:<value>`, or the configured caller of that name. Without a credential the caller is
- * its client address (forwarded headers only with trustProxy). With `failureLimit`, an address that
+ * its client address (`ip:<key>`, from clientAddress). With `failureLimit`, an address that
  * keeps presenting bad credentials is refused with 429 before its next credential is even looked at.
  */
 export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
-  const { callers, trustProxy, clientIp, verifyJwt, failureLimit } = options;
-  if (typeof clientIp !== 'function') throw new TypeError('clientIp must be a function');
+  const { callers, clientAddress, verifyJwt, failureLimit } = options;
+  if (typeof clientAddress !== 'function') throw new TypeError('clientAddress must be a function');
   if (!callers || typeof callers !== 'object') throw new TypeError('callers must be an object');
   const byDigest: Promise<Map<string, { name: string; digest: string; admin: boolean }>> = (async () => {
     const map = new Map<string, { name: string; digest: string; admin: boolean }>();
@@ -64,7 +66,7 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
   return function identify(c, next) {
     const credential = presentedCredential(c);
     if (credential !== undefined) return identifyCredential(c, next, credential);
-    const caller: Caller = { id: `ip:${clientAddress(c, trustProxy, clientIp(c))}`, kind: 'anonymous', admin: false };
+    const caller: Caller = { id: `ip:${clientAddress(c)}`, kind: 'anonymous', admin: false };
     c.set('caller', caller);
     c.get('log').caller = caller.id;
     return next();
@@ -73,7 +75,7 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
   async function identifyCredential(c: Context<AppEnv>, next: Next, credential: { value: string; bearer: boolean }): Promise<void> {
     const log = c.get('log');
     // Looked up before the credential is judged, so an address over its failures learns nothing from the answer.
-    const address = failureLimit ? clientAddress(c, trustProxy, clientIp(c)) : undefined;
+    const address = failureLimit ? clientAddress(c) : undefined;
     if (address !== undefined) await failureLimit!.admit(address, log);
     const failed = async (error: GatewayError): Promise<never> => {
       if (address !== undefined) await failureLimit!.charge(address, log);

@@ -41,8 +41,8 @@ export const consoleLogger: Logger = (line) => {
 
 /**
  * On Workers the platform sets `CF-Connecting-IP` from the TCP peer and overwrites any value a
- * client sends, so it is the peer address here (on Node the same header is trusted only with
- * `server.trustProxy`).
+ * client sends, so it is the client address here and `server.trustProxy` does not apply (on Node the
+ * same header is believed only with `trustProxy: cloudflare`, from Cloudflare's own addresses).
  */
 export function workersClientIp(c: Context<AppEnv>): string | undefined {
   return c.req.header('cf-connecting-ip')?.trim() || undefined;
@@ -87,6 +87,7 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     random,
     log,
     clientIp: workersClientIp,
+    platformClientAddress: true,
     ...(options.rateLimiter ? { rateLimitStore: durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout }) } : {}),
     ...(options.records ? { records: durableObjectRecordStore(options.records) } : {}),
     ...(cache ? { cache } : {}),

@@ -166,13 +166,14 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
     expect(new Set(lines.map((l) => l.caller))).toEqual(new Set(['ip:127.0.0.1']));
   });
 
-  it('with trustProxy, cf-connecting-ip and then X-Forwarded-For name the anonymous caller', async () => {
-    for (let i = 0; i < 2; i++) expect((await post(`${trusting.url}/flows/open/run`, { 'x-forwarded-for': '198.51.100.7, 10.0.0.1' })).res.status).toBe(200);
+  it('with trustProxy: true the loopback peer is one trusted hop: the rightmost X-Forwarded-For entry names the caller, never CF-Connecting-IP', async () => {
+    // The entries to the left of the one the proxy appended are whatever the client sent.
+    for (let i = 0; i < 2; i++) expect((await post(`${trusting.url}/flows/open/run`, { 'x-forwarded-for': `10.9.9.${i}, 198.51.100.7` })).res.status).toBe(200);
     expect((await post(`${trusting.url}/flows/open/run`, { 'x-forwarded-for': '198.51.100.7' })).res.status).toBe(429);
     expect((await post(`${trusting.url}/flows/open/run`, { 'x-forwarded-for': '198.51.100.8' })).res.status).toBe(200);
-    expect((await post(`${trusting.url}/flows/open/run`, { 'cf-connecting-ip': '203.0.113.9', 'x-forwarded-for': '198.51.100.7' })).res.status).toBe(200);
+    expect((await post(`${trusting.url}/flows/open/run`, { 'cf-connecting-ip': '203.0.113.9', 'x-forwarded-for': '198.51.100.9' })).res.status).toBe(200);
     const callers = trusting.logs.filter((l) => l.path === '/flows/open/run').map((l) => l.caller);
-    expect(callers).toEqual(['ip:198.51.100.7', 'ip:198.51.100.7', 'ip:198.51.100.7', 'ip:198.51.100.8', 'ip:203.0.113.9']);
+    expect(callers).toEqual(['ip:198.51.100.7', 'ip:198.51.100.7', 'ip:198.51.100.7', 'ip:198.51.100.8', 'ip:198.51.100.9']);
   });
 
   it('upstream ResourceThrottled passes through as 429 with Retry-After and is logged as upstream', async () => {

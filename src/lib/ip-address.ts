@@ -1,0 +1,94 @@
+import ipaddr from 'ipaddr.js';
+
+/** A parsed address: ipaddr.js's IPv4 or IPv6 object. */
+export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** An address range: a network address and its prefix length in bits. */
+export type IpRange = [IpAddress, number];
+
+/**
+ * Parses one address as written in a socket, a header or a config, and gives the one object every
+ * spelling of it maps to:
+ * - IPv4 in dotted-decimal form only (RFC 3986 `IPv4address`). The inet_aton spellings ipaddr.js also
+ *   reads (`127.1`, `0x7f.0.0.1`, `2130706433`, zero-padded octets, which some readers take as octal)
+ *   are refused: no proxy writes them, and they are ambiguous.
+ * - IPv6 in any RFC 4291 §2.2 text form: either case, zero-padded or compressed groups, a dotted-decimal
+ *   tail, a zone index (`%eth0`, dropped: it names an interface of the writer, not an address).
+ * - An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 §2.5.5.2) is that IPv4 address.
+ * Returns undefined for anything else; never throws.
+ */
+export function parseIp(text: string): IpAddress | undefined {
+  if (text.length === 0 || text.length > 64) return undefined;
+  if (!text.includes(':')) return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
+  const zone = text.indexOf('%');
+  const bare = zone === -1 ? text : text.slice(0, zone);
+  if (zone !== -1 && !/^%[0-9A-Za-z._~-]+$/.test(text.slice(zone))) return undefined;
+  const dotted = bare.includes('.') ? bare.slice(bare.lastIndexOf(':') + 1) : undefined;
+  // ipaddr.js reads a dotted tail with inet_aton rules and turns the deprecated `::a.b.c.d` into `::ffff:a.b.c.d`;
+  // both would give one address two keys, so the tail must be four plain decimals and is placed here.
+  if (dotted !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(dotted)) return undefined;
+  if (!ipaddr.IPv6.isValid(bare)) return undefined;
+  let address: ipaddr.IPv6;
+  try {
+    address = ipaddr.IPv6.parse(bare);
+    if (dotted !== undefined) {
+      const [a, b, c, d] = ipaddr.IPv4.parse(dotted).octets as [number, number, number, number];
+      const parts = ipaddr.IPv6.parse(`${bare.slice(0, bare.length - dotted.length)}0:0`).parts.slice();
+      parts[6] = (a << 8) | b;
+      parts[7] = (c << 8) | d;
+      address = new ipaddr.IPv6(parts);
+    }
+  } catch {
+    return undefined;
+  }
+  return address.isIPv4MappedAddress() ? address.toIPv4Address() : address;
+}
+
+/**
+ * The one key of an address: IPv4 as dotted decimal; IPv6 as its network of `ipv6Prefix` bits in
+ * RFC 5952 form (`2001:db8:1:2::/64`), or the bare RFC 5952 address when the prefix is 128. One
+ * IPv6 host usually holds a whole /64 (RFC 4291 §2.5.4, SLAAC privacy addresses, RFC 8981), so
+ * keying by the full address would give it 2^64 rate-limit buckets.
+ */
+export function addressKey(address: IpAddress, ipv6Prefix: number): string {
+  if (address.kind() === 'ipv4') return address.toString();
+  if (ipv6Prefix >= 128) return (address as ipaddr.IPv6).toRFC5952String();
+  const bytes = address.toByteArray();
+  for (let bit = ipv6Prefix; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  return `${(ipaddr.fromByteArray(bytes) as ipaddr.IPv6).toRFC5952String()}/${ipv6Prefix}`;
+}
+
+/**
+ * Parses an address or CIDR (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`) into a range, with the
+ * same spellings as parseIp. An IPv4-mapped IPv6 range is the IPv4 range it covers (as proxy-addr
+ * reads it), so it matches the IPv4 addresses parseIp gives. Returns undefined when it is neither.
+ */
+export function parseRange(text: string): IpRange | undefined {
+  const slash = text.indexOf('/');
+  const address = parseIp(slash === -1 ? text : text.slice(0, slash));
+  if (!address) return undefined;
+  const isMapped = text.includes(':') && address.kind() === 'ipv4';
+  const max = address.kind() === 'ipv4' && !isMapped ? 32 : 128;
+  let bits = max;
+  if (slash !== -1) {
+    const digits = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(digits)) return undefined;
+    bits = Number(digits);
+    if (bits > max) return undefined;
+  }
+  if (isMapped) {
+    // ::ffff:0:0/96 and longer cover IPv4 addresses only; shorter ones are not ranges of mapped addresses.
+    if (bits < 96) return undefined;
+    bits -= 96;
+  }
+  return [address, bits];
+}
+
+/** Whether the address lies in any of the ranges; an IPv4 address never matches an IPv6 range, nor the reverse. */
+export function inRanges(address: IpAddress, ranges: readonly IpRange[]): boolean {
+  const kind = address.kind();
+  for (const range of ranges) {
+    if (range[0].kind() === kind && address.match(range)) return true;
+  }
+  return false;
+}
