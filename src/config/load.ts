@@ -75,11 +75,7 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   for (const [name, flow] of Object.entries(parsed.flows)) {
     // Without an access list a flow is public when nobody is identified, and needs a known caller otherwise.
     const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
-    if (Array.isArray(access)) {
-      access.forEach((entry, i) => {
-        if (!entry.includes(':') && !callerNames.has(entry)) issues.push(`flows.${name}.access.${i}: not a caller defined under "callers"`);
-      });
-    }
+    if (Array.isArray(access)) access.forEach((entry, i) => issues.push(...accessEntryIssues(entry, `flows.${name}.access.${i}`, callerNames, Boolean(parsed.auth.jwt))));
     flow.qualifiers.forEach((q, i) => {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
     });
@@ -111,6 +107,25 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   }
   if (issues.length) throw new ConfigError(issues);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
+}
+
+/**
+ * One `access` entry must be able to match someone, or the flow refuses a caller its author meant to
+ * let in. The rule it is checked against (and authorize applies): a configured caller is named by its
+ * name, however it authenticated, so `jwt:<name of a configured caller>` could never match; `jwt:<value>`
+ * and `jwt:*` stand for token callers that are not configured callers, and need `auth.jwt`.
+ * Anonymous (`ip:`) and webhook callers are never matched by a list, so those forms are refused too.
+ */
+function accessEntryIssues(entry: string, path: string, callerNames: Set<string>, hasJwt: boolean): string[] {
+  if (callerNames.has(entry)) return [];
+  if (!entry.startsWith('jwt:')) {
+    return [entry.includes(':') ? `${path}: not a caller name, "jwt:<claim value>" or "jwt:*"` : `${path}: not a caller defined under "callers"`];
+  }
+  if (!hasJwt) return [`${path}: "jwt:" entries match token callers, but auth.jwt is not configured`];
+  const value = entry.slice(4);
+  if (value === '') return [`${path}: "jwt:" needs a claim value or "*"`];
+  if (callerNames.has(value)) return [`${path}: a token whose claim names a configured caller is that caller; list the caller's name instead`];
+  return [];
 }
 
 /** HS* algorithms need the shared secret, RS/ES/PS the JWKS; a short HMAC secret can be brute-forced offline (RFC 7518 §3.2). */

@@ -3,8 +3,10 @@ import type { AppEnv, Caller } from '../env.js';
 import { gatewayError } from '../errors.js';
 
 /**
- * `flows.<name>.access`: public, any identified caller, or a list of caller names, caller ids such
- * as `jwt:alice`, or `jwt:*` for any caller with a verified token.
+ * `flows.<name>.access`: public, any identified caller, or a list. One rule for lists, whatever the
+ * credential: a configured caller (by API key, or by a token whose claim names it) is matched by its
+ * name only; any other token caller by its id (`jwt:alice`) or by `jwt:*`. So `jwt:*` never lets a
+ * configured caller in that the list leaves out. The config loader refuses entries this rule can never match.
  */
 export function authorize(): MiddlewareHandler<AppEnv> {
   // Not async, like resolveFlow: nothing here waits.
@@ -22,5 +24,6 @@ export function authorize(): MiddlewareHandler<AppEnv> {
 }
 
 function allowed(access: string[], caller: Caller): boolean {
-  return access.includes(caller.id) || (caller.name !== undefined && access.includes(caller.name)) || access.includes(`${caller.kind}:*`);
+  if (caller.name !== undefined) return access.includes(caller.name);
+  return access.includes(caller.id) || (caller.kind === 'jwt' && access.includes('jwt:*'));
 }
