@@ -300,6 +300,24 @@ describe('rate limits from the Durable Object in workerd', () => {
     expect(other.headers.get('ratelimit')).toMatch(/^"flow";r=3;/);
   });
 
+  it('keys the platform address as Node does: one IPv6 /64 in any spelling is one caller, and X-Forwarded-For is not read', async () => {
+    const sent = [
+      ['2001:db8:1:2::a1', '203.0.113.1'],
+      ['2001:DB8:1:2:0:0:0:A2', '203.0.113.2'],
+      ['2001:0db8:0001:0002::a3', '203.0.113.3'],
+    ];
+    const remaining: (string | null)[] = [];
+    for (const [ip, forwarded] of sent) {
+      const answer = await postJson(`${edge.url}/flows/limited/run`, '{}', { 'cf-connecting-ip': ip!, 'x-forwarded-for': forwarded! });
+      expect(answer.status).toBe(200);
+      remaining.push(/^"flow";r=(\d+);/.exec(answer.headers.get('ratelimit') ?? '')?.[1] ?? null);
+    }
+    expect(remaining).toEqual(['3', '2', '1']);
+    const callers = edge.logs().filter((l) => l.path === '/flows/limited/run' && typeof l.caller === 'string' && l.caller.startsWith('ip:2001'));
+    expect(new Set(callers.map((l) => l.caller))).toEqual(new Set(['ip:2001:db8:1:2::/64']));
+    expect(edge.logs().find((l) => l.msg === 'gateway ready')).toMatchObject({ clientAddress: 'CF-Connecting-IP, set by Cloudflare; IPv6 keyed by /64' });
+  });
+
   it('decides exactly like the memory store, request by request, on the same clock', async () => {
     const memory = memoryRateLimitStore();
     const limiter = await limiterFor('{contract}');
