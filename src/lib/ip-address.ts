@@ -19,29 +19,38 @@ export type IpRange = [IpAddress, number];
  */
 export function parseIp(text: string): IpAddress | undefined {
   if (text.length === 0 || text.length > 64) return undefined;
-  if (!text.includes(':')) return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
+  if (!text.includes(':')) return parseIpv4(text);
   const zone = text.indexOf('%');
   const bare = zone === -1 ? text : text.slice(0, zone);
   if (zone !== -1 && !/^%[0-9A-Za-z._~-]+$/.test(text.slice(zone))) return undefined;
   const dotted = bare.includes('.') ? bare.slice(bare.lastIndexOf(':') + 1) : undefined;
   // ipaddr.js reads a dotted tail with inet_aton rules and turns the deprecated `::a.b.c.d` into `::ffff:a.b.c.d`;
   // both would give one address two keys, so the tail must be four plain decimals and is placed here.
-  if (dotted !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(dotted)) return undefined;
-  if (!ipaddr.IPv6.isValid(bare)) return undefined;
+  const tail = dotted === undefined ? undefined : parseIpv4(dotted);
+  if (dotted !== undefined && !tail) return undefined;
   let address: ipaddr.IPv6;
   try {
-    address = ipaddr.IPv6.parse(bare);
-    if (dotted !== undefined) {
-      const [a, b, c, d] = ipaddr.IPv4.parse(dotted).octets as [number, number, number, number];
-      const parts = ipaddr.IPv6.parse(`${bare.slice(0, bare.length - dotted.length)}0:0`).parts.slice();
-      parts[6] = (a << 8) | b;
-      parts[7] = (c << 8) | d;
-      address = new ipaddr.IPv6(parts);
-    }
+    address = ipaddr.IPv6.parse(tail ? `${bare.slice(0, bare.length - dotted!.length)}0:0` : bare);
   } catch {
     return undefined;
   }
+  if (tail) {
+    const [a, b, c, d] = tail.octets as [number, number, number, number];
+    const parts = address.parts.slice();
+    parts[6] = (a << 8) | b;
+    parts[7] = (c << 8) | d;
+    address = new ipaddr.IPv6(parts);
+  }
   return address.isIPv4MappedAddress() ? address.toIPv4Address() : address;
+}
+
+const DEC_OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${DEC_OCTET}\\.${DEC_OCTET}\\.${DEC_OCTET}\\.${DEC_OCTET}$`);
+
+/** Dotted decimal only (RFC 3986 dec-octet: 0-255, no leading zeros). */
+function parseIpv4(text: string): ipaddr.IPv4 | undefined {
+  const m = IPV4.exec(text);
+  return m ? new ipaddr.IPv4([Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])]) : undefined;
 }
 
 /**
@@ -52,10 +61,13 @@ export function parseIp(text: string): IpAddress | undefined {
  */
 export function addressKey(address: IpAddress, ipv6Prefix: number): string {
   if (address.kind() === 'ipv4') return address.toString();
-  if (ipv6Prefix >= 128) return (address as ipaddr.IPv6).toRFC5952String();
-  const bytes = address.toByteArray();
-  for (let bit = ipv6Prefix; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return `${(ipaddr.fromByteArray(bytes) as ipaddr.IPv6).toRFC5952String()}/${ipv6Prefix}`;
+  const v6 = address as ipaddr.IPv6;
+  if (ipv6Prefix >= 128) return v6.toRFC5952String();
+  const parts = v6.parts.map((part, i) => {
+    const bits = ipv6Prefix - i * 16;
+    return bits >= 16 ? part : bits <= 0 ? 0 : part & (0xffff << (16 - bits)) & 0xffff;
+  });
+  return `${new ipaddr.IPv6(parts).toRFC5952String()}/${ipv6Prefix}`;
 }
 
 /**
