@@ -4,7 +4,7 @@ import type { WebhookDelivery } from './webhooks/middleware.js';
 
 /** Who is calling. Every identity source (API key, JWT, webhook sender, client IP) produces one of these. */
 export interface Caller {
-  /** Stable id used for rate-limit keys and cache scopes: `mobile-app`, `jwt:<sub>`, `ip:203.0.113.7`, `webhook:github`. */
+  /** Stable id used for rate-limit keys and cache scopes: `mobile-app`, `jwt:<sub>`, `ip:203.0.113.7` (`ip:2001:db8:1:2::/64` for IPv6), `webhook:github`. */
   id: string;
   kind: 'key' | 'jwt' | 'anonymous' | 'webhook';
   /** The configured caller name, when the identity maps to one. */
