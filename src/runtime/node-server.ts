@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Hono } from 'hono';
@@ -39,6 +39,7 @@ export function startServer(app: Hono<AppEnv>, config: Config, overrides: { port
       });
     }) as Server;
     server.once('error', reject);
+    server.on('checkContinue', continueUnlessTooLarge(server, config.server.maxBodySize));
     server.on('clientError', answerClientError);
     server.on('request', (_req, res: ServerResponse) => {
       if (closing) res.setHeader('connection', 'close');
@@ -64,6 +65,22 @@ async function shutdown(server: Server, timeoutMs: number, drain?: () => Promise
   const outcome = await Promise.race([Promise.all([closed, drain?.()]).then(() => 'drained' as const), deadline]);
   clearTimeout(timer);
   if (outcome === 'timeout') server.closeAllConnections();
+}
+
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1). Without this listener Node sends `100 Continue` to every such
+ * request, inviting a body that would only be refused. A declared Content-Length over `server.maxBodySize`
+ * gets no 100: the app answers it as any other (413 once it comes to the body) without reading the body,
+ * which the client then never sends. Node closes such a connection after a final answer sent without a 100
+ * (ServerResponse.writeHead), so it never waits for bytes that will not come or reads a late body as the
+ * next request. Anything else is told to continue and handled as usual.
+ */
+function continueUnlessTooLarge(server: Server, maxBodySize: number) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const declared = req.headers['content-length'];
+    if (declared === undefined || !(Number(declared) > maxBodySize)) res.writeContinue();
+    server.emit('request', req, res);
+  };
 }
 
 /** Node's own answers to requests its parser refused (lib/_http_server.js), kept for every other error. */

@@ -104,6 +104,59 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
     await stub.close();
   });
 
+  const head = (path: string, headers: string[]) => `POST ${path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
+
+  describe('Expect: 100-continue', () => {
+    it('a declared Content-Length over the limit gets 413 in the envelope at once, without 100 Continue, and the connection closes', async () => {
+      const cases = [
+        { path: '/flows/echo/run', headers: [`Content-Length: ${LIMIT + 1}`, 'Expect: 100-continue'], status: 413, code: 'EntityTooLarge' },
+        { path: '/flows/echo/run', headers: ['Content-Length: 10000000000', 'Expect: 100-Continue'], status: 413, code: 'EntityTooLarge' },
+        // Refusals that come before the body keep their own answer, and get no 100 either.
+        { path: '/flows/private/run', headers: [`Content-Length: ${LIMIT + 1}`, 'Expect: 100-continue'], status: 401, code: 'InvalidCredentials' },
+        { path: '/flows/nope/run', headers: [`Content-Length: ${LIMIT + 1}`, 'Expect: 100-continue'], status: 404, code: 'FlowNotExists' },
+      ];
+      const before = stub.calls.length;
+      for (const { path, headers, status, code } of cases) {
+        const connection = new RawConnection(port);
+        // The client sends the head only and waits, as a client expecting 100 does; it never sends the body.
+        connection.send(head(path, headers));
+        const answer = await connection.response();
+        expect(connection.received.startsWith(`HTTP/1.1 ${status} `), connection.received).toBe(true);
+        expect(connection.received).not.toContain('100 Continue');
+        expect(answer.headers['content-type']).toMatch(/^application\/json/);
+        expect(answer.headers['x-request-id']).toBeTruthy();
+        expect(JSON.parse(answer.body)).toMatchObject({ RequestId: answer.headers['x-request-id'], Code: code });
+        if (code === 'EntityTooLarge') expect(JSON.parse(answer.body).Message).toContain(`(${LIMIT} bytes)`);
+        // The body will never come, so the connection must not wait for it or read later bytes as a request.
+        expect(answer.headers.connection).toBe('close');
+        await connection.closed;
+      }
+      expect(stub.calls.length).toBe(before);
+    });
+
+    it('under the limit, 100 Continue comes first, the body is read, and the connection stays usable', async () => {
+      const connection = new RawConnection(port);
+      try {
+        connection.send(head('/flows/echo/run', ['Content-Length: 14', 'Expect: 100-continue']));
+        await connection.until((text) => text.includes('\r\n\r\n'));
+        expect(connection.received).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+        connection.send('{"step":"one"}');
+        const first = await connection.response();
+        expect(first.status).toBe(200);
+        expect(JSON.parse(first.body)).toEqual({ echo: { step: 'one' } });
+        expect(first.headers.connection).not.toBe('close');
+        // A second request on the same connection.
+        const offset = connection.received.length;
+        connection.send(`${head('/flows/echo/run', ['Content-Length: 14'])}{"step":"two"}`);
+        const second = await connection.response(offset);
+        expect(second.status).toBe(200);
+        expect(JSON.parse(second.body)).toEqual({ echo: { step: 'two' } });
+      } finally {
+        connection.close();
+      }
+    });
+  });
+
   describe('Transfer-Encoding', () => {
     /** Sends one request with these Transfer-Encoding header lines and returns the answer. */
     const withCodings = async (lines: string[], path = '/flows/echo/run', method = 'POST') => {
