@@ -10,6 +10,9 @@ const PLAIN = /^[A-Za-z0-9-]*$/;
 const ENCODABLE = /^[A-Za-z0-9._:-]*$/;
 const ESCAPED = /[_.:]/g;
 const ESCAPES: Record<string, string> = { _: '__', '.': '_d', ':': '_c' };
+const escape = (char: string): string => ESCAPES[char]!;
+const CARRIED = /^[A-Za-z0-9._:-]*/;
+const TRAILING_UNDERSCORES = /_+$/;
 const ENCODED_PREFIX = 'fg_';
 const HASHED_PREFIX = 'fh_';
 /** Room for the encoding after `fg_`. */
@@ -34,19 +37,18 @@ const encoder = new TextEncoder();
 export function executionNameFor(requestId: string): string {
   if (requestId.length <= MAX_ENCODED && PLAIN.test(requestId)) return ENCODED_PREFIX + requestId;
   if (ENCODABLE.test(requestId)) {
-    const encoded = requestId.replace(ESCAPED, (char) => ESCAPES[char]!);
+    const encoded = requestId.replace(ESCAPED, escape);
     if (encoded.length <= MAX_ENCODED) return ENCODED_PREFIX + encoded;
   }
   return `${HASHED_PREFIX}${readableHead(requestId)}_${toHex(sha256(encoder.encode(requestId)))}`;
 }
 
-/** The escaped id's first characters, cut between escapes, up to the first character it cannot carry. */
+/** The escaped id's first characters, up to the first character it cannot carry, never cut inside an escape. */
 function readableHead(requestId: string): string {
-  let head = '';
-  for (const char of requestId) {
-    const piece = ESCAPES[char] ?? (PLAIN.test(char) ? char : undefined);
-    if (piece === undefined || head.length + piece.length > MAX_HEAD) break;
-    head += piece;
-  }
+  const carried = CARRIED.exec(requestId)![0].slice(0, MAX_HEAD);
+  let head = carried.replace(ESCAPED, escape).slice(0, MAX_HEAD);
+  // Plain characters are never `_` and every escape starts with one, so an odd run of `_` at the end is a cut escape.
+  const run = head.length - head.replace(TRAILING_UNDERSCORES, '').length;
+  if (run % 2 === 1) head = head.slice(0, -1);
   return head;
 }
