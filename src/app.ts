@@ -10,6 +10,7 @@ import { rateLimit } from './middleware/rate-limit.js';
 import { readBody } from './middleware/read-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { resolveFlow } from './middleware/resolve-flow.js';
+import { transferCoding } from './middleware/transfer-coding.js';
 import { purgeCacheHandler } from './routes/cache-purge.js';
 import { flowsRoute } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
@@ -52,6 +53,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       }),
     );
   }
+
+  app.use('*', transferCoding());
 
   app.route('/', healthRoutes(deps));
   app.route('/', flowsRoute(deps));

@@ -26,7 +26,9 @@ export interface AppEnv {
     /** The execution Input as sent upstream: the request body text, or "{}". */
     inputText: string; // parseInput
     input: Record<string, unknown>; // parseInput
-    executionName: string; // parseInput
+    executionName: string; // parseInput; an ack flow may replace a derived name already in use
+    /** Tells an in-flight Idempotency-Key or delivery record the execution's final name. */
+    executionRenamed: ((executionName: string) => Promise<void>) | undefined; // idempotency
     qualifier: string | undefined; // parseInput
   };
 }

@@ -19,6 +19,7 @@ export const ERRORS = {
   IdempotencyKeyMismatch: { status: 422, message: () => 'The Idempotency-Key was already used with a different request body.' },
   ResourceThrottled: { status: 429, message: () => 'The request is throttled. Please try again later.' },
   InternalError: { status: 500, message: () => 'The gateway failed to process the request.' },
+  NotImplemented: { status: 501, message: () => 'The request uses a transfer coding other than "chunked", which is not supported.' },
   ExecutionFailed: { status: 500, message: (detail: string) => detail },
   ExecutionStopped: { status: 500, message: () => 'The execution was stopped.' },
   UpstreamError: { status: 502, message: () => 'The workflow service returned an error. See the gateway log for details.' },

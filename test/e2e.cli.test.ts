@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCloudFlowClient } from '../src/cloudflow/client.js';
@@ -58,5 +59,47 @@ describe('the demo (process)', () => {
     }
     expect(await cli.exit()).toBe(0);
     expect(cli.stderr()).toContain('draining');
+  });
+});
+
+/** Whether a TCP connection to host:port is accepted (a refusal is an answer, not an error). */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve(false) : reject(error)));
+  });
+}
+
+describe('the demo listens on loopback only unless --host says otherwise (process)', () => {
+  // On Linux all of 127.0.0.0/8 is this machine, but a socket bound to 127.0.0.1 accepts nothing sent to
+  // 127.0.0.2, while one bound to every address (0.0.0.0) does: that tells the two apart without a network.
+  it('without --host it listens on 127.0.0.1 and says so', async () => {
+    const cli = spawnCli(['serve', '--port', '0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
+    try {
+      const [, port] = await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      expect(await accepts('127.0.0.1', Number(port))).toBe(true);
+      expect(await accepts('127.0.0.2', Number(port))).toBe(false);
+      await cli.waitFor(/reachable from this machine only.*--host 0\.0\.0\.0 opens it up/);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect(await cli.exit()).toBe(0);
+  });
+
+  it('--host 0.0.0.0 opens it up on purpose', async () => {
+    const cli = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
+    try {
+      const [, port] = await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const res = await fetch(`http://127.0.0.2:${port}/healthz`);
+      expect(res.status).toBe(200);
+      expect(cli.stderr()).not.toContain('reachable from this machine only');
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect(await cli.exit()).toBe(0);
   });
 });

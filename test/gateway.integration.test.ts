@@ -88,11 +88,11 @@ describe('gateway core over real HTTP', () => {
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(text).toBe('{"greeting":"hi","n":12345678901234567890}');
     expect(res.headers.get('x-request-id')).toBe('req-abc.1');
-    expect(res.headers.get('x-execution-name')).toBe('fg_req-abc_1:11111111-2222-4333-8444-555555555555');
+    expect(res.headers.get('x-execution-name')).toBe('fg_req-abc_d1:11111111-2222-4333-8444-555555555555');
     expect(res.headers.get('server-timing')).toMatch(/upstream;dur=\d+/);
     const call = stub.calls[before]!;
     expect(call.signature).toBe('v3');
-    expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"name": "ada",  "big": 12345678901234567890}', ExecutionName: 'fg_req-abc_1', Qualifier: '1' });
+    expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"name": "ada",  "big": 12345678901234567890}', ExecutionName: 'fg_req-abc_d1', Qualifier: '1' });
     expect(call.headers['x-acs-action']).toBe('StartSyncExecution');
     expect(call.headers['x-acs-version']).toBe('2019-03-15');
   });

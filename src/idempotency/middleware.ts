@@ -73,6 +73,12 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     if (claimed.value !== undefined) return answerExisting(c, scope, fingerprint, parseRecord<RequestRecord>(claimed.value));
 
     log.idempotency = 'new';
+    // An ack flow may give the execution a fresh name (its derived one was in use); retries meanwhile must see that one.
+    c.set('executionRenamed', async (name) => {
+      const renamed: RequestRecord = { state: 'in-flight', token, fingerprint, executionName: name };
+      const updated = await guardStoreCall(() => store.complete(scope.key, token, JSON.stringify(renamed), leaseMs), storeTimeoutMs);
+      if (!updated.ok) log.detail = `record store ${updated.error}; a retry meanwhile may see the derived execution name`;
+    });
     try {
       await next();
     } catch (error) {
@@ -85,7 +91,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       if (!released.ok) log.detail = `record store ${released.error}; the key stays claimed until its lease ends`;
       return;
     }
-    const done: RequestRecord = { state: 'done', fingerprint, executionName, response: await storedResponse(c.res) };
+    const done: RequestRecord = { state: 'done', fingerprint, executionName: c.get('executionName'), response: await storedResponse(c.res) };
     const completed = await guardStoreCall(() => store.complete(scope.key, token, JSON.stringify(done), scope.ttlMs), storeTimeoutMs);
     if (!completed.ok) log.detail = `record store ${completed.error}; the answer was not kept for replay`;
     else if (!completed.value) log.detail = 'the in-flight lease ended before the answer; another request holds the key';
@@ -119,7 +125,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     }
     if (record?.state === 'done') {
       log.idempotency = 'replayed';
-      if (record.response.status === 202) return replay(c, await withCurrentStatus(record.response, record.executionName));
+      if (record.response.status === 202) return replay(c, await withCurrentStatus(record.response, c.get('caller').id, record.executionName));
       return replay(c, record.response);
     }
     log.idempotency = 'in-flight';
@@ -133,8 +139,9 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
   }
 
   /** A replayed acknowledgement reports where the execution stands now, not where it stood at 202 time. */
-  async function withCurrentStatus(response: StoredResponse, executionName: string): Promise<StoredResponse> {
-    const found = await guardStoreCall(() => store.get(executionKey(executionName)), storeTimeoutMs);
+  async function withCurrentStatus(response: StoredResponse, callerId: string, executionName: string): Promise<StoredResponse> {
+    // Records are per caller, and a key or delivery record is too: the replaying caller started it.
+    const found = await guardStoreCall(() => store.get(executionKey(callerId, executionName)), storeTimeoutMs);
     const execution = found.ok ? parseRecord<ExecutionRecord>(found.value) : undefined;
     const body = parseRecord<Record<string, unknown>>(response.body);
     if (!execution || !body) return response;

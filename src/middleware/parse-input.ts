@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
+import { EXECUTION_NAME, executionNameFor } from '../executions/name.js';
 import { jsonDepthExceeds } from '../lib/json-depth.js';
 
-const EXECUTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function hasBom(bytes: Uint8Array): boolean {
@@ -77,12 +77,3 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
     return next();
   };
 }
-
-/** A valid CloudFlow execution name derived from the request id, so logs and executions correlate. */
-export function executionNameFor(requestId: string): string {
-  // Generated ids (UUIDs) and most offered ones are already valid: test before building a replacement.
-  const name = 'fg_' + (NAME_SAFE.test(requestId) ? requestId : requestId.replace(/[^A-Za-z0-9_-]/g, '_'));
-  return name.length > 128 ? name.slice(0, 128) : name;
-}
-
-const NAME_SAFE = /^[A-Za-z0-9_-]*$/;

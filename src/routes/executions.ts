@@ -2,30 +2,41 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
+import { EXECUTION_NAME } from '../executions/name.js';
 import { executionKey, type ExecutionRecord } from '../executions/record.js';
 import { parseRecord, type RecordStore } from '../idempotency/store.js';
 import { guardStoreCall } from '../stores/result.js';
 
-const EXECUTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+/** Longer than any caller id (`jwt:` and a 256-character subject); bounds the record key. */
+const MAX_CALLER_ID = 512;
 
 /**
- * `GET /executions/{name}`: where an `ack` execution stands. Readable by the caller that started it, or by
- * an admin caller; anyone else gets the same 404 as for an unknown name, since names are not secrets.
- * Status is Running, Succeeded or Failed; `Unknown` when a run was abandoned by a process that died.
+ * `GET /executions/{name}[?caller=<id>]`: where an `ack` execution stands. Names are per caller, so a
+ * caller reads its own executions by name; an admin caller reads another caller's by adding that caller's
+ * id (as in the access log's `caller` field). Any other `?caller` gets the same 404 as an unknown name,
+ * since names are not secrets. Status is Running, Succeeded or Failed; `Unknown` when a run was abandoned
+ * by a process that died.
  */
 export function executionsRoute(deps: Deps, store: RecordStore, identifyCaller: MiddlewareHandler<AppEnv>) {
   const { clock, config } = deps;
   return new Hono<AppEnv>().get('/executions/:name', identifyCaller, async (c) => {
     const name = c.req.param('name');
     if (!EXECUTION_NAME.test(name)) throw gatewayError('ExecutionNotExists', '(invalid name)');
-    const found = await guardStoreCall(() => store.get(executionKey(name)), config.storeOptions.timeout);
+    const caller = c.get('caller');
+    const asked = c.req.query('caller');
+    if (asked !== undefined && (asked === '' || asked.length > MAX_CALLER_ID)) {
+      throw gatewayError('InvalidArgument', `caller must be a caller id of 1 to ${MAX_CALLER_ID} characters.`);
+    }
+    const owner = asked ?? caller.id;
+    if (owner !== caller.id && !caller.admin) throw gatewayError('ExecutionNotExists', name);
+    const found = await guardStoreCall(() => store.get(executionKey(owner, name)), config.storeOptions.timeout);
     if (!found.ok) {
       c.get('log').detail = `record store ${found.error}`;
       throw gatewayError('ServiceUnavailable', 'The execution record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
     }
     const record = parseRecord<ExecutionRecord>(found.value);
-    const caller = c.get('caller');
-    if (!record || (!caller.admin && caller.id !== record.callerId)) throw gatewayError('ExecutionNotExists', name);
+    // The key already names the owner; the stored id is checked too, so a record can only ever reach its own caller.
+    if (!record || record.callerId !== owner) throw gatewayError('ExecutionNotExists', name);
 
     const status = record.status === 'Running' && clock.now() > record.leaseUntil ? 'Unknown' : record.status;
     const body: Record<string, unknown> = {

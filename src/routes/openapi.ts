@@ -3,8 +3,9 @@ import type { FlowConfig } from '../config/load.js';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { ERRORS } from '../errors.js';
+import { EXECUTION_NAME } from '../executions/name.js';
 
-const EXECUTION_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]{0,127}$';
+const EXECUTION_NAME_PATTERN = EXECUTION_NAME.source;
 const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 const errorContent = { 'application/json': { schema: ref('schemas', 'Error') } };
 
@@ -199,8 +200,19 @@ export function openApiDocument(deps: Deps): Record<string, unknown> {
     get: {
       operationId: 'get_execution',
       summary: 'Where an execution of an `ack` flow stands (its starting caller or an admin)',
+      description: 'Execution names are per caller: a caller reads its own executions. An admin caller reads another caller\'s with `?caller=<caller id>`.',
       tags: ['executions'],
-      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN } }, ref('parameters', 'RequestId')],
+      parameters: [
+        { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN } },
+        {
+          name: 'caller',
+          in: 'query',
+          required: false,
+          description: 'Admin callers: whose execution to read (a caller id as in the access log: `mobile-app`, `jwt:<sub>`, `ip:<address>`, `webhook:<provider>`).',
+          schema: { type: 'string', minLength: 1, maxLength: 512 },
+        },
+        ref('parameters', 'RequestId'),
+      ],
       responses: {
         '200': {
           description: 'The execution record.',
@@ -228,7 +240,7 @@ export function openApiDocument(deps: Deps): Record<string, unknown> {
       responses,
       headers,
       parameters: {
-        ExecutionName: { name: 'X-Execution-Name', in: 'header', required: false, description: 'Names the execution (unique per flow).', schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN } },
+        ExecutionName: { name: 'X-Execution-Name', in: 'header', required: false, description: 'Names the execution (unique per caller on `ack` flows; a name in use is 409).', schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN } },
         RequestId: { name: 'X-Request-Id', in: 'header', required: false, description: 'Kept as the request id when short and plain.', schema: { type: 'string' } },
       },
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' }, bearer: { type: 'http', scheme: 'bearer' } },

@@ -17,9 +17,16 @@ import { startServer } from './node-server.js';
 /** The package root: two levels above this file, both as src/runtime/*.ts and as dist/runtime/*.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * Where the demo listens unless `--host` says otherwise: loopback only, because the emulator's test key and
+ * the demo's open flows are public knowledge, so anyone who can reach the port can run them.
+ */
+export const DEMO_HOST = '127.0.0.1';
+
 export interface DemoOptions {
   /** Gateway port; default the config's 8787. */
   port?: number | undefined;
+  /** Gateway address; default `DEMO_HOST`. `0.0.0.0` opens it to the network on purpose. */
   host?: string | undefined;
   /** Emulator port; default 9400, or a free port when 9400 is taken. */
   emulatorPort?: number | undefined;
@@ -52,7 +59,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     raw.upstream = { ...raw.upstream, endpoint: emulator.url };
     const config = parseConfig(raw, {});
     const runtime = createNodeRuntime(config, options.log ? { log: options.log } : {});
-    const server = await startServer(createApp(runtime.deps), config, { port: options.port, host: options.host });
+    const server = await startServer(createApp(runtime.deps), config, { port: options.port, host: options.host ?? DEMO_HOST });
     const shown = server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host;
     return {
       gatewayUrl: `http://${shown}:${server.port}`,
@@ -82,6 +89,7 @@ export async function runDemo(options: { port?: number | undefined; host?: strin
     `flowgate demo (no ./flowgate.yaml and no --config)\n` +
       `CloudFlow emulator on ${demo.emulator.url} with ${flows.join(', ')} (key ${DEFAULT_KEY.accessKeyId} / ${DEFAULT_KEY.accessKeySecret})\n` +
       `flowgate listening on ${demo.gatewayUrl} -> ${demo.emulator.url} (config examples/flowgate.yaml)\n` +
+      (options.host === undefined ? `reachable from this machine only, since the demo runs on public test keys (--host 0.0.0.0 opens it up)\n` : '') +
       `try: ${demoCurl(demo.gatewayUrl)}\n` +
       `more example calls: docs/emulator.md#the-demo\n`,
   );

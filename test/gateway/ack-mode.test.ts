@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { manualClock } from '../../src/lib/clock.js';
 import { memoryRecordStore } from '../../src/idempotency/memory-store.js';
+import type { RecordStore } from '../../src/idempotency/store.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { send } from '../helpers/post.js';
 import { until } from '../helpers/until.js';
@@ -19,6 +20,7 @@ const config = (stubUrl: string) => ({
   flows: {
     report: { flowName: 'build_report', mode: 'ack', errors: { NoData: 404 } },
     'report-once': { flowName: 'build_report', mode: 'ack', idempotency: { ttl: '1h' } },
+    'public-report': { flowName: 'build_report', mode: 'ack', access: 'public' },
   },
 });
 
@@ -85,15 +87,18 @@ describe('ack mode', () => {
     expect((await status(name)).json).toMatchObject({ Status: 'Failed', Result: { StatusCode: 404, Body: { Code: 'NoData', Message: 'nothing for that day' } } });
   });
 
-  it('the outcome is readable by the caller that started it and by admins, and by nobody else', async () => {
+  it('the outcome is readable by the caller that started it and by admins (naming the caller), and by nobody else', async () => {
     const name = (await start('{}')).json!.ExecutionName as string;
     expect((await status(name, ALICE)).status).toBe(200);
-    expect((await status(name, OPS)).status).toBe(200);
-    for (const other of [BOB, null]) {
-      const refused = await status(name, other);
-      expect(refused.status).toBe(404);
+    expect((await status(`${name}?caller=alice`, ALICE)).status).toBe(200);
+    expect((await status(`${name}?caller=alice`, OPS)).json).toMatchObject({ ExecutionName: name, Flow: 'report' });
+    // Names are per caller: without ?caller an admin reads its own executions, and has none of that name.
+    for (const [path, key] of [[name, OPS], [name, BOB], [name, null], [`${name}?caller=alice`, BOB], [`${name}?caller=alice`, null], [`${name}?caller=bob`, OPS]] as const) {
+      const refused = await status(path, key);
+      expect(refused.status, `${path} as ${key}`).toBe(404);
       expect(refused.json).toMatchObject({ Code: 'ExecutionNotExists', Message: `Execution ${name} does not exist.` });
     }
+    for (const bad of ['', 'x'.repeat(513)]) expect((await status(`${name}?caller=${bad}`, OPS)).json).toMatchObject({ Code: 'InvalidArgument' });
     expect((await status('no_such_execution')).status).toBe(404);
     expect((await status('bad%20name')).status).toBe(404);
     expect((await status(name, 'not-a-known-key-0123456789')).status).toBe(401);
@@ -156,6 +161,152 @@ describe('ack mode', () => {
   });
 });
 
+describe('ack mode: execution names are per caller', () => {
+  let stub: UpstreamStub;
+  let gw: TestGateway;
+  const clock = manualClock(Date.UTC(2026, 0, 1));
+  /** Holds the final write of Idempotency-Key records while `hold` is set, to look inside the in-flight window. */
+  let hold: Promise<void> | undefined;
+  let held: (() => void) | undefined;
+  const inner = memoryRecordStore({ clock, maxSize: 1024 * 1024 });
+  const records: RecordStore = {
+    ...inner,
+    async complete(key, token, value, ttlMs) {
+      if (hold && key.startsWith('idem:') && JSON.parse(value).state === 'done') {
+        held?.();
+        await hold;
+      }
+      return inner.complete(key, token, value, ttlMs);
+    },
+  };
+
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+    stub.respond((call) => succeeded({ input: JSON.parse(call.form.Input ?? '{}') }, call));
+    gw = await startGateway(config(stub.url), { clock, records });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await stub.close();
+  });
+
+  const start = (apiKey: string | null, headers: Record<string, string>, body = '{}', flow = 'report') =>
+    send(`${gw.url}/flows/${flow}/run`, { body, headers: { ...(apiKey ? { 'x-api-key': apiKey } : {}), ...headers } });
+  const status = (name: string, apiKey: string | null) => send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
+  const settled = (name: string, apiKey: string) => until(async () => (await status(name, apiKey)).json!.Status !== 'Running');
+  const unique = () => randomUUID().slice(0, 8);
+
+  it('caller B is not refused because caller A used a request id that differs only in punctuation', async () => {
+    const id = unique();
+    const a = await start(ALICE, { 'x-request-id': `order.${id}` }, '{"who":"alice"}');
+    expect(a.status).toBe(202);
+    // Before: both ids became fg_order_<id>, and B got 409 for a name it never chose.
+    const b = await start(BOB, { 'x-request-id': `order:${id}` }, '{"who":"bob"}');
+    expect(b.status).toBe(202);
+    expect(b.json!.ExecutionName).not.toBe(a.json!.ExecutionName);
+    await settled(a.json!.ExecutionName as string, ALICE);
+    await settled(b.json!.ExecutionName as string, BOB);
+    expect((await status(a.json!.ExecutionName as string, ALICE)).json).toMatchObject({ Result: { Body: { input: { who: 'alice' } } } });
+    expect((await status(b.json!.ExecutionName as string, BOB)).json).toMatchObject({ Result: { Body: { input: { who: 'bob' } } } });
+  });
+
+  it('the same request id, or the same chosen name, from two callers gives each caller its own execution', async () => {
+    for (const headers of [{ 'x-request-id': `same.${unique()}` }, { 'x-execution-name': `nightly_${unique()}` }] as Record<string, string>[]) {
+      const a = await start(ALICE, headers, '{"who":"alice"}');
+      const b = await start(BOB, headers, '{"who":"bob"}');
+      expect([a.status, b.status]).toEqual([202, 202]);
+      const name = a.json!.ExecutionName as string;
+      expect(b.json!.ExecutionName).toBe(name);
+      await settled(name, ALICE);
+      await settled(name, BOB);
+      // One name, two records: each caller reads its own, and an admin picks one with ?caller.
+      expect((await status(name, ALICE)).json).toMatchObject({ Result: { Body: { input: { who: 'alice' } } } });
+      expect((await status(name, BOB)).json).toMatchObject({ Result: { Body: { input: { who: 'bob' } } } });
+      expect((await status(`${name}?caller=bob`, OPS)).json).toMatchObject({ Result: { Body: { input: { who: 'bob' } } } });
+      expect((await status(`${name}?caller=alice`, OPS)).json).toMatchObject({ Result: { Body: { input: { who: 'alice' } } } });
+    }
+  });
+
+  it('a request that chose no name is never refused: the same X-Request-Id twice gets a fresh name', async () => {
+    const id = `retry.${unique()}`;
+    const first = await start(ALICE, { 'x-request-id': id }, '{"n":1}');
+    const second = await start(ALICE, { 'x-request-id': id }, '{"n":2}');
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const [one, two] = [first.json!.ExecutionName as string, second.json!.ExecutionName as string];
+    expect(one).toBe(`fg_retry_d${id.slice(6)}`);
+    expect(two).not.toBe(one);
+    expect(two).toMatch(/^fg_[0-9a-f-]{36}$/);
+    expect(second.headers.get('location')).toBe(`/executions/${two}`);
+    expect(second.headers.get('x-execution-name')).toBe(two);
+    expect(second.json!.RequestId).toBe(id);
+    await settled(one, ALICE);
+    await settled(two, ALICE);
+    expect((await status(one, ALICE)).json).toMatchObject({ Result: { Body: { input: { n: 1 } } } });
+    const fresh = (await status(two, ALICE)).json!;
+    expect(fresh).toMatchObject({ Result: { Body: { input: { n: 2 } } } });
+    // CloudFlow ran it under the fresh name too.
+    expect(fresh.UpstreamExecutionName).toMatch(new RegExp(`^${two}:`));
+    // A name the request chose stays its own: reusing it is still 409.
+    const chosen = await start(ALICE, { 'x-request-id': id, 'x-execution-name': one });
+    expect(chosen.status).toBe(409);
+  });
+
+  it('an anonymous caller\'s execution is its own, and an admin reads it by the caller id from the log', async () => {
+    const accepted = await start(null, {}, '{}', 'public-report');
+    expect(accepted.status).toBe(202);
+    const name = accepted.json!.ExecutionName as string;
+    const callerId = gw.logs.find((l) => l.requestId === accepted.json!.RequestId)!.caller as string;
+    expect(callerId).toMatch(/^ip:/);
+    expect((await status(name, null)).status).toBe(200);
+    expect((await status(name, ALICE)).status).toBe(404);
+    expect((await status(name, OPS)).status).toBe(404);
+    expect((await status(`${name}?caller=${encodeURIComponent(callerId)}`, OPS)).json).toMatchObject({ ExecutionName: name, Flow: 'public-report' });
+    expect((await status(`${name}?caller=${encodeURIComponent(callerId)}`, ALICE)).status).toBe(404);
+  });
+
+  it('with Idempotency-Key, two callers with the same key and request id each run once; replays report their own execution', async () => {
+    const key = randomUUID();
+    const headers = { 'idempotency-key': key, 'x-request-id': `job.${unique()}` };
+    const a = await start(ALICE, headers, JSON.stringify({ key, who: 'alice' }), 'report-once');
+    const b = await start(BOB, headers, JSON.stringify({ key, who: 'bob' }), 'report-once');
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.headers.get('idempotent-replayed')).toBeNull();
+    const name = a.json!.ExecutionName as string;
+    await settled(name, ALICE);
+    await settled(name, BOB);
+    for (const [apiKey, who] of [[ALICE, 'alice'], [BOB, 'bob']] as const) {
+      const replay = await start(apiKey, headers, JSON.stringify({ key, who }), 'report-once');
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.json).toMatchObject({ ExecutionName: name, Status: 'Succeeded' });
+    }
+    expect(stub.calls.filter((c) => c.form.Input?.includes(key))).toHaveLength(2);
+  });
+
+  it('with Idempotency-Key, a fresh name is what retries see, while the first request is in flight and after', async () => {
+    const id = `dup.${unique()}`;
+    expect((await start(ALICE, { 'x-request-id': id }, '{}', 'report-once')).status).toBe(202);
+    const key = randomUUID();
+    const body = JSON.stringify({ key });
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => (held = resolve));
+    const first = start(ALICE, { 'x-request-id': id, 'idempotency-key': key }, body, 'report-once');
+    await Promise.race([reached, first.then((a) => Promise.reject(new Error(`answered ${a.status} before its record was final`)))]);
+    // The acknowledgement is built but its record not yet final: a retry now is answered from the in-flight record.
+    const during = await start(ALICE, { 'idempotency-key': key }, body, 'report-once');
+    hold = undefined;
+    release();
+    const answer = await first;
+    const fresh = answer.json!.ExecutionName as string;
+    expect(fresh).not.toBe(`fg_dup_d${id.slice(4)}`);
+    expect(during.json).toMatchObject({ ExecutionName: fresh, Status: 'Running' });
+    await settled(fresh, ALICE);
+    const after = await start(ALICE, { 'idempotency-key': key }, body, 'report-once');
+    expect(after.json).toMatchObject({ ExecutionName: fresh, Status: 'Succeeded' });
+    expect(stub.calls.filter((c) => c.form.Input?.includes(key))).toHaveLength(1);
+  });
+});
+
 describe('ack mode and shutdown', () => {
   it('closing the gateway (SIGTERM path) waits for the background run and records its outcome', async () => {
     const stub = await startUpstreamStub();
@@ -166,9 +317,9 @@ describe('ack mode and shutdown', () => {
     const accepted = await send(`${gw.url}/flows/report/run`, { body: '{}', headers: { 'x-api-key': ALICE } });
     expect(accepted.status).toBe(202);
     const name = accepted.json!.ExecutionName as string;
-    expect(JSON.parse((await records.get(`exec:${name}`))!).status).toBe('Running');
+    expect(JSON.parse((await records.get(`exec:alice:${name}`))!).status).toBe('Running');
     await gw.close();
-    const recorded = JSON.parse((await records.get(`exec:${name}`))!);
+    const recorded = JSON.parse((await records.get(`exec:alice:${name}`))!);
     expect(recorded).toMatchObject({ status: 'Succeeded', response: { status: 200 } });
     expect(JSON.parse(recorded.response.body)).toEqual({ finished: true });
     await stub.close();

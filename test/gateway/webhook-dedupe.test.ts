@@ -249,11 +249,11 @@ describe('delivery de-duplication across two gateway processes sharing Redis', (
     expect(accepted.status).toBe(202);
     const name = accepted.json!.ExecutionName as string;
     // The execution record exists at once; the run is still going when the first process is told to stop.
-    const running = JSON.parse((await redis.get(`${prefix}rec:exec:${name}`))!);
+    const running = JSON.parse((await redis.get(`${prefix}rec:exec:webhook:github:${name}`))!);
     expect(running.status).toBe('Running');
     gateways[0]!.child.kill('SIGTERM');
     expect(await gateways[0]!.exit()).toBe(0);
-    const finished = JSON.parse((await redis.get(`${prefix}rec:exec:${name}`))!);
+    const finished = JSON.parse((await redis.get(`${prefix}rec:exec:webhook:github:${name}`))!);
     expect(finished).toMatchObject({ status: 'Succeeded', response: { status: 200 } });
     expect(JSON.parse(finished.response.body)).toEqual({ ran: { marker: id } });
     // A redelivery to the surviving process is acknowledged again, with the current status, and runs nothing.

@@ -96,12 +96,12 @@ describe('the gateway in workerd', () => {
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ echo: { order: 42 } });
     expect(res.headers.get('x-request-id')).toBe('edge-req.1');
-    expect(res.headers.get('x-execution-name')).toBe('fg_edge-req_1:11111111-2222-4333-8444-555555555555');
+    expect(res.headers.get('x-execution-name')).toBe('fg_edge-req_d1:11111111-2222-4333-8444-555555555555');
     expect(res.headers.get('server-timing')).toMatch(/upstream;dur=\d+/);
     expect(stub.calls.length).toBe(before + 1);
     const call = stub.calls.at(-1)!;
     expect(call.signature).toBe('v3');
-    expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"order": 42}', ExecutionName: 'fg_edge-req_1', Qualifier: 'prod' });
+    expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"order": 42}', ExecutionName: 'fg_edge-req_d1', Qualifier: 'prod' });
   });
 
   it('identifies callers by an API key bound as a secret, and logs neither keys nor signatures', async () => {
