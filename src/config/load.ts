@@ -5,6 +5,8 @@ import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { createWebhookVerifier } from '../webhooks/index.js';
 import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
+import { corsProblems } from '../middleware/cors.js';
+import { corsNeeds } from './cors.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
@@ -105,6 +107,7 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     });
   }
   issues.push(...jwtIssues(parsed.auth.jwt));
+  if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
   if (issues.length) throw new ConfigError(issues);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
 }
