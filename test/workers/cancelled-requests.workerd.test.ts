@@ -172,3 +172,47 @@ export default worker;
     expect(edge.logs().filter((line) => line.msg === 'cache store failed; serving without cache')).toEqual([]);
   });
 });
+
+describe('a cached flow’s run whose request was cancelled', () => {
+  let edge: WorkerdGateway;
+  let giveUp: Gate;
+
+  beforeAll(async () => {
+    giveUp = await gate();
+    const config = {
+      upstream: { endpoint: stub.url, timeout: '5s' },
+      flows: { quote: { access: 'public', cache: { ttl: '60s', scope: 'shared' } } },
+    };
+    edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(config), ...SECRETS }, { client: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await edge?.close();
+    await giveUp?.close();
+    stub.respond((call) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}'), run: stub.calls.length }, call));
+  });
+
+  // The run is kept alive by waitUntil, so it outlives its request (on Cloudflare for about 30 s); the
+  // request that joined it is handed the outcome in its own request context.
+  it('still answers the request that joined it, with one upstream call', async () => {
+    let release!: () => void;
+    const upstreamHeld = new Promise<void>((resolve) => (release = resolve));
+    stub.respond(async (call) => {
+      await upstreamHeld;
+      return succeeded({ survived: true }, call);
+    });
+    const marker = randomUUID();
+    const init = () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ marker }) });
+    const first = edge.throughClient('/flows/quote/run', init(), giveUp.url);
+    await until(() => stub.calls.some((call) => call.form.Input?.includes(marker)));
+    const second = patient(`${edge.url}/flows/quote/run`, init());
+    giveUp.open();
+    expect((await first).status).toBe(499);
+    release();
+    const answer = await second;
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ survived: true });
+    expect(answer.headers.get('cache-status')).toBe('flowgate; fwd=miss; collapsed');
+    expect(stub.calls.filter((call) => call.form.Input?.includes(marker))).toHaveLength(1);
+  });
+});
