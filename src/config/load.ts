@@ -5,8 +5,7 @@ import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { createWebhookVerifier } from '../webhooks/index.js';
 import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
-import { corsProblems } from '../middleware/cors.js';
-import { corsNeeds } from './cors.js';
+import { corsNeeds, corsProblems } from './cors.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
