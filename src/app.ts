@@ -1,9 +1,10 @@
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
 import type { Deps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { GatewayError, errorBody, gatewayError } from './errors.js';
+import { corsNeeds } from './config/cors.js';
 import { authorize } from './middleware/authorize.js';
+import { corsPolicy } from './middleware/cors.js';
 import { identify } from './middleware/identify.js';
 import { parseInput } from './middleware/parse-input.js';
 import { rateLimit } from './middleware/rate-limit.js';
@@ -27,8 +28,6 @@ import { memoryRecordStore } from './idempotency/memory-store.js';
 import { verifyWebhook } from './webhooks/middleware.js';
 import { clientAddressResolver } from './lib/client-address.js';
 
-const EXPOSED_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Location', 'Idempotent-Replayed', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'];
-
 /**
  * The whole gateway as a Web-standard Hono app; the Node and Workers entries differ only in `deps`.
  * Order on the run route is deliberate: identity and limits come before the body is read, so a
@@ -39,20 +38,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog }));
-  if (config.server.cors) {
-    const opts = config.server.cors === true ? { origins: '*' as const, credentials: false } : config.server.cors;
-    app.use(
-      '*',
-      cors({
-        origin: opts.origins === '*' ? '*' : opts.origins,
-        allowHeaders: 'allowHeaders' in opts && opts.allowHeaders ? opts.allowHeaders : ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id', 'X-Execution-Name', 'Idempotency-Key', 'Cache-Control'],
-        exposeHeaders: 'exposeHeaders' in opts && opts.exposeHeaders ? opts.exposeHeaders : EXPOSED_HEADERS,
-        ...('maxAge' in opts && opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
-        credentials: opts.credentials,
-        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      }),
-    );
-  }
+  if (config.server.cors) app.use('*', corsPolicy(config.server.cors, corsNeeds(config)));
 
   app.use('*', transferCoding());
 

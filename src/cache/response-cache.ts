@@ -1,6 +1,7 @@
 import type { Logger } from '../deps.js';
 import { GatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
+import { realTimer, type Timer } from '../lib/single-flight.js';
 import type { SuccessOutcome } from '../mapping.js';
 import type { StoreResult } from '../stores/result.js';
 import type { CacheDirectives } from './directives.js';
@@ -16,11 +17,19 @@ export interface ResponseCacheOptions {
   lockWait: number;
   /** Injected in tests; the default is a plain timer. */
   sleep?(ms: number): Promise<void>;
+  /** A follower's own timer for how long it waits on another request's run (injected in tests). */
+  timer?: Timer;
 }
 
 export interface CachedRequest {
   key: CacheKey;
   ttlMs: number;
+  /**
+   * The longest the upstream run may take (the flow's deadline). A request that joined another's run
+   * waits at most this, plus `lockWait` and a margin, before running itself: the request that started
+   * the run may have been cancelled, and on Workers its run with it.
+   */
+  runTimeoutMs: number;
   directives: CacheDirectives;
   /**
    * This client's signal, asked for only when the request goes upstream (building the request's
@@ -28,7 +37,7 @@ export interface CachedRequest {
    * on it has gone.
    */
   signal?: (() => AbortSignal | undefined) | undefined;
-  /** Told once how the request was served, for the access log. */
+  /** Told how the request was served, for the access log (again if it ran itself after its run's lease ran out). */
   report?(result: CacheResult): void;
 }
 
@@ -53,6 +62,8 @@ export interface ResponseCache {
 const CACHE_NAME = 'flowgate';
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 500;
+/** Signing, store reads and mapping around the run itself. */
+const LEASE_MARGIN_MS = 5_000;
 
 /** RFC 9211 `fwd` values for the three reasons a request goes upstream. */
 const FORWARD = { miss: 'miss', refresh: 'request', stale: 'stale' } as const;
@@ -67,11 +78,25 @@ interface FlightResult {
   written: Promise<void>;
 }
 
+type Outcome = { ok: true; result: FlightResult } | { ok: false; error: unknown };
+
+/**
+ * A run other requests may join. Joiners never await the leader's promise: on Workers it belongs to
+ * the leader's request and never settles if that request is cancelled. The leader hands its settled
+ * outcome to each follower's own promise instead, and a follower's own timer ends its wait at the
+ * lease (see lib/single-flight.ts for the same rule).
+ */
 interface Flight {
-  promise: Promise<FlightResult>;
   controller: AbortController;
   /** Clients still waiting; when the last one leaves, the run is cancelled. */
   waiters: number;
+  startedAt: number;
+  /** A run not settled by `startedAt + leaseMs` is presumed gone; a settled one is joinable for at most min(lease, ttl) after. */
+  leaseMs: number;
+  ttlMs: number;
+  outcome?: Outcome;
+  settledAt?: number;
+  followers: Set<(outcome: Outcome | undefined) => void>;
 }
 
 /**
@@ -84,6 +109,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   if (!store || typeof store.get !== 'function') throw new TypeError('store must be a CacheStore');
   if (!Number.isFinite(lockWait) || lockWait < 0) throw new TypeError('lockWait must be a non-negative number of milliseconds');
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const timer = options.timer ?? realTimer;
   const flights = new Map<string, Flight>();
 
   function storeFailed(op: string, result: StoreResult<unknown>): void {
@@ -133,22 +159,59 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
     // The generation is part of the flight key: a request after a purge never joins a run from before it.
     const flightKey = `${key.flow}\n${key.hash}\n${generation ?? 'unknown'}`;
-    let flight = flights.get(flightKey);
-    const collapsed = flight !== undefined;
-    if (!flight) flight = startFlight(flightKey, { key, generation, ttlMs: request.ttlMs, passedOver }, execute);
-    join(flight, request.signal?.());
-    report(collapsed ? 'collapsed' : reason);
-
     const fwd = `${CACHE_NAME}; fwd=${FORWARD[reason]}`;
-    let result: FlightResult;
-    try {
-      result = await flight.promise;
-    } catch (error) {
-      throw withCacheStatus(error, collapsed ? `${fwd}; collapsed` : fwd);
+    const leaseMs = (store.lock ? lockWait : 0) + request.runTimeoutMs + LEASE_MARGIN_MS;
+    for (;;) {
+      let flight = flights.get(flightKey);
+      if (flight && !joinable(flight)) {
+        flights.delete(flightKey);
+        flight = undefined;
+      }
+      if (!flight) {
+        const started = startFlight(flightKey, { key, generation, ttlMs: request.ttlMs, passedOver }, leaseMs, execute);
+        join(started.flight, request.signal?.());
+        report(reason);
+        let result: FlightResult;
+        try {
+          result = await started.own;
+        } catch (error) {
+          throw withCacheStatus(error, fwd);
+        }
+        if (result.entry) return { outcome: result.outcome, headers: hitHeaders(result.entry, clock.now(), reason) };
+        return { outcome: result.outcome, headers: { 'cache-status': result.stored ? `${fwd}; stored` : fwd } };
+      }
+      join(flight, request.signal?.());
+      report('collapsed');
+      const outcome = await follow(flight);
+      // No outcome within the lease: loop, drop the run as gone and run this request itself.
+      if (!outcome) continue;
+      if (!outcome.ok) throw withCacheStatus(outcome.error, `${fwd}; collapsed`);
+      const result = outcome.result;
+      if (result.entry) return { outcome: result.outcome, headers: hitHeaders(result.entry, clock.now(), reason) };
+      return { outcome: result.outcome, headers: { 'cache-status': `${fwd}; collapsed` } };
     }
-    if (result.entry) return { outcome: result.outcome, headers: hitHeaders(result.entry, clock.now(), reason) };
-    if (collapsed) return { outcome: result.outcome, headers: { 'cache-status': `${fwd}; collapsed` } };
-    return { outcome: result.outcome, headers: { 'cache-status': result.stored ? `${fwd}; stored` : fwd } };
+  }
+
+  function joinable(flight: Flight): boolean {
+    const now = clock.now();
+    if (flight.outcome) return now - flight.settledAt! < Math.min(flight.leaseMs, flight.ttlMs);
+    return now - flight.startedAt < flight.leaseMs;
+  }
+
+  /** The flight's outcome, handed to a promise of this request's own; undefined when the lease runs out first. */
+  async function follow(flight: Flight): Promise<Outcome | undefined> {
+    if (flight.outcome) return flight.outcome;
+    let settle!: (outcome: Outcome | undefined) => void;
+    const own = new Promise<Outcome | undefined>((resolve) => (settle = resolve));
+    const lease = timer(flight.startedAt + flight.leaseMs - clock.now());
+    flight.followers.add(settle);
+    void lease.done.then(() => settle(undefined));
+    try {
+      return await own;
+    } finally {
+      flight.followers.delete(settle);
+      lease.cancel();
+    }
   }
 
   interface LeadParams {
@@ -159,21 +222,30 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     passedOver: CacheEntry | undefined;
   }
 
-  function startFlight(flightKey: string, params: LeadParams, execute: Execute): Flight {
+  function startFlight(flightKey: string, params: LeadParams, leaseMs: number, execute: Execute): { flight: Flight; own: Promise<FlightResult> } {
     const controller = new AbortController();
-    const flight: Flight = { controller, waiters: 0, promise: lead(params, () => execute(controller.signal)) };
+    const flight: Flight = { controller, waiters: 0, startedAt: clock.now(), leaseMs, ttlMs: params.ttlMs, followers: new Set() };
+    const own = lead(params, () => execute(controller.signal));
     flights.set(flightKey, flight);
+    const settle = (outcome: Outcome) => {
+      flight.outcome = outcome;
+      flight.settledAt = clock.now();
+      for (const follower of flight.followers) follower(outcome);
+    };
     // The flight stays joinable until its entry is written, so nobody re-runs in the gap before the write lands.
-    const done = flight.promise.then(
-      (result) => result.written,
-      () => undefined,
+    const done = own.then(
+      (result) => {
+        settle({ ok: true, result });
+        return result.written;
+      },
+      (error: unknown) => settle({ ok: false, error }),
     );
     defer(
       done.finally(() => {
         if (flights.get(flightKey) === flight) flights.delete(flightKey);
       }),
     );
-    return flight;
+    return { flight, own };
   }
 
   /**

@@ -5,6 +5,7 @@ import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { createWebhookVerifier } from '../webhooks/index.js';
 import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
+import { corsNeeds, corsProblems } from './cors.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
@@ -105,6 +106,7 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   if (forwardedHeader !== undefined && (trustProxy === false || trustProxy === 'cloudflare')) {
     issues.push('server.forwardedHeader: read only when server.trustProxy is a hop count or a list of proxies');
   }
+  if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
   if (issues.length) throw new ConfigError(issues);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
 }

@@ -3,6 +3,7 @@ import { parseDuration, parseRate, parseSize } from '../lib/units.js';
 import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
+import { corsSchema } from './cors.js';
 
 /**
  * The configuration contract (design.md §3). Messages name the key path and what was expected,
@@ -83,17 +84,6 @@ const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
 });
 
 const nameRule = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
-
-const corsSchema = z.union([
-  z.boolean(),
-  z.strictObject({
-    origins: z.union([z.literal('*'), z.array(z.string().min(1))]).default('*'),
-    allowHeaders: z.array(z.string()).optional(),
-    exposeHeaders: z.array(z.string()).optional(),
-    maxAge: z.number().int().nonnegative().optional(),
-    credentials: z.boolean().default(false),
-  }),
-]);
 
 /** Options that only the generic `hmac` provider reads; the presets fix them, so setting them elsewhere is a mistake. */
 const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;

@@ -71,6 +71,7 @@ export function runHandler(deps: Deps) {
         {
           key,
           ttlMs: flow.cache.ttl,
+          runTimeoutMs: flow.timeout ?? deps.config.upstream.timeout,
           directives: parseCacheControl(c.req.header('cache-control')),
           // A function, not a getter: V8 builds an object literal with an accessor as a dictionary-mode
           // object, and at saturation those made up most of what a cache hit promoted to the old generation.

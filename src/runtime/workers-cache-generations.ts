@@ -1,4 +1,5 @@
 import type { Clock } from '../lib/clock.js';
+import { singleFlight, type Timer } from '../lib/single-flight.js';
 import { recordsObjectFor, type RecordsNamespace } from './workers-record-store.js';
 
 /**
@@ -20,39 +21,49 @@ export interface DurableObjectGenerationsOptions {
   clock: Clock;
   /** How long an isolate reuses a generation it read: a purge elsewhere reaches this isolate within it. */
   refreshMs: number;
+  /**
+   * How long a lookup waits for a read another request started before reading itself (that request may
+   * have been cancelled, and its read with it); keep it well under `storeOptions.timeout`.
+   */
+  leaseMs: number;
+  /** The waiting request's own timer (injected in tests). */
+  timer?: Timer;
 }
 
 /**
  * Generations in the `RECORDS` Durable Objects: durable (never evicted), so a purge is never undone,
  * and one per flow worldwide, so a purge from any data center reaches every data center. Each isolate
  * reuses a read for `refreshMs`, so a cache hit costs a round trip to the object at most once per
- * flow and interval rather than on every request.
+ * flow and interval rather than on every request. Requests share the number read, never a read in
+ * flight (lib/single-flight.ts): on Workers a read dies with the request that started it.
  */
 export function durableObjectGenerations(namespace: RecordsNamespace, options: DurableObjectGenerationsOptions): GenerationSource {
-  const { clock, refreshMs } = options;
+  const { clock, refreshMs, leaseMs, timer } = options;
   if (!Number.isFinite(refreshMs) || refreshMs < 0) throw new TypeError('refreshMs must be a non-negative number of milliseconds');
-  const known = new Map<string, { generation: Promise<number>; readAt: number }>();
+  const known = new Map<string, { generation: number; readAt: number }>();
+  const reads = singleFlight<number>({ clock, leaseMs, ...(timer ? { timer } : {}) });
+  /** Generations only move forward: a read that started before a purge and lands after it must not undo it. */
+  const remember = (flow: string, generation: number, readAt: number) => {
+    const memo = known.get(flow);
+    if (!memo || generation > memo.generation) known.set(flow, { generation, readAt });
+    else if (generation === memo.generation && readAt > memo.readAt) memo.readAt = readAt;
+    return Math.max(generation, memo?.generation ?? 0);
+  };
   return {
     scope: 'worldwide',
-    current(flow) {
-      const now = clock.now();
+    async current(flow) {
       const memo = known.get(flow);
-      if (memo && now - memo.readAt < refreshMs) return memo.generation;
-      // Concurrent lookups share one read; a failed read is forgotten so the next lookup tries again.
-      const generation = recordsObjectFor(namespace, generationKey(flow))
-        .then((object) => object.get(generationKey(flow)))
-        .then((text) => parseGeneration(text) ?? 0);
-      known.set(flow, { generation, readAt: now });
-      generation.catch(() => {
-        if (known.get(flow)?.generation === generation) known.delete(flow);
+      if (memo && clock.now() - memo.readAt < refreshMs) return memo.generation;
+      // A failed read leaves nothing behind, so the next lookup tries again.
+      return reads.run(flow, async () => {
+        const readAt = clock.now();
+        const object = await recordsObjectFor(namespace, generationKey(flow));
+        return remember(flow, parseGeneration(await object.get(generationKey(flow))) ?? 0, readAt);
       });
-      return generation;
     },
     async advance(flow) {
       const object = await recordsObjectFor(namespace, generationKey(flow));
-      const generation = await object.advance(generationKey(flow), Math.floor(clock.now()));
-      known.set(flow, { generation: Promise.resolve(generation), readAt: clock.now() });
-      return generation;
+      return remember(flow, await object.advance(generationKey(flow), Math.floor(clock.now())), clock.now());
     },
   };
 }

@@ -73,7 +73,7 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     ? createWorkersCacheStore({
         cache: openCache,
         generations: options.records
-          ? durableObjectGenerations(options.records, { clock, refreshMs: GENERATION_REFRESH_MS })
+          ? durableObjectGenerations(options.records, { clock, refreshMs: GENERATION_REFRESH_MS, leaseMs: Math.max(1, Math.floor(config.storeOptions.timeout / 4)) })
           : cacheApiGenerations({ cache: openCache, clock }),
         maxEntrySize: config.cache.maxEntrySize,
         timeoutMs: config.storeOptions.timeout,
@@ -98,13 +98,12 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
   };
 }
 
-/** Opens the named cache on first use and keeps it: `caches.open` is only allowed inside a request. */
+/**
+ * Opens the named cache on first use and keeps the opened cache: `caches.open` is only allowed inside
+ * a request. Requests share the settled Cache, never an open in flight, which would belong to the
+ * request that started it.
+ */
 function lazyCache(name: string): () => Promise<Cache> {
-  let opened: Promise<Cache> | undefined;
-  return () => {
-    opened ??= caches.open(name);
-    // A failed open is not kept, so the next request tries again.
-    opened.catch(() => (opened = undefined));
-    return opened;
-  };
+  let opened: Cache | undefined;
+  return async () => (opened ??= await caches.open(name));
 }

@@ -51,7 +51,7 @@ function setup() {
   return { cache, held, afterGet, holderFinishes };
 }
 
-const request = { key: KEY, ttlMs: 60_000, directives: parseCacheControl(undefined) };
+const request = { key: KEY, ttlMs: 60_000, runTimeoutMs: 60_000, directives: parseCacheControl(undefined) };
 
 /** Another process holds the claim; `holder` runs right after the waiter's read number `afterRead`. */
 async function waitOnHolder(afterRead: number, holder: (parts: ReturnType<typeof setup>) => Promise<void>) {

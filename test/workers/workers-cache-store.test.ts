@@ -3,6 +3,8 @@ import { manualClock } from '../../src/lib/clock.js';
 import { durableObjectGenerations, type GenerationSource } from '../../src/runtime/workers-cache-generations.js';
 import { createWorkersCacheStore } from '../../src/runtime/workers-cache-store.js';
 import type { RecordsNamespace, RecordsObject } from '../../src/runtime/workers-record-store.js';
+import { manualTimer } from '../helpers/manual-timer.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The parts of the Workers cache store that do not need the Cache API itself: option checks, the
@@ -68,7 +70,7 @@ describe('durableObjectGenerations', () => {
   it('reads the object once per flow per refresh interval, sharing concurrent reads', async () => {
     const clock = manualClock(1_000_000);
     const { namespace, state } = generationObject();
-    const source = durableObjectGenerations(namespace, { clock, refreshMs: 5_000 });
+    const source = durableObjectGenerations(namespace, { clock, refreshMs: 5_000, leaseMs: 50 });
     expect(await Promise.all([source.current('quote'), source.current('quote'), source.current('quote')])).toEqual([0, 0, 0]);
     expect(state.reads).toBe(1);
     clock.advance(4_999);
@@ -83,8 +85,8 @@ describe('durableObjectGenerations', () => {
   it('sees its own purge at once and another isolate’s within the interval; the generation only moves forward', async () => {
     const clock = manualClock(1_000_000);
     const { namespace, state } = generationObject();
-    const here = durableObjectGenerations(namespace, { clock, refreshMs: 5_000 });
-    const elsewhere = durableObjectGenerations(namespace, { clock, refreshMs: 5_000 });
+    const here = durableObjectGenerations(namespace, { clock, refreshMs: 5_000, leaseMs: 50 });
+    const elsewhere = durableObjectGenerations(namespace, { clock, refreshMs: 5_000, leaseMs: 50 });
     expect(await elsewhere.current('quote')).toBe(0);
     const purged = await here.advance('quote');
     expect(purged).toBe(1_000_000);
@@ -101,11 +103,61 @@ describe('durableObjectGenerations', () => {
   it('forgets a failed read, so the next lookup asks again instead of failing for the whole interval', async () => {
     const clock = manualClock(1_000_000);
     const { namespace, state } = generationObject();
-    const source = durableObjectGenerations(namespace, { clock, refreshMs: 5_000 });
+    const source = durableObjectGenerations(namespace, { clock, refreshMs: 5_000, leaseMs: 50 });
     state.fail = true;
     await expect(source.current('quote')).rejects.toThrow('object unreachable');
     state.fail = false;
     expect(await source.current('quote')).toBe(0);
     expect(state.reads).toBe(2);
+  });
+
+  it('a read that never settles (its request was cancelled) holds other lookups only for the lease; they read themselves', async () => {
+    const clock = manualClock(1_000_000);
+    const timers = manualTimer();
+    const { namespace, state } = generationObject();
+    let gets = 0;
+    const object = namespace.get(undefined as never);
+    const gated: RecordsNamespace = {
+      idFromName: (name) => name,
+      get: () => ({ ...object, get: (key: string) => (++gets === 1 ? new Promise<never>(() => {}) : object.get(key)) }) as RecordsObject,
+    };
+    const source = durableObjectGenerations(gated, { clock, refreshMs: 5_000, leaseMs: 50, timer: timers.timer });
+    void source.current('quote'); // the cancelled request's read
+    await until(() => gets === 1);
+    const lookups = Promise.all([source.current('quote'), source.current('quote')]);
+    await until(() => timers.armed().length === 2);
+    expect(timers.armed()).toEqual([50, 50]);
+    timers.fireAll();
+    expect(await lookups).toEqual([0, 0]);
+    expect(state.reads).toBe(1); // one read for both waiters
+  });
+
+  it('a read that started before a purge and lands after it never brings the older generation back', async () => {
+    const clock = manualClock(1_000_000);
+    const { namespace } = generationObject();
+    const object = namespace.get(undefined as never);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let readBeforePurge = false;
+    const slow: RecordsNamespace = {
+      idFromName: (name) => name,
+      get: () =>
+        ({
+          ...object,
+          get: async (key: string) => {
+            const before = await object.get(key);
+            readBeforePurge = true;
+            await held;
+            return before;
+          },
+        }) as RecordsObject,
+    };
+    const source = durableObjectGenerations(slow, { clock, refreshMs: 5_000, leaseMs: 50 });
+    const stale = source.current('quote'); // reads 0, lands after the purge
+    await until(() => readBeforePurge);
+    const purged = await source.advance('quote');
+    release();
+    expect(await stale).toBe(purged);
+    expect(await source.current('quote')).toBe(purged);
   });
 });
