@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { CacheStore } from './cache/types.js';
+import type { Logger } from './log.js';
 import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
@@ -8,9 +9,6 @@ import type { Clock } from './lib/clock.js';
 import type { Counters } from './lib/counters.js';
 import type { Random } from './lib/random.js';
 import type { RateLimitStore } from './ratelimit/types.js';
-
-export type LogLine = Record<string, unknown>;
-export type Logger = (line: LogLine) => void;
 
 export interface ReadinessCheck {
   name: string;

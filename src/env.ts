@@ -1,6 +1,7 @@
 import type { Config, FlowConfig } from './config/load.js';
-import type { AccessLogEntry, RequestStamp } from './middleware/request-context.js';
-import type { WebhookDelivery } from './webhooks/middleware.js';
+import type { AccessLogEntry } from './log.js';
+import type { RequestStamp } from './middleware/request-stamp.js';
+import type { WebhookDelivery } from './webhooks/types.js';
 
 /** Who is calling. Every identity source (API key, JWT, webhook sender, client IP) produces one of these. */
 export interface Caller {

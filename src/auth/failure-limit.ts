@@ -1,7 +1,7 @@
 import type { FailureLimitSpec } from '../config/schema.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { AccessLogEntry } from '../middleware/request-context.js';
+import type { AccessLogEntry } from '../log.js';
 import { bump, type Counters } from '../lib/counters.js';
 import { retryAfterMs } from '../ratelimit/gcra.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/headers.js';

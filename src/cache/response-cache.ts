@@ -1,4 +1,4 @@
-import type { Logger } from '../deps.js';
+import type { Logger } from '../log.js';
 import { GatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { realTimer, type Timer } from '../lib/single-flight.js';

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
-import type { Logger } from '../deps.js';
+import type { Logger } from '../log.js';
 import type { AppEnv } from '../env.js';
 import { addAnswerHeaders } from './request-context.js';
 import { gatewayError } from '../errors.js';

@@ -1,53 +1,16 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { Clock } from '../lib/clock.js';
-import type { Logger } from '../deps.js';
+import type { AccessLogEntry, Logger } from '../log.js';
 import type { Random } from '../lib/random.js';
 import { isoTime } from '../lib/iso-time.js';
-
-/** Fields of the one access-log line per request. Never a key, token, secret or signature. */
-export interface AccessLogEntry {
-  time?: string;
-  requestId: string;
-  method: string;
-  path: string;
-  flow?: string;
-  caller?: string;
-  status?: number;
-  upstreamStatus?: number;
-  upstreamCode?: string;
-  upstreamRequestId?: string;
-  executionName?: string;
-  cache?: string;
-  /** Who refused with 429: this gateway's limiter, or CloudFlow's own ResourceThrottled. */
-  rateLimited?: 'local' | 'upstream';
-  /** The rate-limit store failed for this request (it was then served or refused per storeOptions.onError). */
-  rateLimitStore?: 'timeout' | 'unavailable';
-  /** Delivery de-duplication / Idempotency-Key outcome: new, replayed, in-flight, mismatch, bypass. */
-  idempotency?: string;
-  error?: string;
-  detail?: string;
-  upstreamMs?: number;
-  durationMs?: number;
-}
+import type { RequestStamp } from './request-stamp.js';
 
 export interface RequestContextOptions {
   clock: Clock;
   random: Random;
   log: Logger;
   accessLog?: boolean;
-}
-
-/** What requestContext keeps per request for the helpers below (context variable `stamp`). */
-export interface RequestStamp {
-  clock: Clock;
-  started: number;
-  requestId: string;
-  entry: AccessLogEntry;
-  /** The answer that already carries X-Request-Id and Server-Timing (see contextHeaders). */
-  stamped?: Response;
-  /** Headers for whatever answer this request gets, from middleware that ran before it was built (addAnswerHeaders). */
-  extra?: Record<string, string>;
 }
 
 /**

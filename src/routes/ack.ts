@@ -6,7 +6,7 @@ import { ackBody } from '../executions/ack-body.js';
 import { executionNameFor } from '../executions/name.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
 import type { RecordStore, StoredResponse } from '../idempotency/store.js';
-import type { AccessLogEntry } from '../middleware/request-context.js';
+import type { AccessLogEntry } from '../log.js';
 import { guardStoreCall } from '../stores/result.js';
 import { runExecution } from './run.js';
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { createApp } from '../app.js';
 import { parseConfig, type Config } from '../config/load.js';
-import type { Logger } from '../deps.js';
+import type { Logger } from '../log.js';
 import { DEFAULT_KEY } from '../emulator/index.js';
 import { createNodeRuntime } from './node.js';
 import { loadFlowsFolder, loadHandlers, nextSignal, startEmulator, DEFAULT_EMULATOR_PORT, type RunningEmulator } from './node-emulator.js';

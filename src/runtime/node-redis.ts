@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import type { Logger, ReadinessCheck } from '../deps.js';
+import type { ReadinessCheck } from '../deps.js';
+import type { Logger } from '../log.js';
 
 export interface RedisConnection {
   redis: Redis;

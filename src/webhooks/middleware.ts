@@ -4,16 +4,7 @@ import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { webhookOptionsFromConfig } from './from-config.js';
 import { createWebhookVerifier } from './index.js';
-import type { WebhookProvider, WebhookVerifier } from './types.js';
-
-/** What a verified delivery tells the rest of the request path. */
-export interface WebhookDelivery {
-  provider: WebhookProvider;
-  /** From a header (`X-GitHub-Delivery`, `webhook-id`); body ids (Stripe, Slack) are read after parsing. */
-  deliveryId: string | undefined;
-  /** Slack's `X-Slack-Retry-Num`, when Slack resends. */
-  retryNum: number | undefined;
-}
+import type { WebhookVerifier } from './types.js';
 
 export interface VerifyWebhookOptions {
   flows: Record<string, FlowConfig>;

@@ -45,3 +45,12 @@ export interface WebhookVerifier {
   /** Verifies over the exact raw body bytes, before any JSON parse. Never throws; bad input gives `{ ok: false }`. */
   verify(headers: Headers, rawBody: Uint8Array, nowMs: number): Promise<VerifyResult>;
 }
+
+/** What a verified delivery tells the rest of the request path. */
+export interface WebhookDelivery {
+  provider: WebhookProvider;
+  /** From a header (`X-GitHub-Delivery`, `webhook-id`); body ids (Stripe, Slack) are read after parsing. */
+  deliveryId: string | undefined;
+  /** Slack's `X-Slack-Retry-Num`, when Slack resends. */
+  retryNum: number | undefined;
+}

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { LogLine } from '../../src/deps.js';
+import type { LogLine } from '../../src/log.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { createNodeRuntime } from '../../src/runtime/node.js';
 import { startServer } from '../../src/runtime/node-server.js';

@@ -1,6 +1,6 @@
 import { createApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
-import type { LogLine } from '../../src/deps.js';
+import type { LogLine } from '../../src/log.js';
 import { createNodeRuntime, type NodeDepsOptions } from '../../src/runtime/node.js';
 import { startServer, type StartedServer } from '../../src/runtime/node-server.js';
 
