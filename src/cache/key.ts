@@ -1,4 +1,4 @@
-import { sha256Hex } from '../cloudflow/crypto.js';
+import { sha256Hex } from '../cloudflow/signing/digests.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import type { CacheKey } from './types.js';
 

@@ -3,10 +3,10 @@ import { systemClock } from '../lib/clock.js';
 import type { Random } from '../lib/random.js';
 import { cryptoRandom } from '../lib/random.js';
 import type { CredentialsProvider } from './credentials.js';
-import { webCrypto, type SigningCrypto } from './crypto.js';
-import { encodeRfc3986, formEncode, isoSeconds } from './encoding.js';
-import { signRpc } from './sign-rpc.js';
-import { v3Signer } from './sign-v3.js';
+import { webCrypto, type SigningCrypto } from './signing/digests.js';
+import { encodeRfc3986, formEncode, isoSeconds } from './signing/encoding.js';
+import { signRpc } from './signing/rpc.js';
+import { v3Signer } from './signing/v3.js';
 import type { Transport, UpstreamResponse } from './transport.js';
 import { API_VERSION, CloudFlowError, type StartSyncExecutionRequest, type SyncExecutionResult } from './types.js';
 

@@ -7,9 +7,9 @@
  * Order: shape → key → date → signature → STS token → nonce. The nonce is claimed last, so a forged request
  * cannot burn a nonce that a genuine one is about to use.
  */
-import { sha256Hex } from '../cloudflow/crypto.js';
-import { signRpc } from '../cloudflow/sign-rpc.js';
-import { canonicalRequestV3, parseAuthorizationV3, signatureV3, stringToSignV3, V3_ALGORITHM } from '../cloudflow/sign-v3.js';
+import { sha256Hex } from '../cloudflow/signing/digests.js';
+import { signRpc } from '../cloudflow/signing/rpc.js';
+import { canonicalRequestV3, parseAuthorizationV3, signatureV3, stringToSignV3, V3_ALGORITHM } from '../cloudflow/signing/v3.js';
 import type { Clock } from '../lib/clock.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { emulatorError } from './errors.js';

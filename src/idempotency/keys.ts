@@ -1,4 +1,4 @@
-import { sha256Hex } from '../cloudflow/crypto.js';
+import { sha256Hex } from '../cloudflow/signing/digests.js';
 
 /** Visible ASCII, bounded: the key becomes part of a store key after hashing, and appears in no log line. */
 const KEY_TEXT = /^[\x21-\x7e]{1,255}$/;

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
-import { sha256Hex } from '../cloudflow/crypto.js';
+import { sha256Hex } from '../cloudflow/signing/digests.js';
 import type { AppEnv } from '../env.js';
 import { GatewayError, gatewayError } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';

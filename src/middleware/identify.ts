@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Caller, AppEnv } from '../env.js';
 import { gatewayError, type GatewayError } from '../errors.js';
-import { sha256Hex } from '../cloudflow/crypto.js';
+import { sha256Hex } from '../cloudflow/signing/digests.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { looksLikeJwt, type JwtOutcome } from '../auth/jwt.js';
 import type { AuthFailureLimiter } from '../auth/failure-limit.js';

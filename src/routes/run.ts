@@ -5,7 +5,7 @@ import { parseCacheControl } from '../cache/directives.js';
 import { cacheKey, cacheScope } from '../cache/key.js';
 import { createResponseCache } from '../cache/response-cache.js';
 import { CloudFlowError } from '../cloudflow/types.js';
-import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../mapping.js';
+import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../cloudflow/mapping.js';
 import { contextHeaders, markStamped } from '../middleware/request-context.js';
 
 /**

@@ -1,4 +1,4 @@
-import { sha256Hex } from '../cloudflow/crypto.js';
+import { sha256Hex } from '../cloudflow/signing/digests.js';
 import type { RecordStore } from '../idempotency/store.js';
 
 /** The RPC methods of one `FlowgateRecords` object (workers-records.ts). */

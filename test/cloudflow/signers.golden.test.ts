@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalRequestV3, signV3, stringToSignV3, v3Signer, EMPTY_SHA256 } from '../../src/cloudflow/sign-v3.js';
-import { signRpc, stringToSignRpc } from '../../src/cloudflow/sign-rpc.js';
-import { formEncode } from '../../src/cloudflow/encoding.js';
-import { webCrypto } from '../../src/cloudflow/crypto.js';
+import { canonicalRequestV3, signV3, stringToSignV3, v3Signer, EMPTY_SHA256 } from '../../src/cloudflow/signing/v3.js';
+import { signRpc, stringToSignRpc } from '../../src/cloudflow/signing/rpc.js';
+import { formEncode } from '../../src/cloudflow/signing/encoding.js';
+import { webCrypto } from '../../src/cloudflow/signing/digests.js';
 import { nodeCrypto } from '../../src/runtime/node-crypto.js';
 
 describe.each([

@@ -3,12 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { signV3 } from '../../src/cloudflow/sign-v3.js';
-import { signRpc } from '../../src/cloudflow/sign-rpc.js';
+import { signV3 } from '../../src/cloudflow/signing/v3.js';
+import { signRpc } from '../../src/cloudflow/signing/rpc.js';
 import { createCloudFlowClient } from '../../src/cloudflow/client.js';
 import { staticCredentials } from '../../src/cloudflow/credentials.js';
 import type { UpstreamRequest } from '../../src/cloudflow/transport.js';
-import { sha256Hex } from '../../src/cloudflow/crypto.js';
+import { sha256Hex } from '../../src/cloudflow/signing/digests.js';
 
 /**
  * The official Alibaba client is the oracle. Its date and nonce are pinned, it sends real requests

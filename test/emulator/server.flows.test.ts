@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formEncode, isoSeconds } from '../../src/cloudflow/encoding.js';
-import { signV3 } from '../../src/cloudflow/sign-v3.js';
+import { formEncode, isoSeconds } from '../../src/cloudflow/signing/encoding.js';
+import { signV3 } from '../../src/cloudflow/signing/v3.js';
 import { createEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { loadFlowsFolder } from '../../src/runtime/node-emulator.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
-import { formEncode, isoSeconds } from '../../src/cloudflow/encoding.js';
-import { signRpc } from '../../src/cloudflow/sign-rpc.js';
-import { signV3 } from '../../src/cloudflow/sign-v3.js';
+import { formEncode, isoSeconds } from '../../src/cloudflow/signing/encoding.js';
+import { signRpc } from '../../src/cloudflow/signing/rpc.js';
+import { signV3 } from '../../src/cloudflow/signing/v3.js';
 import { createEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { startEmulator } from '../../src/runtime/node-emulator.js';

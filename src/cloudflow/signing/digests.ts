@@ -1,4 +1,4 @@
-import { toHex } from '../lib/random.js';
+import { toHex } from '../../lib/random.js';
 
 const encoder = new TextEncoder();
 

@@ -1,6 +1,6 @@
-import type { FlowConfig } from './config/load.js';
-import type { CloudFlowError, SyncExecutionResult } from './cloudflow/types.js';
-import { GatewayError, gatewayError } from './errors.js';
+import type { FlowConfig } from '../config/load.js';
+import type { CloudFlowError, SyncExecutionResult } from './types.js';
+import { GatewayError, gatewayError } from '../errors.js';
 
 /** What a successful run answers with, and what the response cache stores. */
 export interface SuccessOutcome {

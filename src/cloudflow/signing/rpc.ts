@@ -1,5 +1,5 @@
 import { canonicalParams, encodeRfc3986 } from './encoding.js';
-import { webCrypto, type SigningCrypto } from './crypto.js';
+import { webCrypto, type SigningCrypto } from './digests.js';
 
 /**
  * The RPC HMAC-SHA1 signature (`SignatureVersion=1.0`), reference/cloudflow-api.md §2.4: what the
