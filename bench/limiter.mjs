@@ -9,9 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const dist = resolve(fileURLToPath(new URL('..', import.meta.url)), process.env.BENCH_DIST ?? 'dist');
 const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
-const { memoryRateLimitStore } = await load('ratelimit/memory-store.js');
+const { memoryRateLimitStore } = await load('ratelimit/stores/memory.js');
 const { connectRedis } = await load('runtime/node-redis.js');
-const { redisRateLimitStore } = await load('runtime/node-redis-ratelimit.js');
+const { redisRateLimitStore } = await load('ratelimit/stores/redis.node.js');
 
 const decisions = Number(process.argv[2] ?? 200_000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

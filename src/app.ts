@@ -18,13 +18,13 @@ import { healthRoutes } from './routes/health.js';
 import { openApiRoute } from './routes/openapi.js';
 import { runHandler } from './routes/run.js';
 import { jwtVerifier } from './auth/jwt.js';
-import { memoryRateLimitStore } from './ratelimit/memory-store.js';
+import { memoryRateLimitStore } from './ratelimit/stores/memory.js';
 import { policyResolver, senderPolicyResolver } from './ratelimit/policies.js';
 import { authFailureLimiter } from './auth/failure-limit.js';
 import { ackHandler } from './routes/ack.js';
 import { executionsRoute } from './routes/executions.js';
 import { idempotency } from './idempotency/middleware.js';
-import { memoryRecordStore } from './idempotency/memory-store.js';
+import { memoryRecordStore } from './records/stores/memory.js';
 import { verifyWebhook } from './webhooks/middleware.js';
 import { clientAddressResolver } from './lib/client-address.js';
 

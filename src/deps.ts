@@ -4,7 +4,7 @@ import type { Logger } from './log.js';
 import type { CloudFlowClient } from './cloudflow/client.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
-import type { RecordStore } from './idempotency/store.js';
+import type { RecordStore } from './records/types.js';
 import type { Clock } from './lib/clock.js';
 import type { Counters } from './lib/counters.js';
 import type { Random } from './lib/random.js';

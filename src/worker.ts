@@ -1,7 +1,7 @@
 import { createApp } from './app.js';
 import { configFromEnv, type WorkersConfigEnv } from './runtime/workers-config.js';
-import type { RateLimiterNamespace } from './runtime/workers-ratelimit-store.js';
-import { isRecordsNamespace } from './runtime/workers-record-store.js';
+import type { RateLimiterNamespace } from './ratelimit/stores/durable-object.workers.js';
+import { isRecordsNamespace } from './records/stores/durable-object.workers.js';
 import { consoleLogger, createWorkersDeps } from './runtime/workers.js';
 import { describeClientAddress } from './lib/client-address.js';
 

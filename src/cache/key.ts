@@ -1,5 +1,5 @@
 import { sha256Hex } from '../cloudflow/signing/digests.js';
-import { canonicalJson } from '../lib/canonical-json.js';
+import { canonicalJson } from './canonical-json.js';
 import type { CacheKey } from './types.js';
 
 export interface CacheKeyParts {

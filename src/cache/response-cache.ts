@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { realTimer, type Timer } from '../lib/single-flight.js';
 import type { SuccessOutcome } from '../cloudflow/mapping.js';
-import type { StoreResult } from '../stores/result.js';
+import type { StoreResult } from '../lib/store-result.js';
 import type { CacheDirectives } from './directives.js';
 import type { CacheEntry, CacheKey, CacheLock, CacheStore } from './types.js';
 

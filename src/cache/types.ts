@@ -1,4 +1,4 @@
-import type { StoreResult } from '../stores/result.js';
+import type { StoreResult } from '../lib/store-result.js';
 
 /** Where an entry lives: the exposed flow (the unit of purge) and the SHA-256 of everything else. */
 export interface CacheKey {

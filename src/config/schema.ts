@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseRate, parseSize } from '../lib/units.js';
+import { parseDuration, parseRate, parseSize } from './units.js';
 import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';

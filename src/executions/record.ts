@@ -1,4 +1,4 @@
-import type { StoredResponse } from '../idempotency/store.js';
+import type { StoredResponse } from '../records/types.js';
 
 export type ExecutionStatus = 'Running' | 'Succeeded' | 'Failed';
 

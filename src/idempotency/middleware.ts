@@ -5,10 +5,10 @@ import { GatewayError, gatewayError } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
 import type { Random } from '../lib/random.js';
-import { guardStoreCall } from '../stores/result.js';
+import { guardStoreCall } from '../lib/store-result.js';
 import { deliveryIdFromBody } from '../webhooks/delivery-id.js';
 import { parseIdempotencyKey, requestFingerprint } from './keys.js';
-import { parseRecord, type RecordStore, type RequestRecord, type StoredResponse } from './store.js';
+import { parseRecord, type RecordStore, type RequestRecord, type StoredResponse } from '../records/types.js';
 
 export interface IdempotencyOptions {
   store: RecordStore;

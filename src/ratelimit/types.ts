@@ -1,4 +1,4 @@
-import type { StoreResult } from '../stores/result.js';
+import type { StoreResult } from '../lib/store-result.js';
 
 /**
  * One limit checked for one request. GCRA is rate + burst (a leaky bucket without a timer);

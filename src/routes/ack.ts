@@ -5,9 +5,9 @@ import { GatewayError, errorBody, gatewayError } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { executionNameFor } from '../executions/name.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
-import type { RecordStore, StoredResponse } from '../idempotency/store.js';
+import type { RecordStore, StoredResponse } from '../records/types.js';
 import type { AccessLogEntry } from '../log.js';
-import { guardStoreCall } from '../stores/result.js';
+import { guardStoreCall } from '../lib/store-result.js';
 import { runExecution } from './run.js';
 
 /** Fresh names tried after a derived name turned out taken. */

@@ -4,8 +4,8 @@ import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
 import { EXECUTION_NAME } from '../executions/name.js';
 import { executionKey, type ExecutionRecord } from '../executions/record.js';
-import { parseRecord, type RecordStore } from '../idempotency/store.js';
-import { guardStoreCall } from '../stores/result.js';
+import { parseRecord, type RecordStore } from '../records/types.js';
+import { guardStoreCall } from '../lib/store-result.js';
 
 /** Longer than any caller id (`jwt:` and a 256-character subject); bounds the record key. */
 const MAX_CALLER_ID = 512;

@@ -1,5 +1,5 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createMemoryCacheStore } from '../cache/memory-store.js';
+import { createMemoryCacheStore } from '../cache/stores/memory.js';
 import type { CacheStore } from '../cache/types.js';
 import { createCloudFlowClient } from '../cloudflow/client.js';
 import { staticCredentials } from '../cloudflow/credentials.js';
@@ -11,12 +11,12 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { Counters } from '../lib/counters.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
 import { connectRedis } from './node-redis.js';
-import { redisRateLimitStore } from './node-redis-ratelimit.js';
-import { createRedisCacheStore } from './node-redis-cache.js';
+import { redisRateLimitStore } from '../ratelimit/stores/redis.node.js';
+import { createRedisCacheStore } from '../cache/stores/redis.node.js';
 import { undiciTransport } from './node-transport.js';
 import { nodeCrypto } from './node-crypto.js';
-import type { RecordStore } from '../idempotency/store.js';
-import { redisRecordStore } from './node-redis-idempotency.js';
+import type { RecordStore } from '../records/types.js';
+import { redisRecordStore } from '../records/stores/redis.node.js';
 
 export interface NodeDepsOptions {
   log?: Logger;

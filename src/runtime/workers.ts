@@ -9,10 +9,10 @@ import type { Logger } from '../log.js';
 import type { AppEnv } from '../env.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { cryptoRandom, type Random } from '../lib/random.js';
-import { cacheApiGenerations, durableObjectGenerations } from './workers-cache-generations.js';
-import { createWorkersCacheStore } from './workers-cache-store.js';
-import { durableObjectRecordStore, type RecordsNamespace } from './workers-record-store.js';
-import { durableObjectRateLimitStore, type RateLimiterNamespace } from './workers-ratelimit-store.js';
+import { cacheApiGenerations, durableObjectGenerations } from '../cache/stores/purge-generations.workers.js';
+import { createWorkersCacheStore } from '../cache/stores/cache-api.workers.js';
+import { durableObjectRecordStore, type RecordsNamespace } from '../records/stores/durable-object.workers.js';
+import { durableObjectRateLimitStore, type RateLimiterNamespace } from '../ratelimit/stores/durable-object.workers.js';
 
 export interface WorkersDepsOptions {
   log?: Logger;

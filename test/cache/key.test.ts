@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalJson } from '../../src/lib/canonical-json.js';
+import { canonicalJson } from '../../src/cache/canonical-json.js';
 import { cacheKey, cacheScope, type CacheKeyParts } from '../../src/cache/key.js';
 
 /** A tiny deterministic generator so one fast-check seed drives every rendering choice. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryCacheStore } from '../../src/cache/memory-store.js';
+import { createMemoryCacheStore } from '../../src/cache/stores/memory.js';
 import type { CacheEntry, CacheKey } from '../../src/cache/types.js';
 import { manualClock } from '../../src/lib/clock.js';
 

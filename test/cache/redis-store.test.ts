@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createRedisCacheStore } from '../../src/runtime/node-redis-cache.js';
+import { createRedisCacheStore } from '../../src/cache/stores/redis.node.js';
 import type { CacheEntry, CacheKey, CacheStore } from '../../src/cache/types.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { cryptoRandom } from '../../src/lib/random.js';

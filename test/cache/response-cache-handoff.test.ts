@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseCacheControl } from '../../src/cache/directives.js';
-import { createMemoryCacheStore } from '../../src/cache/memory-store.js';
+import { createMemoryCacheStore } from '../../src/cache/stores/memory.js';
 import { createResponseCache } from '../../src/cache/response-cache.js';
 import type { CacheKey } from '../../src/cache/types.js';
 import { GatewayError } from '../../src/errors.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCacheControl } from '../../src/cache/directives.js';
-import { createMemoryCacheStore } from '../../src/cache/memory-store.js';
+import { createMemoryCacheStore } from '../../src/cache/stores/memory.js';
 import { createResponseCache } from '../../src/cache/response-cache.js';
 import type { CacheEntry, CacheKey, CacheLock, CacheStore } from '../../src/cache/types.js';
 import { manualClock } from '../../src/lib/clock.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, parseConfigText } from '../../src/config/load.js';
-import { parseDuration, parseRate, parseSize } from '../../src/lib/units.js';
+import { parseDuration, parseRate, parseSize } from '../../src/config/units.js';
 
 const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret' };
 

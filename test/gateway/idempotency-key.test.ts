@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '../../src/lib/clock.js';
-import type { RecordStore } from '../../src/idempotency/store.js';
+import type { RecordStore } from '../../src/records/types.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { send } from '../helpers/post.js';
 import { until } from '../helpers/until.js';

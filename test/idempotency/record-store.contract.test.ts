@@ -3,9 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { manualClock } from '../../src/lib/clock.js';
-import { memoryRecordStore } from '../../src/idempotency/memory-store.js';
-import type { RecordStore } from '../../src/idempotency/store.js';
-import { redisRecordStore } from '../../src/runtime/node-redis-idempotency.js';
+import { memoryRecordStore } from '../../src/records/stores/memory.js';
+import type { RecordStore } from '../../src/records/types.js';
+import { redisRecordStore } from '../../src/records/stores/redis.node.js';
 
 const claimOf = (token: string) => JSON.stringify({ state: 'in-flight', token, fingerprint: 'f', executionName: 'e' });
 

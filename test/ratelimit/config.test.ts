@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { rateLimit } from '../../src/middleware/rate-limit.js';
-import { memoryRateLimitStore } from '../../src/ratelimit/memory-store.js';
+import { memoryRateLimitStore } from '../../src/ratelimit/stores/memory.js';
 import { policyResolver } from '../../src/ratelimit/policies.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers.js';
 import { manualClock } from '../../src/lib/clock.js';

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { manualClock } from '../../src/lib/clock.js';
-import { memoryRateLimitStore } from '../../src/ratelimit/memory-store.js';
+import { memoryRateLimitStore } from '../../src/ratelimit/stores/memory.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers.js';
 import { retryAfterMs } from '../../src/ratelimit/gcra.js';
 import type { Decision, GcraPolicy, Policy, RateLimitStore } from '../../src/ratelimit/types.js';
 import { connectRedis, type RedisConnection } from '../../src/runtime/node-redis.js';
-import { redisRateLimitStore } from '../../src/runtime/node-redis-ratelimit.js';
+import { redisRateLimitStore } from '../../src/ratelimit/stores/redis.node.js';
 
 /**
  * The same cases against every store: the memory store and the Redis script must agree to the

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/lib/clock.js';
-import { durableObjectGenerations, type GenerationSource } from '../../src/runtime/workers-cache-generations.js';
-import { createWorkersCacheStore } from '../../src/runtime/workers-cache-store.js';
-import type { RecordsNamespace, RecordsObject } from '../../src/runtime/workers-record-store.js';
+import { durableObjectGenerations, type GenerationSource } from '../../src/cache/stores/purge-generations.workers.js';
+import { createWorkersCacheStore } from '../../src/cache/stores/cache-api.workers.js';
+import type { RecordsNamespace, RecordsObject } from '../../src/records/stores/durable-object.workers.js';
 import { manualTimer } from '../helpers/manual-timer.js';
 import { until } from '../helpers/until.js';
 

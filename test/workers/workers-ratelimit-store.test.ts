@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision, Policy } from '../../src/ratelimit/types.js';
-import { durableObjectRateLimitStore, shardOf, type RateLimiterNamespace } from '../../src/runtime/workers-ratelimit-store.js';
+import { durableObjectRateLimitStore, shardOf, type RateLimiterNamespace } from '../../src/ratelimit/stores/durable-object.workers.js';
 
 const gcra = (key: string): Policy => ({ kind: 'gcra', name: 'caller', key, intervalMs: 100, burst: 2 });
 const ALLOWED: Decision = { allowed: true, states: [] };

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../lib/clock.js';
-import { tokenOf, type RecordStore } from './store.js';
+import type { Clock } from '../../lib/clock.js';
+import { tokenOf, type RecordStore } from '../types.js';
 
 export interface MemoryRecordStoreOptions {
   clock: Clock;

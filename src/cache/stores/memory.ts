@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../lib/clock.js';
-import { storeOk } from '../stores/result.js';
-import type { CacheEntry, CacheKey, CacheStore } from './types.js';
+import type { Clock } from '../../lib/clock.js';
+import { storeOk } from '../../lib/store-result.js';
+import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
 
 export interface MemoryCacheStoreOptions {
   /** Byte budget for all entries (`cache.maxSize`). */

@@ -1,12 +1,12 @@
-import type { CacheEntry, CacheKey, CacheStore } from '../cache/types.js';
-import type { Clock } from '../lib/clock.js';
-import { guardStoreCall, storeOk } from '../stores/result.js';
-import type { GenerationSource } from './workers-cache-generations.js';
+import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
+import type { Clock } from '../../lib/clock.js';
+import { guardStoreCall, storeOk } from '../../lib/store-result.js';
+import type { GenerationSource } from './purge-generations.workers.js';
 
 export interface WorkersCacheStoreOptions {
   /** The Cache API cache entries go to (opened lazily: `caches.open` needs a request context). */
   cache: () => Promise<Cache>;
-  /** Where each flow's purge generation lives (workers-cache-generations.ts). */
+  /** Where each flow's purge generation lives (purge-generations.workers.ts). */
   generations: GenerationSource;
   /** `cache.maxEntrySize`: the stored body plus its metadata headers, in bytes. */
   maxEntrySize: number;

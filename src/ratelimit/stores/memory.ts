@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { storeOk } from '../stores/result.js';
-import { evaluate } from './gcra.js';
-import type { RateLimitStore } from './types.js';
+import { storeOk } from '../../lib/store-result.js';
+import { evaluate } from '../gcra.js';
+import type { RateLimitStore } from '../types.js';
 
 export interface MemoryStoreOptions {
   /** Keys kept at most; the least recently used go first. Bounds memory against callers with many IPs. */

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RecordStore } from '../idempotency/store.js';
+import type { RecordStore } from '../types.js';
 
 /** Replaces the caller's own claim (or an expired one) with the final record; refuses when another holds the key. */
 const COMPLETE = `

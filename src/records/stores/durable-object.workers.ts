@@ -1,5 +1,5 @@
-import { sha256Hex } from '../cloudflow/signing/digests.js';
-import type { RecordStore } from '../idempotency/store.js';
+import { sha256Hex } from '../../cloudflow/signing/digests.js';
+import type { RecordStore } from '../types.js';
 
 /** The RPC methods of one `FlowgateRecords` object (workers-records.ts). */
 export interface RecordsObject {

@@ -1,5 +1,5 @@
-import type { Decision, Policy, RateLimitStore } from '../ratelimit/types.js';
-import { guardStoreCall } from '../stores/result.js';
+import type { Decision, Policy, RateLimitStore } from '../types.js';
+import { guardStoreCall } from '../../lib/store-result.js';
 
 /** The slice of a Durable Object namespace binding this store uses. */
 export interface RateLimiterNamespace {

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { CacheEntry, CacheKey, CacheStore } from '../cache/types.js';
-import type { Clock } from '../lib/clock.js';
-import type { Random } from '../lib/random.js';
-import { guardStoreCall, storeOk } from '../stores/result.js';
+import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Random } from '../../lib/random.js';
+import { guardStoreCall, storeOk } from '../../lib/store-result.js';
 
 export interface RedisCacheStoreOptions {
   /** A connected ioredis client; the runtime owns it and may share it with other stores. */

@@ -1,6 +1,6 @@
-import type { Clock } from '../lib/clock.js';
-import { singleFlight, type Timer } from '../lib/single-flight.js';
-import { recordsObjectFor, type RecordsNamespace } from './workers-record-store.js';
+import type { Clock } from '../../lib/clock.js';
+import { singleFlight, type Timer } from '../../lib/single-flight.js';
+import { recordsObjectFor, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
 
 /**
  * Where the response cache's purge generation of each flow lives. Entries are keyed on it, so a purge

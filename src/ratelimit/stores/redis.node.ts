@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { bump, type Counters } from '../lib/counters.js';
-import { GCRA_SCRIPT, decodeScriptReply, scriptArguments } from '../ratelimit/gcra-script.js';
-import type { RateLimitStore } from '../ratelimit/types.js';
-import { guardStoreCall } from '../stores/result.js';
+import { bump, type Counters } from '../../lib/counters.js';
+import { GCRA_SCRIPT, decodeScriptReply, scriptArguments } from '../gcra-script.js';
+import type { RateLimitStore } from '../types.js';
+import { guardStoreCall } from '../../lib/store-result.js';
 
 export interface RedisRateLimitOptions {
   /** Waits for the connection (see RedisConnection.ready). */
