@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const dist = resolve(fileURLToPath(new URL('..', import.meta.url)), process.env.BENCH_DIST ?? 'dist');
 const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
 const { memoryRateLimitStore } = await load('ratelimit/stores/memory.js');
-const { connectRedis } = await load('runtime/node-redis.js');
+const { connectRedis } = await load('platform/node/redis.js');
 const { redisRateLimitStore } = await load('ratelimit/stores/redis.node.js');
 
 const decisions = Number(process.argv[2] ?? 200_000);

@@ -3,8 +3,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp } from './app.js';
 import { ConfigError, parseConfigText, type Config } from './config/load.js';
-import { createNodeRuntime } from './runtime/node.js';
-import { startServer } from './runtime/node-server.js';
+import { createNodeRuntime } from './platform/node/runtime.js';
+import { startServer } from './platform/node/server.js';
 import { nextSignal } from './runtime/node-emulator.js';
 import { describeClientAddress } from './lib/client-address.js';
 

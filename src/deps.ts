@@ -16,7 +16,7 @@ export interface ReadinessCheck {
 }
 
 /**
- * Everything platform-specific, built by a runtime entry (src/runtime/node*, src/runtime/workers*)
+ * Everything platform-specific, built by a runtime entry (platform/node/runtime.ts, platform/workers/deps.ts)
  * and handed to createApp. The core never reaches for globals it could be given.
  */
 export interface Deps {

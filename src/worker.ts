@@ -1,12 +1,12 @@
 import { createApp } from './app.js';
-import { configFromEnv, type WorkersConfigEnv } from './runtime/workers-config.js';
+import { configFromEnv, type WorkersConfigEnv } from './platform/workers/config.js';
 import type { RateLimiterNamespace } from './ratelimit/stores/durable-object.workers.js';
 import { isRecordsNamespace } from './records/stores/durable-object.workers.js';
-import { consoleLogger, createWorkersDeps } from './runtime/workers.js';
+import { consoleLogger, createWorkersDeps } from './platform/workers/deps.js';
 import { describeClientAddress } from './lib/client-address.js';
 
-export { FlowgateRateLimiter } from './runtime/workers-rate-limiter.js';
-export { FlowgateRecords } from './runtime/workers-records.js';
+export { FlowgateRateLimiter } from './platform/workers/durable-objects/flowgate-rate-limiter.js';
+export { FlowgateRecords } from './platform/workers/durable-objects/flowgate-records.js';
 
 type Handler = (request: Request, env: WorkersConfigEnv, ctx: unknown) => Response | Promise<Response>;
 

@@ -3,7 +3,7 @@ import { canonicalRequestV3, signV3, stringToSignV3, v3Signer, EMPTY_SHA256 } fr
 import { signRpc, stringToSignRpc } from '../../src/cloudflow/signing/rpc.js';
 import { formEncode } from '../../src/cloudflow/signing/encoding.js';
 import { webCrypto } from '../../src/cloudflow/signing/digests.js';
-import { nodeCrypto } from '../../src/runtime/node-crypto.js';
+import { nodeCrypto } from '../../src/platform/node/digests.js';
 
 describe.each([
   ['Web Crypto', webCrypto],

@@ -5,7 +5,7 @@ import { createCloudFlowClient } from '../../src/cloudflow/client.js';
 import { staticCredentials } from '../../src/cloudflow/credentials.js';
 import { fetchTransport, type Transport, type UpstreamRequest } from '../../src/cloudflow/transport.js';
 import { CloudFlowError } from '../../src/cloudflow/types.js';
-import { undiciTransport, type PooledTransport } from '../../src/runtime/node-transport.js';
+import { undiciTransport, type PooledTransport } from '../../src/platform/node/transport.js';
 
 // A loopback upstream whose behaviour each test picks by path: answer, hang before the headers, or
 // send the headers and then stall the body. Deadlines here are real network timers (undici's and

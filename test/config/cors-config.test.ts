@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { createNodeRuntime } from '../../src/runtime/node.js';
+import { createNodeRuntime } from '../../src/platform/node/runtime.js';
 import { spawnCli } from '../helpers/spawn.js';
 
 const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret' };

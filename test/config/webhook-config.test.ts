@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, parseConfig, parseConfigText } from '../../src/config/load.js';
 import { createApp } from '../../src/app.js';
-import { createNodeRuntime } from '../../src/runtime/node.js';
+import { createNodeRuntime } from '../../src/platform/node/runtime.js';
 import { spawnCli } from '../helpers/spawn.js';
 
 const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret' };

@@ -1,8 +1,8 @@
 import { createApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { LogLine } from '../../src/log.js';
-import { createNodeRuntime, type NodeDepsOptions } from '../../src/runtime/node.js';
-import { startServer, type StartedServer } from '../../src/runtime/node-server.js';
+import { createNodeRuntime, type NodeDepsOptions } from '../../src/platform/node/runtime.js';
+import { startServer, type StartedServer } from '../../src/platform/node/server.js';
 
 export interface TestGateway {
   url: string;

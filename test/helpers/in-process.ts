@@ -1,7 +1,7 @@
 import { createApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { LogLine } from '../../src/log.js';
-import { createNodeRuntime, type NodeDepsOptions } from '../../src/runtime/node.js';
+import { createNodeRuntime, type NodeDepsOptions } from '../../src/platform/node/runtime.js';
 import { answerOf, type Answer } from './post.js';
 
 export interface InProcessGateway {

@@ -21,9 +21,9 @@ export function buildGateway(): { dir: string; remove(): void } {
 /** A gateway in its own process: config from the environment, the port on stdout, log lines on stderr. */
 const ENTRY = `
 import { parseConfig } from './config/load.js';
-import { createNodeRuntime } from './runtime/node.js';
+import { createNodeRuntime } from './platform/node/runtime.js';
 import { createApp } from './app.js';
-import { startServer } from './runtime/node-server.js';
+import { startServer } from './platform/node/server.js';
 const config = parseConfig(JSON.parse(process.env.FLOWGATE_TEST_CONFIG), {});
 const runtime = createNodeRuntime(config, { log: (line) => process.stderr.write(JSON.stringify(line) + '\\n') });
 const server = await startServer(createApp(runtime.deps), config, { port: 0, host: '127.0.0.1' });

@@ -6,7 +6,7 @@ import { memoryRateLimitStore } from '../../src/ratelimit/stores/memory.js';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers.js';
 import { retryAfterMs } from '../../src/ratelimit/gcra.js';
 import type { Decision, GcraPolicy, Policy, RateLimitStore } from '../../src/ratelimit/types.js';
-import { connectRedis, type RedisConnection } from '../../src/runtime/node-redis.js';
+import { connectRedis, type RedisConnection } from '../../src/platform/node/redis.js';
 import { redisRateLimitStore } from '../../src/ratelimit/stores/redis.node.js';
 
 /**

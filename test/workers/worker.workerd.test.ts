@@ -62,7 +62,7 @@ describe('the Worker bundle', () => {
 
   it('has no node: imports and no Node-only or emulator code', () => {
     expect(build.code).not.toMatch(/(?:from|import|require)\s*\(?\s*["']node:/);
-    const forbidden = /src\/(?:emulator|cli|runtime\/node)|node_modules\/(?:undici|ioredis|@hono\/node-server)\//;
+    const forbidden = /src\/(?:emulator\/|cli\/|platform\/node\/|node\.ts$)|\.node\.ts$|node_modules\/(?:undici|ioredis|@hono\/node-server)\//;
     expect(build.sources.filter((s) => forbidden.test(s))).toEqual([]);
     // Sanity check of the check itself: the source map does list the core files it bundles.
     expect(build.sources.some((s) => s.endsWith('src/app.ts'))).toBe(true);

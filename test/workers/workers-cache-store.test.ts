@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/lib/clock.js';
 import { durableObjectGenerations, type GenerationSource } from '../../src/cache/stores/purge-generations.workers.js';
 import { createWorkersCacheStore } from '../../src/cache/stores/cache-api.workers.js';
-import type { RecordsNamespace, RecordsObject } from '../../src/records/stores/durable-object.workers.js';
+import type { RecordsNamespace, RecordsStub } from '../../src/records/stores/durable-object.workers.js';
 import { manualTimer } from '../helpers/manual-timer.js';
 import { until } from '../helpers/until.js';
 
@@ -28,7 +28,7 @@ function generationObject() {
       state.generation = Math.max(floor, state.generation + 1);
       return state.generation;
     },
-  } as unknown as RecordsObject;
+  } as unknown as RecordsStub;
   const namespace: RecordsNamespace = { idFromName: (name) => name, get: () => object };
   return { namespace, state };
 }
@@ -119,7 +119,7 @@ describe('durableObjectGenerations', () => {
     const object = namespace.get(undefined as never);
     const gated: RecordsNamespace = {
       idFromName: (name) => name,
-      get: () => ({ ...object, get: (key: string) => (++gets === 1 ? new Promise<never>(() => {}) : object.get(key)) }) as RecordsObject,
+      get: () => ({ ...object, get: (key: string) => (++gets === 1 ? new Promise<never>(() => {}) : object.get(key)) }) as RecordsStub,
     };
     const source = durableObjectGenerations(gated, { clock, refreshMs: 5_000, leaseMs: 50, timer: timers.timer });
     void source.current('quote'); // the cancelled request's read
@@ -150,7 +150,7 @@ describe('durableObjectGenerations', () => {
             await held;
             return before;
           },
-        }) as RecordsObject,
+        }) as RecordsStub,
     };
     const source = durableObjectGenerations(slow, { clock, refreshMs: 5_000, leaseMs: 50 });
     const stale = source.current('quote'); // reads 0, lands after the purge

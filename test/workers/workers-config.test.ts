@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, stringBindings, withoutValues } from '../../src/runtime/workers-config.js';
+import { configFromEnv, stringBindings, withoutValues } from '../../src/platform/workers/config.js';
 
 const SECRET = 'sk-live-0123456789-never-print';
 const base = {

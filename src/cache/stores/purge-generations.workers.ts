@@ -1,6 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
 import { singleFlight, type Timer } from '../../lib/single-flight.js';
-import { recordsObjectFor, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
+import { recordsStubFor, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
 
 /**
  * Where the response cache's purge generation of each flow lives. Entries are keyed on it, so a purge
@@ -57,12 +57,12 @@ export function durableObjectGenerations(namespace: RecordsNamespace, options: D
       // A failed read leaves nothing behind, so the next lookup tries again.
       return reads.run(flow, async () => {
         const readAt = clock.now();
-        const object = await recordsObjectFor(namespace, generationKey(flow));
+        const object = await recordsStubFor(namespace, generationKey(flow));
         return remember(flow, parseGeneration(await object.get(generationKey(flow))) ?? 0, readAt);
       });
     },
     async advance(flow) {
-      const object = await recordsObjectFor(namespace, generationKey(flow));
+      const object = await recordsStubFor(namespace, generationKey(flow));
       return remember(flow, await object.advance(generationKey(flow), Math.floor(clock.now())), clock.now());
     },
   };

@@ -1,10 +1,15 @@
 import type { Decision, Policy, RateLimitStore } from '../types.js';
 import { guardStoreCall } from '../../lib/store-result.js';
 
-/** The slice of a Durable Object namespace binding this store uses. */
+/** A stub of one `FlowgateRateLimiter` object (platform/workers/durable-objects/flowgate-rate-limiter.ts): its RPC method. */
+export interface RateLimiterStub {
+  check(policies: Policy[], now: number): Promise<Decision>;
+}
+
+/** The slice of the `RATE_LIMITER` Durable Object namespace binding this store uses. */
 export interface RateLimiterNamespace {
   idFromName(name: string): unknown;
-  get(id: never): { check(policies: Policy[], now: number): Promise<Decision> };
+  get(id: never): RateLimiterStub;
 }
 
 export interface DurableObjectStoreOptions {

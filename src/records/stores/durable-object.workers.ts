@@ -1,8 +1,8 @@
 import { sha256Hex } from '../../cloudflow/signing/digests.js';
 import type { RecordStore } from '../types.js';
 
-/** The RPC methods of one `FlowgateRecords` object (workers-records.ts). */
-export interface RecordsObject {
+/** A stub of one `FlowgateRecords` object (platform/workers/durable-objects/flowgate-records.ts): its RPC methods. */
+export interface RecordsStub {
   claim(key: string, value: string, leaseMs: number): Promise<string | undefined>;
   complete(key: string, token: string, value: string, ttlMs: number): Promise<boolean>;
   release(key: string, token: string): Promise<void>;
@@ -14,7 +14,7 @@ export interface RecordsObject {
 /** The slice of the `RECORDS` Durable Object namespace binding these stores use. */
 export interface RecordsNamespace {
   idFromName(name: string): unknown;
-  get(id: never): RecordsObject;
+  get(id: never): RecordsStub;
 }
 
 export function isRecordsNamespace(binding: unknown): binding is RecordsNamespace {
@@ -25,7 +25,7 @@ export function isRecordsNamespace(binding: unknown): binding is RecordsNamespac
  * The object that owns `key`: one per key, named by the key's SHA-256, so load spreads over as many
  * objects as there are records and no client-supplied text (an Idempotency-Key) names an object.
  */
-export async function recordsObjectFor(namespace: RecordsNamespace, key: string): Promise<RecordsObject> {
+export async function recordsStubFor(namespace: RecordsNamespace, key: string): Promise<RecordsStub> {
   return namespace.get(namespace.idFromName(await sha256Hex(key)) as never);
 }
 
@@ -36,7 +36,7 @@ export async function recordsObjectFor(namespace: RecordsNamespace, key: string)
  */
 export function durableObjectRecordStore(namespace: RecordsNamespace): RecordStore {
   if (!isRecordsNamespace(namespace)) throw new TypeError('a Durable Object namespace binding is required');
-  const object = (key: string) => recordsObjectFor(namespace, key);
+  const object = (key: string) => recordsStubFor(namespace, key);
   return {
     async claim(key, value, leaseMs) {
       return (await object(key)).claim(key, value, leaseMs);

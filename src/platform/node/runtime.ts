@@ -1,22 +1,23 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createMemoryCacheStore } from '../cache/stores/memory.js';
-import type { CacheStore } from '../cache/types.js';
-import { createCloudFlowClient } from '../cloudflow/client.js';
-import { staticCredentials } from '../cloudflow/credentials.js';
-import type { Transport } from '../cloudflow/transport.js';
-import type { Config } from '../config/load.js';
-import type { Deps } from '../deps.js';
-import type { Logger } from '../log.js';
-import { systemClock, type Clock } from '../lib/clock.js';
-import type { Counters } from '../lib/counters.js';
-import { cryptoRandom, type Random } from '../lib/random.js';
-import { connectRedis } from './node-redis.js';
-import { redisRateLimitStore } from '../ratelimit/stores/redis.node.js';
-import { createRedisCacheStore } from '../cache/stores/redis.node.js';
-import { undiciTransport } from './node-transport.js';
-import { nodeCrypto } from './node-crypto.js';
-import type { RecordStore } from '../records/types.js';
-import { redisRecordStore } from '../records/stores/redis.node.js';
+import { createMemoryCacheStore } from '../../cache/stores/memory.js';
+import type { CacheStore } from '../../cache/types.js';
+import { createCloudFlowClient } from '../../cloudflow/client.js';
+import { staticCredentials } from '../../cloudflow/credentials.js';
+import type { Transport } from '../../cloudflow/transport.js';
+import type { Config } from '../../config/load.js';
+import type { Deps } from '../../deps.js';
+import type { Logger } from '../../log.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import type { Counters } from '../../lib/counters.js';
+import { cryptoRandom, type Random } from '../../lib/random.js';
+import { connectRedis } from './redis.js';
+import { redisRateLimitStore } from '../../ratelimit/stores/redis.node.js';
+import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
+import { undiciTransport } from './transport.js';
+import { stdoutLogger } from './logger.js';
+import { nodeCrypto } from './digests.js';
+import type { RecordStore } from '../../records/types.js';
+import { redisRecordStore } from '../../records/stores/redis.node.js';
 
 export interface NodeDepsOptions {
   log?: Logger;
@@ -37,37 +38,6 @@ export interface NodeRuntime {
   close(): Promise<void>;
   /** Named counters (rate-limit outcomes, store failures), for a metrics endpoint or a log line. */
   counters: Counters;
-}
-
-export interface BufferedLogger extends Logger {
-  flush(): void;
-}
-
-/**
- * JSON lines on stdout, written in batches: one write per turn of the event loop (or per 64 KiB)
- * instead of one per request. When stdout is a file or /dev/null each write is a synchronous
- * syscall, and per-line writes cost a third of the gateway's throughput.
- */
-export function stdoutLogger(): BufferedLogger {
-  let pending = '';
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (!pending) return;
-    const out = pending;
-    pending = '';
-    process.stdout.write(out);
-  };
-  const log = ((line) => {
-    pending += JSON.stringify(line) + '\n';
-    if (pending.length >= 65_536) flush();
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  }) as BufferedLogger;
-  log.flush = flush;
-  return log;
 }
 
 /** Builds the Node dependencies: undici pool upstream, in-process or Redis stores, stdout JSON log. */

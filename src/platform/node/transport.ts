@@ -1,6 +1,6 @@
 import { Pool, errors } from 'undici';
-import { endpointUrl } from '../cloudflow/client.js';
-import { deadlineSignal, upstreamTimeout, type Transport } from '../cloudflow/transport.js';
+import { endpointUrl } from '../../cloudflow/client.js';
+import { deadlineSignal, upstreamTimeout, type Transport } from '../../cloudflow/transport.js';
 
 export interface PooledTransport {
   transport: Transport;

@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
-import type { SigningCrypto } from '../cloudflow/signing/digests.js';
+import type { SigningCrypto } from '../../cloudflow/signing/digests.js';
 
 /** The last few secrets as KeyObjects: converting the secret string on every HMAC cost a third of the HMAC. */
 const keys = new Map<string, KeyObject>();

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { ReadinessCheck } from '../deps.js';
-import type { Logger } from '../log.js';
+import type { ReadinessCheck } from '../../deps.js';
+import type { Logger } from '../../log.js';
 
 export interface RedisConnection {
   redis: Redis;

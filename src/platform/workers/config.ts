@@ -1,4 +1,4 @@
-import { ConfigError, parseConfigText, type Config } from '../config/load.js';
+import { ConfigError, parseConfigText, type Config } from '../../config/load.js';
 
 /** The bindings flowgate reads. Other bindings (Durable Objects, rate limiters) sit beside these. */
 export interface WorkersConfigEnv {

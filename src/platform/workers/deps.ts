@@ -1,18 +1,17 @@
 import { waitUntil } from 'cloudflare:workers';
-import type { Context } from 'hono';
-import { createCloudFlowClient } from '../cloudflow/client.js';
-import { staticCredentials } from '../cloudflow/credentials.js';
-import { fetchTransport, type Transport } from '../cloudflow/transport.js';
-import type { Config } from '../config/load.js';
-import type { Deps } from '../deps.js';
-import type { Logger } from '../log.js';
-import type { AppEnv } from '../env.js';
-import { systemClock, type Clock } from '../lib/clock.js';
-import { cryptoRandom, type Random } from '../lib/random.js';
-import { cacheApiGenerations, durableObjectGenerations } from '../cache/stores/purge-generations.workers.js';
-import { createWorkersCacheStore } from '../cache/stores/cache-api.workers.js';
-import { durableObjectRecordStore, type RecordsNamespace } from '../records/stores/durable-object.workers.js';
-import { durableObjectRateLimitStore, type RateLimiterNamespace } from '../ratelimit/stores/durable-object.workers.js';
+import { createCloudFlowClient } from '../../cloudflow/client.js';
+import { staticCredentials } from '../../cloudflow/credentials.js';
+import { fetchTransport, type Transport } from '../../cloudflow/transport.js';
+import type { Config } from '../../config/load.js';
+import type { Deps } from '../../deps.js';
+import type { Logger } from '../../log.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { cryptoRandom, type Random } from '../../lib/random.js';
+import { cacheApiGenerations, durableObjectGenerations } from '../../cache/stores/purge-generations.workers.js';
+import { createWorkersCacheStore } from '../../cache/stores/cache-api.workers.js';
+import { durableObjectRecordStore, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
+import { durableObjectRateLimitStore, type RateLimiterNamespace } from '../../ratelimit/stores/durable-object.workers.js';
+import { workersClientIp } from './client-address.js';
 
 export interface WorkersDepsOptions {
   log?: Logger;
@@ -39,15 +38,6 @@ export const GENERATION_REFRESH_MS = 5_000;
 export const consoleLogger: Logger = (line) => {
   console.log(JSON.stringify(line));
 };
-
-/**
- * On Workers the platform sets `CF-Connecting-IP` from the TCP peer and overwrites any value a
- * client sends, so it is the client address here and `server.trustProxy` does not apply (on Node the
- * same header is believed only with `trustProxy: cloudflare`, from Cloudflare's own addresses).
- */
-export function workersClientIp(c: Context<AppEnv>): string | undefined {
-  return c.req.header('cf-connecting-ip')?.trim() || undefined;
-}
 
 /**
  * Builds the Workers dependencies once per isolate: global `fetch` upstream (the deadline travels

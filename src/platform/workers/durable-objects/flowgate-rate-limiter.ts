@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import { evaluate } from '../ratelimit/gcra.js';
-import type { Decision, Policy } from '../ratelimit/types.js';
+import { evaluate } from '../../../ratelimit/gcra.js';
+import type { Decision, Policy } from '../../../ratelimit/types.js';
 
 /**
  * Counters expire on the gateway's clock (the `now` it sends) but are deleted on the object's own

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { tokenOf } from '../records/types.js';
+import { tokenOf } from '../../../records/types.js';
 
 interface StoredRecord {
   value: string;

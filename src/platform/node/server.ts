@@ -4,9 +4,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Hono } from 'hono';
-import type { Config } from '../config/load.js';
-import type { AppEnv } from '../env.js';
-import { errorBody, gatewayError } from '../errors.js';
+import type { Config } from '../../config/load.js';
+import type { AppEnv } from '../../env.js';
+import { errorBody, gatewayError } from '../../errors.js';
 
 export interface StartedServer {
   server: ServerType;
