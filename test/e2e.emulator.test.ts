@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../src/runtime/node-emulator.js';
-import type { StartEmulatorOptions } from '../src/runtime/node-emulator.js';
+import { loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../src/platform/node/emulator.js';
+import type { StartEmulatorOptions } from '../src/platform/node/emulator.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
-import { startDemo, type RunningDemo } from '../src/runtime/node-demo.js';
+import { startDemo, type RunningDemo } from '../src/cli/demo.js';
 
 /**
  * The gateway in front of the emulator, both real servers on loopback: what a user of flowgate sees, with

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../../src/runtime/node-emulator.js';
+import { loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../../src/platform/node/emulator.js';
 
 /**
  * The official Alibaba client (`@alicloud/openapi-client`) is the judge: it signs with V3 or with RPC HMAC-SHA1

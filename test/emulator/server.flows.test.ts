@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { formEncode, isoSeconds } from '../../src/cloudflow/signing/encoding.js';
 import { signV3 } from '../../src/cloudflow/signing/v3.js';
 import { createEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { loadFlowsFolder } from '../../src/runtime/node-emulator.js';
+import { loadFlowsFolder } from '../../src/platform/node/emulator.js';
 
 /** Flow folders, aliases and qualifiers, versions from UpdateFlow, and the handling of bad flows. */
 const flow = (name: string, version: number, mode = 'Express') => `Type: StateMachine

@@ -5,7 +5,7 @@ import { signRpc } from '../../src/cloudflow/signing/rpc.js';
 import { signV3 } from '../../src/cloudflow/signing/v3.js';
 import { createEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { manualClock } from '../../src/lib/clock.js';
-import { startEmulator } from '../../src/runtime/node-emulator.js';
+import { startEmulator } from '../../src/platform/node/emulator.js';
 
 /**
  * Every check CloudFlow's gateway makes, each tampered with on its own, against the in-process app with an

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { loadFlowsFolder, startEmulator } from '../../src/runtime/node-emulator.js';
+import { loadFlowsFolder, startEmulator } from '../../src/platform/node/emulator.js';
 import { memoryRateLimitStore } from '../../src/ratelimit/stores/memory.js';
 import type { Decision, Policy } from '../../src/ratelimit/types.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';

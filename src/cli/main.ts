@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createApp } from './app.js';
-import { ConfigError, parseConfigText, type Config } from './config/load.js';
-import { createNodeRuntime } from './platform/node/runtime.js';
-import { startServer } from './platform/node/server.js';
-import { nextSignal } from './runtime/node-emulator.js';
-import { describeClientAddress } from './lib/client-address.js';
+import { createApp } from '../app.js';
+import { ConfigError, parseConfigText, type Config } from '../config/load.js';
+import { createNodeRuntime } from '../platform/node/runtime.js';
+import { startServer } from '../platform/node/server.js';
+import { nextSignal } from '../platform/node/emulator.js';
+import { describeClientAddress } from '../lib/client-address.js';
 
 const USAGE = `flowgate: a REST gateway for Alibaba Cloud CloudFlow Express workflows
 
@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'check':
       return checkCommand(rest);
     case 'emulator':
-      return (await import('./runtime/node-emulator.js')).emulatorCommand(rest);
+      return (await import('../platform/node/emulator.js')).emulatorCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -93,7 +93,7 @@ async function serveCommand(args: string[]): Promise<number> {
     return 2;
   }
   if (!values.config && !existsSync('flowgate.yaml')) {
-    return (await import('./runtime/node-demo.js')).runDemo({ port, host: values.host });
+    return (await import('./demo.js')).runDemo({ port, host: values.host });
   }
   const file = values.config ?? 'flowgate.yaml';
   const config = loadConfigOrExit(file);

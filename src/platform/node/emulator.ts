@@ -11,8 +11,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { createEmulator, DEFAULT_KEY, type AccessKey, type CallLogLine, type Emulator, type EmulatorOptions, type FlowSource } from '../emulator/index.js';
-import type { TaskHandler, TaskHandlers } from '../emulator/engine/index.js';
+import { createEmulator, DEFAULT_KEY, type AccessKey, type CallLogLine, type Emulator, type EmulatorOptions, type FlowSource } from '../../emulator/index.js';
+import type { TaskHandler, TaskHandlers } from '../../emulator/engine/index.js';
 
 export const DEFAULT_EMULATOR_PORT = 9400;
 const FLOW_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);

@@ -11,10 +11,10 @@ import { parseConfig, type Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_KEY } from '../emulator/index.js';
 import { createNodeRuntime } from '../platform/node/runtime.js';
-import { loadFlowsFolder, loadHandlers, nextSignal, startEmulator, DEFAULT_EMULATOR_PORT, type RunningEmulator } from './node-emulator.js';
+import { loadFlowsFolder, loadHandlers, nextSignal, startEmulator, DEFAULT_EMULATOR_PORT, type RunningEmulator } from '../platform/node/emulator.js';
 import { startServer } from '../platform/node/server.js';
 
-/** The package root: two levels above this file, both as src/runtime/*.ts and as dist/runtime/*.js. */
+/** The package root: two levels above this file, both as src/cli/*.ts and as dist/cli/*.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
