@@ -22,7 +22,7 @@ export default tseslint.config(
   {
     // The core is Web-standard: Node-only modules live under src/runtime/node* and the CLI.
     files: ['src/**/*.ts'],
-    ignores: ['src/cli/**', 'src/runtime/node*', 'src/runtime/node/**', 'src/**/*.node.ts', 'src/platform/node/**'],
+    ignores: ['src/node.ts', 'src/cli/**', 'src/runtime/node*', 'src/runtime/node/**', 'src/**/*.node.ts', 'src/platform/node/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [...nodeOnly, ...nodeBuiltins].map((group) => ({ group: [group], message: 'Core code is Web-standard; put Node-only code under src/runtime/node*.' })) }],
       'no-restricted-globals': ['error', { name: 'process', message: 'Core code is Web-standard; read the environment in the runtime entry.' }, { name: 'Buffer', message: 'Use Uint8Array and TextEncoder.' }],

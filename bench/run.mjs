@@ -23,7 +23,7 @@ const ROOT = resolve(BENCH_DIR, '..');
 const OUT_DIR = join(BENCH_DIR, 'out');
 // BENCH_DIST points at another build of the gateway (e.g. one no concurrent `npm test` rebuilds mid-run).
 const DIST = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
-const CLI = join(DIST, 'cli', 'main.js');
+const CLI = join(DIST, 'node.js');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // ---------------------------------------------------------------------------------------------- settings

@@ -9,10 +9,10 @@ import { parse as parseYaml } from 'yaml';
 import { createApp } from '../app.js';
 import { parseConfig, type Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_KEY } from '../emulator/index.js';
 import { createNodeRuntime } from '../platform/node/runtime.js';
-import { loadFlowsFolder, loadHandlers, nextSignal, startEmulator, DEFAULT_EMULATOR_PORT, type RunningEmulator } from '../platform/node/emulator.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_KEY, loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../platform/node/emulator.js';
 import { startServer } from '../platform/node/server.js';
+import { nextSignal } from './signals.js';
 
 /** The package root: two levels above this file, both as src/cli/*.ts and as dist/cli/*.js. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -6,3 +6,4 @@
 export { createEmulator, DEFAULT_KEY, type AccessKey, type CallLogLine, type Emulator, type EmulatorOptions, type FaultOptions, type FlowSource } from './server.js';
 export { EMULATOR_ERRORS, EmulatorError, type EmulatorErrorCode, type ErrorEnvelope } from './errors.js';
 export type { FlowStore, StoredFlow } from './flow-store.js';
+export type { TaskContext, TaskHandler, TaskHandlers } from './engine/index.js';

@@ -6,12 +6,12 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /**
- * The compiled CLI (`dist/cli/main.js`, built once by the suite's global setup, as `npm start` builds it)
+ * The compiled CLI (`dist/node.js`, built once by the suite's global setup, as `npm start` builds it)
  * and a scratch folder for config files.
  */
 export async function buildCli(): Promise<{ dir: string; cli: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-cli-'));
-  return { dir, cli: join(ROOT, 'dist', 'cli', 'main.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cli: join(ROOT, 'dist', 'node.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface CliProcess {

@@ -10,9 +10,9 @@ export interface Spawned {
   exit(): Promise<number | null>;
 }
 
-/** Runs the compiled CLI (`dist/cli/main.js`, built by the global setup) as a real process. */
+/** Runs the compiled CLI (`dist/node.js`, built by the global setup) as a real process. */
 export function spawnCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Spawned {
-  const child = spawn(process.execPath, [new URL('../../dist/cli/main.js', import.meta.url).pathname, ...args], {
+  const child = spawn(process.execPath, [new URL('../../dist/node.js', import.meta.url).pathname, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', ...options.env },
   });

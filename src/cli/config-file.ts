@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, parseConfigText, type Config } from '../config/load.js';
+
+function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`(file): cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  return parseConfigText(text, process.env);
+}
+
+/** The config, or exit code 2 after saying which key paths are wrong. */
+export function loadConfigOrExit(file: string): Config | number {
+  try {
+    return loadConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`flowgate: ${file}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

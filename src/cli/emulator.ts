@@ -1,0 +1,95 @@
+/** `flowgate emulator`: the CloudFlow emulator alone, from command-line flags. */
+import { parseArgs } from 'node:util';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_KEY, loadFlowsFolder, loadHandlers, startEmulator, type AccessKey, type CallLogLine, type RunningEmulator, type StartEmulatorOptions } from '../platform/node/emulator.js';
+import { nextSignal } from './signals.js';
+
+const USAGE = `Usage: flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE]
+                         [--access-key ID:SECRET]... [--sts-token ID:TOKEN]...
+                         [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]
+`;
+
+function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !check(n)) throw new Error(`--${name} must be ${expected}, got "${value}"`);
+  return n;
+}
+
+/** Turns `flowgate emulator` flags into options; throws an Error with a message for the user. */
+export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmulatorOptions> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      flows: { type: 'string' },
+      handlers: { type: 'string' },
+      'access-key': { type: 'string', multiple: true },
+      'sts-token': { type: 'string', multiple: true },
+      latency: { type: 'string' },
+      throttle: { type: 'string' },
+      'failure-rate': { type: 'string' },
+      'time-scale': { type: 'string' },
+    },
+  });
+  const keys = (values['access-key'] ?? []).map(parseAccessKey);
+  if (keys.length === 0) keys.push({ ...DEFAULT_KEY });
+  for (const entry of values['sts-token'] ?? []) {
+    const colon = entry.indexOf(':');
+    const key = keys.find((k) => k.accessKeyId === entry.slice(0, colon));
+    if (colon <= 0 || colon === entry.length - 1 || !key) throw new Error(`--sts-token must be ID:TOKEN for a key given with --access-key`);
+    key.securityTokens = [...(key.securityTokens ?? []), entry.slice(colon + 1)];
+  }
+  const timeScale = numberFlag('time-scale', values['time-scale'], (n) => Number.isFinite(n) && n > 0, 'a number > 0');
+  return {
+    port: numberFlag('port', values.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? DEFAULT_EMULATOR_PORT,
+    host: values.host,
+    keys,
+    flows: values.flows ? loadFlowsFolder(values.flows) : [],
+    handlers: values.handlers ? await loadHandlers(values.handlers) : {},
+    fetch: globalThis.fetch,
+    ...(timeScale !== undefined ? { timeScale } : {}),
+    faults: {
+      latencyMs: numberFlag('latency', values.latency, (n) => Number.isFinite(n) && n >= 0, 'milliseconds ≥ 0'),
+      throttle: numberFlag('throttle', values.throttle, (n) => Number.isFinite(n) && n > 0, 'requests per second > 0'),
+      failureRate: numberFlag('failure-rate', values['failure-rate'], (n) => Number.isFinite(n) && n >= 0 && n <= 1, 'a number from 0 to 1'),
+    },
+  };
+}
+
+export const stdoutCallLog = (line: CallLogLine): void => {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), msg: 'emulator call', ...line }) + '\n');
+};
+
+/** `flowgate emulator`: runs until SIGTERM or SIGINT. Exit code 2 for bad flags, flows or handlers. */
+export async function emulatorCommand(args: string[], signal: Promise<unknown> = nextSignal()): Promise<number> {
+  let options: StartEmulatorOptions;
+  let running: RunningEmulator;
+  try {
+    options = await emulatorOptionsFromArgs(args);
+    running = await startEmulator({ ...options, log: stdoutCallLog });
+  } catch (error) {
+    process.stderr.write(`flowgate emulator: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const flows = running.emulator.store.list().map((f) => f.name);
+  process.stderr.write(`CloudFlow emulator listening on ${running.url} (Version 2019-03-15, ${flows.length} flow${flows.length === 1 ? '' : 's'}${flows.length ? `: ${flows.join(', ')}` : ''})\n`);
+  for (const key of running.emulator.keys) {
+    // The built-in test key is public; a key the user chose is shown by id only.
+    const secret = key.accessKeyId === DEFAULT_KEY.accessKeyId && key.accessKeySecret === DEFAULT_KEY.accessKeySecret ? ` secret ${DEFAULT_KEY.accessKeySecret}` : ' (secret as given)';
+    process.stderr.write(`access key: ${key.accessKeyId}${secret}${key.securityTokens?.length ? ' (STS token required)' : ''}\n`);
+  }
+  process.stderr.write(`gateway config: upstream: { endpoint: ${running.url}, credentials: { accessKeyId: ..., accessKeySecret: ... } }\n`);
+  await signal;
+  process.stderr.write('flowgate emulator: stopping\n');
+  await running.close();
+  return 0;
+}
+
+/** `ID:SECRET` → a key. */
+export function parseAccessKey(text: string): AccessKey {
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon === text.length - 1) throw new Error(`--access-key must be ID:SECRET, got "${text.slice(0, colon > 0 ? colon : 20)}…"`);
+  return { accessKeyId: text.slice(0, colon), accessKeySecret: text.slice(colon + 1) };
+}

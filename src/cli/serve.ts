@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createApp } from '../app.js';
+import { createNodeRuntime } from '../platform/node/runtime.js';
+import { startServer } from '../platform/node/server.js';
+import { loadConfigOrExit } from './config-file.js';
+import { nextSignal } from './signals.js';
+
+/** `flowgate serve`: the gateway on Node until SIGTERM or SIGINT, then a drain; the demo when there is no config. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+    strict: true,
+  });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    process.stderr.write(`flowgate: --port must be a port number, got "${values.port}"\n`);
+    return 2;
+  }
+  if (!values.config && !existsSync('flowgate.yaml')) {
+    return (await import('./demo.js')).runDemo({ port, host: values.host });
+  }
+  const file = values.config ?? 'flowgate.yaml';
+  const config = loadConfigOrExit(file);
+  if (typeof config === 'number') return config;
+  const runtime = createNodeRuntime(config);
+  const app = createApp(runtime.deps);
+  const started = await startServer(app, config, { port, host: values.host });
+  const shown = started.host === '0.0.0.0' || started.host === '::' ? '127.0.0.1' : started.host;
+  const first = Object.values(config.flows)[0];
+  process.stderr.write(`flowgate listening on http://${shown}:${started.port} -> ${config.upstream.endpoint}\n`);
+  if (first) process.stderr.write(`try: curl -s -X POST http://${shown}:${started.port}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
+  await nextSignal();
+  process.stderr.write('flowgate: draining requests in flight\n');
+  await started.shutdown(() => runtime.drain());
+  await runtime.close();
+  return 0;
+}
