@@ -18,13 +18,11 @@ import { healthRoutes } from './routes/health.js';
 import { openApiRoute } from './routes/openapi.js';
 import { runHandler } from './routes/run.js';
 import { jwtVerifier } from './auth/jwt.js';
-import { memoryRateLimitStore } from './ratelimit/stores/memory.js';
 import { policyResolver, senderPolicyResolver } from './ratelimit/policies.js';
 import { authFailureLimiter } from './auth/failure-limit.js';
 import { ackHandler } from './routes/ack.js';
 import { executionsRoute } from './routes/executions.js';
 import { idempotency } from './idempotency/middleware.js';
-import { memoryRecordStore } from './records/stores/memory.js';
 import { verifyWebhook } from './webhooks/middleware.js';
 import { clientAddressResolver } from './lib/client-address.js';
 
@@ -59,16 +57,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         jwksCacheTtlMs: jwt.jwksCacheTtl,
         requireExpiration: jwt.requireExpiration,
         clock: deps.clock,
-        fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+        fetch: deps.fetch,
       })
     : undefined;
-  const rateLimitStore = deps.rateLimitStore ?? memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys });
-  const limiterOptions = { store: rateLimitStore, clock: deps.clock, onError: config.storeOptions.onError, log: deps.log, counters: deps.counters };
+  const limiterOptions = { store: deps.rateLimitStore, clock: deps.clock, onError: config.storeOptions.onError, log: deps.log, counters: deps.counters };
   const limiter = rateLimit({ ...limiterOptions, policies: policyResolver(config, config.storeOptions.keyPrefix) });
   // Webhook flows again once the signature proved the sender: its own budget, whatever addresses it sends from.
   const senderLimiter = rateLimit({ ...limiterOptions, policies: senderPolicyResolver(config.storeOptions.keyPrefix) });
   const failureLimit = config.auth.failureLimit
-    ? authFailureLimiter({ limit: config.auth.failureLimit, store: rateLimitStore, clock: deps.clock, keyPrefix: config.storeOptions.keyPrefix, onError: config.storeOptions.onError, counters: deps.counters })
+    ? authFailureLimiter({ limit: config.auth.failureLimit, store: deps.rateLimitStore, clock: deps.clock, keyPrefix: config.storeOptions.keyPrefix, onError: config.storeOptions.onError, counters: deps.counters })
     : undefined;
   // The one place a client address is worked out; every address-keyed store gets it through the caller id.
   const resolveAddress = clientAddressResolver({
@@ -79,10 +76,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   });
   const clientAddress = (c: Context<AppEnv>) => resolveAddress((name) => c.req.header(name), deps.clientIp(c));
   const identifyCaller = identify({ callers: config.callers, clientAddress, verifyJwt, failureLimit });
-  const records = deps.records ?? memoryRecordStore({ clock: deps.clock, maxSize: config.storeOptions.recordsMaxSize });
   const run = runHandler(deps);
-  const ack = ackHandler(deps, records);
-  app.route('/', executionsRoute(deps, records, identifyCaller));
+  const ack = ackHandler(deps);
+  app.route('/', executionsRoute(deps, identifyCaller));
 
   app.post(
     '/flows/:name/run',
@@ -95,7 +91,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
     // Before any response cache: a replay must come from the key's own record, never from a shared entry.
-    idempotency({ store: records, random: deps.random, storeTimeoutMs: config.storeOptions.timeout, onError: config.storeOptions.onError, upstreamTimeoutMs: config.upstream.timeout }),
+    idempotency({ store: deps.records, random: deps.random, storeTimeoutMs: config.storeOptions.timeout, onError: config.storeOptions.onError, upstreamTimeoutMs: config.upstream.timeout }),
     (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c)),
   );
   app.all('/flows/:name/run', () => {

@@ -17,7 +17,8 @@ export interface ReadinessCheck {
 
 /**
  * Everything platform-specific, built by a runtime entry (platform/node/runtime.ts, platform/workers/deps.ts)
- * and handed to createApp. The core never reaches for globals it could be given.
+ * and handed to createApp. Every field is required: the runtime entries are the only places that choose
+ * implementations, and createApp chooses none. The core never reaches for globals it could be given.
  */
 export interface Deps {
   config: Config;
@@ -32,20 +33,21 @@ export interface Deps {
    * True when `clientIp` is already the client's address as the platform established it (Workers:
    * `CF-Connecting-IP`, which Cloudflare's edge sets and overwrites); `server.trustProxy` is then not applied.
    */
-  platformClientAddress?: boolean;
+  platformClientAddress: boolean;
   /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
   defer(work: Promise<unknown>): void;
-  readiness?: ReadinessCheck[];
-  /** Rate-limit counters shared as widely as the deployment needs; an in-process memory store when absent. */
-  rateLimitStore?: RateLimitStore;
+  /** What `/readyz` asks besides the upstream settings (a Redis connection); empty when nothing else can fail. */
+  readiness: ReadinessCheck[];
+  /** Rate-limit counters shared as widely as the deployment needs: memory, Redis or Durable Objects. */
+  rateLimitStore: RateLimitStore;
   /** Named counters for a metrics endpoint (`ratelimit.refused`, `ratelimit.store_errors`, …). */
-  counters?: Counters;
-  /** Outbound fetch for auxiliary calls such as a JWKS; the platform's fetch when absent. */
-  fetch?: typeof fetch;
-  /** The response cache store; absent when no flow configures `cache`. */
-  cache?: CacheStore;
-  /** Hex SHA-256 for cache keys: synchronous node:crypto on Node; Web Crypto when absent. */
-  sha256Hex?: (text: string) => string | Promise<string>;
-  /** Delivery, Idempotency-Key and `ack` execution records; without it the app keeps them in memory. */
-  records?: RecordStore;
+  counters: Counters;
+  /** Outbound fetch for auxiliary calls such as a JWKS. */
+  fetch: typeof fetch;
+  /** The response cache store; undefined when no flow configures `cache`. */
+  cache: CacheStore | undefined;
+  /** Hex SHA-256 for cache keys: synchronous node:crypto on Node, Web Crypto on Workers. */
+  sha256Hex: (text: string) => string | Promise<string>;
+  /** Delivery, Idempotency-Key and `ack` execution records: memory, Redis or Durable Objects. */
+  records: RecordStore;
 }

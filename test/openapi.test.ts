@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
-import type { Deps } from '../src/deps.js';
 import { openApiDocument } from '../src/routes/openapi.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -159,7 +158,7 @@ describe('GET /openapi.json', () => {
 
   it('the checker catches each defect it looks for', () => {
     const config = parseConfig(RAW, {});
-    const fresh = () => openApiDocument({ config } as Deps) as Json;
+    const fresh = () => openApiDocument(config) as Json;
     expect(openApiProblems(fresh())).toEqual([]);
 
     const dangling = fresh();

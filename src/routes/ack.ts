@@ -5,7 +5,7 @@ import { GatewayError, errorBody, gatewayError } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { executionNameFor } from '../executions/name.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
-import type { RecordStore, StoredResponse } from '../records/types.js';
+import type { StoredResponse } from '../records/types.js';
 import type { AccessLogEntry } from '../log.js';
 import { guardStoreCall } from '../lib/store-result.js';
 import { runExecution } from './run.js';
@@ -18,8 +18,8 @@ const MAX_FRESH_NAMES = 3;
  * and runs it in the background (`deps.defer`: waitUntil on Workers, drained on SIGTERM on Node). The run
  * has no request AbortSignal: a sender that hangs up after the 202 must not cancel it.
  */
-export function ackHandler(deps: Deps, store: RecordStore) {
-  const { clock, config, random } = deps;
+export function ackHandler(deps: Deps) {
+  const { clock, config, random, records: store } = deps;
   const storeTimeoutMs = config.storeOptions.timeout;
   const ttlMs = config.storeOptions.executionTtl;
   return async function ack(c: Context<AppEnv>): Promise<Response> {

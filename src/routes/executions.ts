@@ -4,7 +4,7 @@ import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
 import { EXECUTION_NAME } from '../executions/name.js';
 import { executionKey, type ExecutionRecord } from '../executions/record.js';
-import { parseRecord, type RecordStore } from '../records/types.js';
+import { parseRecord } from '../records/types.js';
 import { guardStoreCall } from '../lib/store-result.js';
 
 /** Longer than any caller id (`jwt:` and a 256-character subject); bounds the record key. */
@@ -17,8 +17,8 @@ const MAX_CALLER_ID = 512;
  * since names are not secrets. Status is Running, Succeeded or Failed; `Unknown` when a run was abandoned
  * by a process that died.
  */
-export function executionsRoute(deps: Deps, store: RecordStore, identifyCaller: MiddlewareHandler<AppEnv>) {
-  const { clock, config } = deps;
+export function executionsRoute(deps: Deps, identifyCaller: MiddlewareHandler<AppEnv>) {
+  const { clock, config, records: store } = deps;
   return new Hono<AppEnv>().get('/executions/:name', identifyCaller, async (c) => {
     const name = c.req.param('name');
     if (!EXECUTION_NAME.test(name)) throw gatewayError('ExecutionNotExists', '(invalid name)');

@@ -10,7 +10,7 @@ export function healthRoutes(deps: Deps) {
       const checks: Record<string, { ok: boolean; detail?: string }> = {};
       const creds = deps.config.upstream.credentials;
       checks.upstream = creds.accessKeyId && creds.accessKeySecret ? { ok: true } : { ok: false, detail: 'no credentials' };
-      for (const readiness of deps.readiness ?? []) {
+      for (const readiness of deps.readiness) {
         try {
           checks[readiness.name] = await readiness.check();
         } catch (error) {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { FlowConfig } from '../config/load.js';
+import type { Config, FlowConfig } from '../config/load.js';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { ERRORS } from '../errors.js';
@@ -164,8 +164,8 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
 }
 
 /** `GET /openapi.json`: an OpenAPI 3.1 document generated from the config, one run operation per exposed flow. */
-export function openApiDocument(deps: Deps): Record<string, unknown> {
-  const flows = Object.values(deps.config.flows);
+export function openApiDocument(config: Config): Record<string, unknown> {
+  const flows = Object.values(config.flows);
   const paths: Record<string, unknown> = {};
   const operationIds = new Set(['purge_flow_cache', 'get_execution']);
   for (const flow of flows) {
@@ -251,6 +251,6 @@ export function openApiDocument(deps: Deps): Record<string, unknown> {
 }
 
 export function openApiRoute(deps: Deps) {
-  const body = JSON.stringify(openApiDocument(deps));
+  const body = JSON.stringify(openApiDocument(deps.config));
   return new Hono<AppEnv>().get('/openapi.json', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
 }

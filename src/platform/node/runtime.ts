@@ -18,6 +18,8 @@ import { stdoutLogger } from './logger.js';
 import { nodeCrypto } from './digests.js';
 import type { RecordStore } from '../../records/types.js';
 import { redisRecordStore } from '../../records/stores/redis.node.js';
+import { memoryRecordStore } from '../../records/stores/memory.js';
+import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
 
 export interface NodeDepsOptions {
   log?: Logger;
@@ -40,7 +42,10 @@ export interface NodeRuntime {
   counters: Counters;
 }
 
-/** Builds the Node dependencies: undici pool upstream, in-process or Redis stores, stdout JSON log. */
+/**
+ * Builds the Node dependencies, and is where Node chooses every implementation: undici pool upstream,
+ * node:crypto digests, in-process stores for `store: memory` or Redis ones for `store: redis://…`, stdout JSON log.
+ */
 export function createNodeRuntime(config: Config, options: NodeDepsOptions = {}): NodeRuntime {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
@@ -61,7 +66,6 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   const counters: Counters = options.counters ?? {};
   // store: redis://… shares rate-limit counters and cached answers across processes, over one connection.
   const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
-  const redisRecords = options.records || !redis ? undefined : redisRecordStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix });
   const needsCache = Object.values(config.flows).some((flow) => flow.cache);
   let cache: CacheStore | undefined;
   if (needsCache && !redis) {
@@ -69,6 +73,14 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   } else if (needsCache && redis) {
     cache = createRedisCacheStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix, timeoutMs: config.storeOptions.timeout, maxEntrySize: config.cache.maxEntrySize, clock, random });
   }
+  const rateLimitStore = redis
+    ? redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters })
+    : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys });
+  const records =
+    options.records ??
+    (redis
+      ? redisRecordStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix })
+      : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }));
   const deps: Deps = {
     config,
     upstream,
@@ -82,23 +94,21 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
         return undefined;
       }
     },
-    counters,
-    cache,
-    sha256Hex: nodeCrypto.sha256Hex,
-    ...(redis
-      ? {
-          rateLimitStore: redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters }),
-          readiness: [redis.readiness],
-        }
-      : {}),
+    // The socket's peer; server.trustProxy decides which forwarded header, if any, is believed.
+    platformClientAddress: false,
     defer(work) {
       const tracked = work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }));
       inFlight.add(tracked);
       void tracked.finally(() => inFlight.delete(tracked));
     },
+    readiness: redis ? [redis.readiness] : [],
+    rateLimitStore,
+    counters,
+    fetch: (input, init) => fetch(input, init),
+    cache,
+    sha256Hex: nodeCrypto.sha256Hex,
+    records,
   };
-  const records = options.records ?? redisRecords;
-  if (records) deps.records = records;
   return {
     deps,
     counters,

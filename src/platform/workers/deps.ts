@@ -12,6 +12,9 @@ import { createWorkersCacheStore } from '../../cache/stores/cache-api.workers.js
 import { durableObjectRecordStore, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
 import { durableObjectRateLimitStore, type RateLimiterNamespace } from '../../ratelimit/stores/durable-object.workers.js';
 import { workersClientIp } from './client-address.js';
+import { sha256Hex } from '../../cloudflow/signing/digests.js';
+import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
+import { memoryRecordStore } from '../../records/stores/memory.js';
 
 export interface WorkersDepsOptions {
   log?: Logger;
@@ -40,9 +43,10 @@ export const consoleLogger: Logger = (line) => {
 };
 
 /**
- * Builds the Workers dependencies once per isolate: global `fetch` upstream (the deadline travels
- * as an AbortSignal), rate-limit counters and records in Durable Objects, the response cache in the
- * Cache API, background work (cache writes, `ack` runs) through `waitUntil`, JSON log lines on the console.
+ * Builds the Workers dependencies once per isolate, and is where Workers choose every implementation:
+ * global `fetch` upstream (the deadline travels as an AbortSignal), Web Crypto digests, rate-limit counters
+ * and records in Durable Objects (in isolate memory without the bindings), the response cache in the Cache
+ * API, background work (cache writes, `ack` runs) through `waitUntil`, JSON log lines on the console.
  */
 export function createWorkersDeps(config: Config, options: WorkersDepsOptions = {}): Deps {
   const clock = options.clock ?? systemClock;
@@ -79,13 +83,22 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     log,
     clientIp: workersClientIp,
     platformClientAddress: true,
-    ...(options.rateLimiter ? { rateLimitStore: durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout }) } : {}),
-    ...(options.records ? { records: durableObjectRecordStore(options.records) } : {}),
-    ...(cache ? { cache } : {}),
     defer(work) {
       // waitUntil keeps the isolate alive for the work but drops its failure silently; log it instead.
       keepAlive(work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })));
     },
+    // Bindings are not probed per request: a missing one is reported once, when the isolate starts (worker.ts).
+    readiness: [],
+    // Without the bindings, counters and records are per isolate.
+    rateLimitStore: options.rateLimiter
+      ? durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout })
+      : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys }),
+    // Per isolate; nothing reads them on Workers yet, but the limiters count the same way on both runtimes.
+    counters: {},
+    fetch: (input, init) => fetch(input, init),
+    cache,
+    sha256Hex,
+    records: options.records ? durableObjectRecordStore(options.records) : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }),
   };
 }
 
