@@ -8,7 +8,12 @@ export const realTimer: Timer = (ms) => {
   const done = new Promise<void>((resolve) => {
     id = setTimeout(resolve, ms);
   });
-  return { done, cancel: () => clearTimeout(id) };
+  return {
+    done,
+    cancel: () => {
+      if (id !== undefined) clearTimeout(id);
+    },
+  };
 };
 
 export interface SingleFlightOptions {

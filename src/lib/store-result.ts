@@ -17,6 +17,6 @@ export async function guardStoreCall<T>(call: () => Promise<T>, timeoutMs: numbe
       timeout,
     ]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

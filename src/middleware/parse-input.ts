@@ -4,7 +4,7 @@ import { gatewayError } from '../errors.js';
 import { EXECUTION_NAME, executionNameFor } from '../executions/name.js';
 import { jsonDepthExceeds } from '../lib/json-depth.js';
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 function hasBom(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;

@@ -26,7 +26,8 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
 }
 
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text);
+  // encode() always returns a fresh ArrayBuffer (Encoding Standard); @cloudflare/workers-types types it loosely.
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 /**

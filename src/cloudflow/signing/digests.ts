@@ -6,7 +6,8 @@ const encoder = new TextEncoder();
 export type Bytes = Uint8Array<ArrayBuffer>;
 
 export function utf8(value: string | Bytes): Bytes {
-  return typeof value === 'string' ? encoder.encode(value) : value;
+  // encode() always returns a fresh ArrayBuffer (Encoding Standard); @cloudflare/workers-types types it loosely.
+  return typeof value === 'string' ? (encoder.encode(value) as Bytes) : value;
 }
 
 export function toBase64(bytes: Uint8Array): string {
