@@ -7,7 +7,25 @@ const NODE_FILES = ['src/node.ts', 'src/cli/**', 'src/**/*.node.ts', 'src/platfo
 const WORKERS_FILES = ['src/worker.ts', 'src/**/*.workers.ts', 'src/platform/workers/**'];
 
 const nodeOnly = ['node:*', 'undici', 'undici/*', 'ioredis', '@hono/node-server', '@hono/node-server/*'];
-const nodeBuiltins = ['fs', 'path', 'http', 'https', 'net', 'crypto', 'os', 'url', 'child_process', 'stream', 'events', 'util', 'zlib', 'buffer', 'worker_threads', 'module', 'process'];
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'http',
+  'https',
+  'net',
+  'crypto',
+  'os',
+  'url',
+  'child_process',
+  'stream',
+  'events',
+  'util',
+  'zlib',
+  'buffer',
+  'worker_threads',
+  'module',
+  'process',
+];
 const workersOnly = ['cloudflare:*'];
 
 const NOT_NODE = 'Node-only modules belong in src/node.ts, src/cli/, src/platform/node/ or a *.node.ts file.';
@@ -60,7 +78,28 @@ const boundaries = {
 
 // Plain-JS scripts (bench, examples) run on Node.
 const nodeGlobals = Object.fromEntries(
-  ['process', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'URL', 'URLSearchParams', 'fetch', 'Buffer', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'performance', 'crypto', 'Response', 'Request', 'Headers'].map((name) => [name, 'readonly']),
+  [
+    'process',
+    'console',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'URL',
+    'URLSearchParams',
+    'fetch',
+    'Buffer',
+    'AbortController',
+    'AbortSignal',
+    'TextEncoder',
+    'TextDecoder',
+    'performance',
+    'crypto',
+    'Response',
+    'Request',
+    'Headers',
+  ].map((name) => [name, 'readonly']),
 );
 
 export default tseslint.config(
@@ -98,7 +137,11 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: NODE_FILES,
     rules: {
-      'no-restricted-globals': ['error', { name: 'process', message: 'Core code is Web-standard; read the environment in the runtime entry.' }, { name: 'Buffer', message: 'Use Uint8Array and TextEncoder.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Core code is Web-standard; read the environment in the runtime entry.' },
+        { name: 'Buffer', message: 'Use Uint8Array and TextEncoder.' },
+      ],
     },
   },
   {

@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { CANNED_OUTPUT } from './standin.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, mode: { type: 'string', default: 'static' }, upstream: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, mode: { type: 'string', default: 'static' }, upstream: { type: 'string' } },
+});
 const body = JSON.stringify(CANNED_OUTPUT);
 const app = new Hono();
 if (values.mode === 'hit') {
@@ -28,7 +30,12 @@ if (values.mode === 'hit') {
   if (!values.upstream) throw new Error('--mode proxy needs --upstream');
   const pool = new Pool(values.upstream, { connections: 128, keepAliveTimeout: 30_000 });
   app.post('/flows/:name/run', async (c) => {
-    const upstream = await pool.request({ path: '/', method: 'POST', headers: { 'content-type': c.req.header('content-type') ?? 'application/json' }, body: Buffer.from(await c.req.arrayBuffer()) });
+    const upstream = await pool.request({
+      path: '/',
+      method: 'POST',
+      headers: { 'content-type': c.req.header('content-type') ?? 'application/json' },
+      body: Buffer.from(await c.req.arrayBuffer()),
+    });
     return c.body(await upstream.body.text(), upstream.statusCode, { 'content-type': upstream.headers['content-type'] ?? 'application/json' });
   });
 } else if (values.mode === 'static') {

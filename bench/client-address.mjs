@@ -18,7 +18,12 @@ const cases = [
   ['peer only, IPv6 keyed by /64', { trustProxy: false }, '2001:db8:1:2::a1', {}],
   ['1 hop, X-Forwarded-For', { trustProxy: 1 }, '10.0.0.2', { 'x-forwarded-for': '10.9.9.1, 198.51.100.9' }],
   ['list [uniquelocal, loopback], 2 hops', { trustProxy: ['uniquelocal', 'loopback'] }, '10.0.0.2', { 'x-forwarded-for': '198.51.100.9, 10.0.0.3' }],
-  ['Forwarded, 1 hop, quoted IPv6', { trustProxy: 1, forwardedHeader: 'forwarded' }, '10.0.0.2', { forwarded: 'for=10.9.9.1, for="[2001:db8:cafe::17]:4711";proto=https' }],
+  [
+    'Forwarded, 1 hop, quoted IPv6',
+    { trustProxy: 1, forwardedHeader: 'forwarded' },
+    '10.0.0.2',
+    { forwarded: 'for=10.9.9.1, for="[2001:db8:cafe::17]:4711";proto=https' },
+  ],
   ['cloudflare, edge peer', { trustProxy: 'cloudflare' }, '2606:4700::6810:1', { 'cf-connecting-ip': '198.51.100.9' }],
   ['worst case: 16 KiB of trusted hops', { trustProxy: ['uniquelocal'] }, '10.0.0.2', { 'x-forwarded-for': worst }],
 ];

@@ -51,7 +51,9 @@ try {
   const started = performance.now();
   const concurrent = 20_000;
   await Promise.all(Array.from({ length: concurrent }, (_, i) => redis.check(policies(`p${i % 1_000}`, Date.now()), Date.now())));
-  console.log(`${'redis, 3 policies, 20k in flight'.padEnd(36)} ${(((performance.now() - started) * 1000) / concurrent).toFixed(2).padStart(8)} µs/decision (throughput view)`);
+  console.log(
+    `${'redis, 3 policies, 20k in flight'.padEnd(36)} ${(((performance.now() - started) * 1000) / concurrent).toFixed(2).padStart(8)} µs/decision (throughput view)`,
+  );
 } catch (error) {
   console.log(`redis: skipped (${error.message})`);
 } finally {

@@ -10,7 +10,9 @@ const { url, connections = 50, duration = 10, warmup = 3, body = '', headers = {
 
 function once(seconds, record) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, method, body, headers, connections, duration: seconds, pipelining: 1, timeout: 10 }, (error, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon({ url, method, body, headers, connections, duration: seconds, pipelining: 1, timeout: 10 }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
     if (record) {
       instance.on('response', (_client, statusCode, _bytes, responseTime) => {
         if (statusCode >= 200 && statusCode < 300) record(responseTime);

@@ -18,7 +18,13 @@ if (!values.upstream) throw new Error('--upstream is required');
 const upstream = new URL(values.upstream);
 
 const client = new OpenApiClient(
-  new OpenApi.Config({ accessKeyId: 'bench-id', accessKeySecret: 'bench-secret', regionId: 'cn-hangzhou', endpoint: upstream.host, protocol: upstream.protocol.replace(':', '') }),
+  new OpenApi.Config({
+    accessKeyId: 'bench-id',
+    accessKeySecret: 'bench-secret',
+    regionId: 'cn-hangzhou',
+    endpoint: upstream.host,
+    protocol: upstream.protocol.replace(':', ''),
+  }),
 );
 const params = new OpenApi.Params({
   action: 'StartSyncExecution',

@@ -113,7 +113,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   for (const file of positionals) {
-    const result = topSelfTime(JSON.parse(readFileSync(file, 'utf8')), { by: values.by, top: Number(values.top), callers: Number(values.callers), depth: Number(values.depth) });
+    const result = topSelfTime(JSON.parse(readFileSync(file, 'utf8')), {
+      by: values.by,
+      top: Number(values.top),
+      callers: Number(values.callers),
+      depth: Number(values.depth),
+    });
     process.stdout.write(values.json ? JSON.stringify({ file, ...result }) + '\n' : `${file}\n${formatTop(result)}\n\n`);
   }
 }

@@ -5,7 +5,9 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, upstream: { type: 'string' }, connections: { type: 'string', default: '128' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, upstream: { type: 'string' }, connections: { type: 'string', default: '128' } },
+});
 if (!values.upstream) throw new Error('--upstream is required');
 const pool = new Pool(values.upstream, { connections: Number(values.connections), keepAliveTimeout: 30_000 });
 

@@ -42,7 +42,13 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 if (flags.help) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => /^\/\/ (Usage|Env):/.test(l)).map((l) => l.slice(3)).join('\n') + '\n');
+  process.stdout.write(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => /^\/\/ (Usage|Env):/.test(l))
+      .map((l) => l.slice(3))
+      .join('\n') + '\n',
+  );
   process.exit(0);
 }
 
@@ -62,19 +68,40 @@ const settings = {
   latencyDuration: setting(undefined, 'BENCH_LATENCY_DURATION', 5, 2),
   soakDuration: setting(undefined, 'BENCH_SOAK_DURATION', 60, 8),
 };
-const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean)) : undefined;
+const only = flags.only
+  ? new Set(
+      flags.only
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean),
+    )
+  : undefined;
 const partial = Boolean(only || flags.quick || flags.profile || flags.runs || flags.duration || flags.connections);
 
 // ---------------------------------------------------------------------------------------------- workloads
 
-const SMALL_BODY = JSON.stringify({ orderId: 'A-1001', customer: { id: 'c-42', tier: 'gold' }, items: [{ sku: 'X1', qty: 2 }, { sku: 'Y7', qty: 1 }], note: 'bench' });
+const SMALL_BODY = JSON.stringify({
+  orderId: 'A-1001',
+  customer: { id: 'c-42', tier: 'gold' },
+  items: [
+    { sku: 'X1', qty: 2 },
+    { sku: 'Y7', qty: 1 },
+  ],
+  note: 'bench',
+});
 
 /** A deterministic JSON object of exactly `bytes` bytes, shaped like a real order with many lines. */
 function jsonOfSize(bytes) {
   const items = [];
   let unpadded = 0;
   for (let i = 0; unpadded <= bytes - 200; i++) {
-    items.push({ sku: `SKU-${String(i).padStart(5, '0')}`, name: `Item number ${i}`, qty: (i % 7) + 1, price: ((i * 37) % 1000) / 10, tags: ['bench', i % 2 ? 'odd' : 'even'] });
+    items.push({
+      sku: `SKU-${String(i).padStart(5, '0')}`,
+      name: `Item number ${i}`,
+      qty: (i % 7) + 1,
+      price: ((i * 37) % 1000) / 10,
+      tags: ['bench', i % 2 ? 'odd' : 'even'],
+    });
     unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
   }
   const text = JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
@@ -104,8 +131,21 @@ const NEVER_THROTTLES = { rate: '100000000/s', burst: 100000000 };
 const SCENARIOS = [
   { id: 'B0', what: 'load → upstream stand-in directly', meaning: "the upstream's own ceiling", kind: 'standin', expect: 'envelope' },
   { id: 'B1', what: 'load → raw Node proxy (undici Pool) → stand-in', meaning: 'the limit for any Node gateway', kind: 'raw-proxy', expect: 'envelope' },
-  { id: 'B1h', what: 'load → bare Hono forwarding through an undici Pool → stand-in', meaning: 'the limit for any Hono-based gateway (reference, no target)', kind: 'bare-hono-proxy', expect: 'envelope' },
-  { id: 'B2', what: 'load → flowgate, miss path: sign, forward, map → stand-in', meaning: 'our main path', kind: 'flowgate', config: (up) => flowgateConfig(up), expect: 'output' },
+  {
+    id: 'B1h',
+    what: 'load → bare Hono forwarding through an undici Pool → stand-in',
+    meaning: 'the limit for any Hono-based gateway (reference, no target)',
+    kind: 'bare-hono-proxy',
+    expect: 'envelope',
+  },
+  {
+    id: 'B2',
+    what: 'load → flowgate, miss path: sign, forward, map → stand-in',
+    meaning: 'our main path',
+    kind: 'flowgate',
+    config: (up) => flowgateConfig(up),
+    expect: 'output',
+  },
   {
     id: 'B3',
     what: 'load → flowgate, cache-hit path',
@@ -113,11 +153,27 @@ const SCENARIOS = [
     kind: 'flowgate',
     config: (up) => flowgateConfig(up, { cache: { ttl: '1h', scope: 'shared' } }),
     expect: 'output',
-    feature: { name: 'response cache', check: (second) => /(^|;)\s*hit\b/i.test(second.headers.get('cache-status') ?? ''), needs: '"Cache-Status: flowgate; hit" on a repeated request' },
+    feature: {
+      name: 'response cache',
+      check: (second) => /(^|;)\s*hit\b/i.test(second.headers.get('cache-status') ?? ''),
+      needs: '"Cache-Status: flowgate; hit" on a repeated request',
+    },
   },
   { id: 'B4', what: 'load → bare Hono on @hono/node-server, static JSON', meaning: 'the limit for the hit path', kind: 'bare-hono', expect: 'output' },
-  { id: 'B4h', what: 'load → bare Hono: read, parse and hash the body, Map lookup, answer', meaning: 'the least any cache hit must do (reference, no target)', kind: 'bare-hono-hit', expect: 'output' },
-  { id: 'B5', what: 'load → Hono + official @alicloud/openapi-client callApi → stand-in', meaning: 'what users write today instead', kind: 'official-client', expect: 'output' },
+  {
+    id: 'B4h',
+    what: 'load → bare Hono: read, parse and hash the body, Map lookup, answer',
+    meaning: 'the least any cache hit must do (reference, no target)',
+    kind: 'bare-hono-hit',
+    expect: 'output',
+  },
+  {
+    id: 'B5',
+    what: 'load → Hono + official @alicloud/openapi-client callApi → stand-in',
+    meaning: 'what users write today instead',
+    kind: 'official-client',
+    expect: 'output',
+  },
   {
     id: 'B6-memory',
     what: 'B2 + rate-limit policy, memory store',
@@ -133,11 +189,20 @@ const SCENARIOS = [
     meaning: "the limiter's cost (shared store)",
     kind: 'flowgate',
     redis: true,
-    config: (up, run) => flowgateConfig(up, { rateLimit: NEVER_THROTTLES }, { store: REDIS_URL, storeOptions: { keyPrefix: `flowgate-bench:${process.pid}:${run}:` } }),
+    config: (up, run) =>
+      flowgateConfig(up, { rateLimit: NEVER_THROTTLES }, { store: REDIS_URL, storeOptions: { keyPrefix: `flowgate-bench:${process.pid}:${run}:` } }),
     expect: 'output',
     feature: { name: 'rate limiter', check: hasRateLimitHeaders, needs: 'RateLimit / RateLimit-Policy response headers' },
   },
-  { id: 'B7', what: 'B2 with a 48 KiB JSON input', meaning: 'cost growth with payload', kind: 'flowgate', config: (up) => flowgateConfig(up), body: LARGE_BODY, expect: 'output' },
+  {
+    id: 'B7',
+    what: 'B2 with a 48 KiB JSON input',
+    meaning: 'cost growth with payload',
+    kind: 'flowgate',
+    config: (up) => flowgateConfig(up),
+    body: LARGE_BODY,
+    expect: 'output',
+  },
 ];
 
 function hasRateLimitHeaders(response) {
@@ -330,8 +395,10 @@ async function probe(url, body) {
 
 function checkProbe(scenario, answer) {
   if (answer.status !== 200) throw new Error(`${scenario.id}: probe answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-  if (scenario.expect === 'output' && answer.text !== EXPECTED_OUTPUT) throw new Error(`${scenario.id}: probe body is not the flow output: ${answer.text.slice(0, 300)}`);
-  if (scenario.expect === 'envelope' && JSON.parse(answer.text).Status !== 'Succeeded') throw new Error(`${scenario.id}: probe body is not a Succeeded envelope`);
+  if (scenario.expect === 'output' && answer.text !== EXPECTED_OUTPUT)
+    throw new Error(`${scenario.id}: probe body is not the flow output: ${answer.text.slice(0, 300)}`);
+  if (scenario.expect === 'envelope' && JSON.parse(answer.text).Status !== 'Succeeded')
+    throw new Error(`${scenario.id}: probe body is not a Succeeded envelope`);
 }
 
 // ---------------------------------------------------------------------------------------------- runs
@@ -418,7 +485,11 @@ function summarize(runs) {
 /** Runs bench/limiter.mjs against the same build and reads its `<label> <µs> µs/decision` lines. */
 function limiterMicro() {
   return new Promise((resolveMicro) => {
-    const child = spawn(process.execPath, [join(BENCH_DIR, 'limiter.mjs'), String(flags.quick ? 20_000 : 200_000)], { cwd: ROOT, env: { ...process.env, BENCH_DIST: DIST, REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(BENCH_DIR, 'limiter.mjs'), String(flags.quick ? 20_000 : 200_000)], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_DIST: DIST, REDIS_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -490,7 +561,8 @@ function autocannonVersion() {
 
 // ---------------------------------------------------------------------------------------------- report
 
-const fmt = (value, digits = 0) => (value === null || value === undefined ? '—' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (value, digits = 0) =>
+  value === null || value === undefined ? '—' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (a, b) => (a && b ? a / b : null);
 
 function evaluate(results) {
@@ -498,19 +570,46 @@ function evaluate(results) {
   const l = (id) => results.latency[id]?.summary;
   const r = {};
   r['B2/B1'] = { value: ratio(s('B2')?.rps, s('B1')?.rps), target: '≥ 0.85', met: (v) => v >= 0.85, what: 'req/s of our main path over the raw Node proxy' };
-  r['B2/B1h'] = { value: ratio(s('B2')?.rps, s('B1h')?.rps), target: 'report', what: 'req/s of our main path over bare Hono forwarding the body: what the checks, signing, mapping and log cost' };
+  r['B2/B1h'] = {
+    value: ratio(s('B2')?.rps, s('B1h')?.rps),
+    target: 'report',
+    what: 'req/s of our main path over bare Hono forwarding the body: what the checks, signing, mapping and log cost',
+  };
   r['B3/B4'] = { value: ratio(s('B3')?.rps, s('B4')?.rps), target: '≥ 0.90', met: (v) => v >= 0.9, what: 'req/s of our cache hit over bare Hono' };
   r['B3/B4h'] = { value: ratio(s('B3')?.rps, s('B4h')?.rps), target: 'report', what: 'req/s of our cache hit over the least any cache hit must do' };
   r['B2/B5'] = { value: ratio(s('B2')?.rps, s('B5')?.rps), target: '≥ 3', met: (v) => v >= 3, what: 'req/s of flowgate over the official client in a handler' };
   const added = l('L-B2') && l('L-B0') ? l('L-B2').p50 - l('L-B0').p50 : null;
-  r['added p50 B2−B0 @c=1'] = { value: added, unit: 'ms', target: '≤ 0.3 ms', met: (v) => v <= 0.3, what: 'p50 latency flowgate adds over calling the stand-in directly, one caller' };
+  r['added p50 B2−B0 @c=1'] = {
+    value: added,
+    unit: 'ms',
+    target: '≤ 0.3 ms',
+    met: (v) => v <= 0.3,
+    what: 'p50 latency flowgate adds over calling the stand-in directly, one caller',
+  };
   // The same ratios for the reference scenarios: what a gateway that does nothing at all reaches in this run.
   // A target above its reference ceiling cannot be met by any gateway on this machine.
-  r['B1/B5 (ceiling of B2/B5)'] = { value: ratio(s('B1')?.rps, s('B5')?.rps), target: 'report', what: 'req/s of the raw proxy over the official client: the most B2/B5 can be' };
-  r['B1h/B1'] = { value: ratio(s('B1h')?.rps, s('B1')?.rps), target: 'report', what: 'req/s of bare Hono forwarding over the raw node:http proxy: what the framework itself costs' };
-  r['B4h/B4 (ceiling of B3/B4)'] = { value: ratio(s('B4h')?.rps, s('B4')?.rps), target: 'report', what: 'req/s of the least any cache hit must do over bare Hono: the most B3/B4 can be' };
+  r['B1/B5 (ceiling of B2/B5)'] = {
+    value: ratio(s('B1')?.rps, s('B5')?.rps),
+    target: 'report',
+    what: 'req/s of the raw proxy over the official client: the most B2/B5 can be',
+  };
+  r['B1h/B1'] = {
+    value: ratio(s('B1h')?.rps, s('B1')?.rps),
+    target: 'report',
+    what: 'req/s of bare Hono forwarding over the raw node:http proxy: what the framework itself costs',
+  };
+  r['B4h/B4 (ceiling of B3/B4)'] = {
+    value: ratio(s('B4h')?.rps, s('B4')?.rps),
+    target: 'report',
+    what: 'req/s of the least any cache hit must do over bare Hono: the most B3/B4 can be',
+  };
   const proxyAdded = l('L-B1') && l('L-B0') ? l('L-B1').p50 - l('L-B0').p50 : null;
-  r['added p50 B1−B0 @c=1 (floor)'] = { value: proxyAdded, unit: 'ms', target: 'report', what: 'p50 latency the raw proxy adds, one caller: the least any Node gateway adds' };
+  r['added p50 B1−B0 @c=1 (floor)'] = {
+    value: proxyAdded,
+    unit: 'ms',
+    target: 'report',
+    what: 'p50 latency the raw proxy adds, one caller: the least any Node gateway adds',
+  };
   r['B6-memory/B2'] = { value: ratio(s('B6-memory')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the in-process limiter over without' };
   r['B6-redis/B2'] = { value: ratio(s('B6-redis')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the Redis limiter over without' };
   const redisAdded = l('L-B6-redis') && l('L-B2') ? l('L-B6-redis').p50 - l('L-B2').p50 : null;
@@ -567,7 +666,9 @@ function markdown(results) {
     const s = entry.summary;
     const notes = [scenario.meaning];
     if (s.non2xx || s.errors) notes.push(`${s.non2xx} non-2xx, ${s.errors} errors`);
-    lines.push(`| ${scenario.id} | ${scenario.what} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuUsPerRequest)} | ${fmt(s.peakRssMiB, 1)} | ${notes.join('; ')} |`);
+    lines.push(
+      `| ${scenario.id} | ${scenario.what} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuUsPerRequest)} | ${fmt(s.peakRssMiB, 1)} | ${notes.join('; ')} |`,
+    );
   }
   if (Object.keys(results.latency).length) {
     lines.push('', '**Concurrency 1** (one connection, one request at a time):', '', '| Run | req/s | p50 ms | p99 ms | Notes |', '|---|---:|---:|---:|---|');
@@ -578,7 +679,13 @@ function markdown(results) {
     if (results.redisRoundTripMs) lines.push('', `Redis PING round trip p50 on this machine: ${fmt(results.redisRoundTripMs, 3)} ms.`);
   }
   if (results.limiter?.length) {
-    lines.push('', '**Limiter alone** (`bench/limiter.mjs`: three policies per decision — caller GCRA, daily quota, flow GCRA):', '', '| Store | µs per decision | Notes |', '|---|---:|---|');
+    lines.push(
+      '',
+      '**Limiter alone** (`bench/limiter.mjs`: three policies per decision — caller GCRA, daily quota, flow GCRA):',
+      '',
+      '| Store | µs per decision | Notes |',
+      '|---|---:|---|',
+    );
     for (const row of results.limiter) lines.push(`| ${row.what} | ${fmt(row.usPerDecision, 2)} | ${row.note} |`);
   }
   if (results.soak) {
@@ -587,15 +694,22 @@ function markdown(results) {
     lines.push(
       '',
       `**RSS soak** (B2 at ${results.settings.connections} connections for ${k.seconds} s, VmRSS sampled every second): ${fmt(k.startMiB, 1)} MiB at the start → ${fmt(k.endMiB, 1)} MiB at the end (${k.changePercent >= 0 ? '+' : ''}${fmt(k.changePercent, 1)}%), max ${fmt(k.maxMiB, 1)} MiB, ${fmt(k.rps)} req/s.` +
-        (half === null ? '' : ` Over the second half alone: ${half >= 0 ? '+' : ''}${fmt(half, 1)}% (growth that stops is heap sizing; growth that goes on is a leak).`),
+        (half === null
+          ? ''
+          : ` Over the second half alone: ${half >= 0 ? '+' : ''}${fmt(half, 1)}% (growth that stops is heap sizing; growth that goes on is a leak).`),
     );
   }
   lines.push('', '**Ratios and targets**', '', '| Ratio | Value | Target | Status | Meaning |', '|---|---:|---|---|---|');
   for (const [name, entry] of Object.entries(results.ratios)) {
-    const value = entry.value === null ? '—' : entry.unit === 'ms' ? `${fmt(entry.value, 3)} ms` : entry.unit === '%' ? `${fmt(entry.value, 1)}%` : fmt(entry.value, 2);
+    const value =
+      entry.value === null ? '—' : entry.unit === 'ms' ? `${fmt(entry.value, 3)} ms` : entry.unit === '%' ? `${fmt(entry.value, 1)}%` : fmt(entry.value, 2);
     lines.push(`| ${name} | ${value} | ${entry.target} | ${entry.status} | ${entry.what} |`);
   }
-  lines.push('', 'req/s counts 2xx answers only. p50/p99 are exact percentiles of every 2xx latency (microsecond resolution). See docs/benchmarks.md for how to read this.', '');
+  lines.push(
+    '',
+    'req/s counts 2xx answers only. p50/p99 are exact percentiles of every 2xx latency (microsecond resolution). See docs/benchmarks.md for how to read this.',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -606,12 +720,24 @@ async function main() {
   mkdirSync(OUT_DIR, { recursive: true });
   if (flags.profile) for (const file of readdirSync(OUT_DIR)) if (file.endsWith('.cpuprofile')) rmSync(join(OUT_DIR, file));
   const log = (line) => process.stderr.write(line + '\n');
-  const results = { machine: machineLine(), settings, partial, startedAt: new Date().toISOString(), scenarios: {}, latency: {}, soak: null, redisRoundTripMs: null };
+  const results = {
+    machine: machineLine(),
+    settings,
+    partial,
+    startedAt: new Date().toISOString(),
+    scenarios: {},
+    latency: {},
+    soak: null,
+    redisRoundTripMs: null,
+  };
   results.loadBefore = loadavg()[0];
   log(`flowgate bench: ${results.machine}`);
   // The numbers only mean something on an otherwise idle machine; say so when it is not.
-  if (results.loadBefore > cpus().length / 2) log(`warning: 1-minute load average is ${results.loadBefore.toFixed(2)} before the run; other work on this machine will skew the numbers`);
-  log(`settings: ${JSON.stringify(settings)}${only ? ` only=${[...only].join(',')}` : ''}${flags.profile ? ' (profiling: numbers are not representative)' : ''}`);
+  if (results.loadBefore > cpus().length / 2)
+    log(`warning: 1-minute load average is ${results.loadBefore.toFixed(2)} before the run; other work on this machine will skew the numbers`);
+  log(
+    `settings: ${JSON.stringify(settings)}${only ? ` only=${[...only].join(',')}` : ''}${flags.profile ? ' (profiling: numbers are not representative)' : ''}`,
+  );
 
   const active = [];
   for (const scenario of SCENARIOS) {
@@ -631,7 +757,9 @@ async function main() {
       const tag = `${scenario.id}-run${run}`;
       const result = await measure(scenario, tag, { connections: settings.connections, duration: settings.duration });
       results.scenarios[scenario.id].runs.push(result);
-      log(`${tag}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms, CPU ${fmt(result.cpuUsPerRequest)} µs/req, peak RSS ${fmt(result.peakRssMiB, 1)} MiB${result.non2xx || result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : ''}`);
+      log(
+        `${tag}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50, 2)} ms, p99 ${fmt(result.p99, 2)} ms, CPU ${fmt(result.cpuUsPerRequest)} µs/req, peak RSS ${fmt(result.peakRssMiB, 1)} MiB${result.non2xx || result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : ''}`,
+      );
     }
   }
   for (const scenario of active) results.scenarios[scenario.id].summary = summarize(results.scenarios[scenario.id].runs);
@@ -681,7 +809,15 @@ async function main() {
     const startMiB = median(samples.filter((s) => s.at < started + windowMs).map((s) => s.kb)) / 1024;
     const endMiB = median(samples.filter((s) => s.at >= end - windowMs).map((s) => s.kb)) / 1024;
     const maxMiB = Math.max(...samples.map((s) => s.kb)) / 1024;
-    results.soak = { seconds: settings.soakDuration, rps: result.rps, startMiB, endMiB, maxMiB, changePercent: (100 * (endMiB - startMiB)) / startMiB, samplesMiB: samples.map((s) => +(s.kb / 1024).toFixed(1)) };
+    results.soak = {
+      seconds: settings.soakDuration,
+      rps: result.rps,
+      startMiB,
+      endMiB,
+      maxMiB,
+      changePercent: (100 * (endMiB - startMiB)) / startMiB,
+      samplesMiB: samples.map((s) => +(s.kb / 1024).toFixed(1)),
+    };
     log(`SOAK: ${fmt(startMiB, 1)} → ${fmt(endMiB, 1)} MiB (${fmt(results.soak.changePercent, 1)}%), max ${fmt(maxMiB, 1)} MiB, ${fmt(result.rps)} req/s`);
   }
 
@@ -691,7 +827,9 @@ async function main() {
 
   if (flags.profile) {
     results.profiles = {};
-    for (const file of readdirSync(OUT_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    for (const file of readdirSync(OUT_DIR)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort()) {
       const top = topSelfTime(JSON.parse(readFileSync(join(OUT_DIR, file), 'utf8')), { top: 15, callers: 1, depth: 6 });
       results.profiles[file] = top;
       log(`\nprofile ${join('bench/out', file)}\n${formatTop(top)}`);
@@ -700,7 +838,9 @@ async function main() {
 
   const md = markdown(results);
   // Only a full default run replaces the committed results; anything else lands in bench/out/.
-  const [mdFile, jsonFile] = partial ? [join(OUT_DIR, 'RESULTS.partial.md'), join(OUT_DIR, 'results.partial.json')] : [join(BENCH_DIR, 'RESULTS.md'), join(BENCH_DIR, 'results.json')];
+  const [mdFile, jsonFile] = partial
+    ? [join(OUT_DIR, 'RESULTS.partial.md'), join(OUT_DIR, 'results.partial.json')]
+    : [join(BENCH_DIR, 'RESULTS.md'), join(BENCH_DIR, 'results.json')];
   writeFileSync(mdFile, md);
   writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
   process.stdout.write('\n' + md + '\n');

@@ -17,7 +17,11 @@ export const CANNED_BODY = JSON.stringify({
 });
 
 const cannedBuffer = Buffer.from(CANNED_BODY);
-const headers = { 'content-type': 'application/json;charset=utf-8', 'content-length': String(cannedBuffer.length), 'x-acs-request-id': '8B6F2C9E-0000-4000-8000-000000000001' };
+const headers = {
+  'content-type': 'application/json;charset=utf-8',
+  'content-length': String(cannedBuffer.length),
+  'x-acs-request-id': '8B6F2C9E-0000-4000-8000-000000000001',
+};
 
 export function startStandin(port = 0, host = '127.0.0.1') {
   const server = createServer((req, res) => {

@@ -65,7 +65,14 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   // Webhook flows again once the signature proved the sender: its own budget, whatever addresses it sends from.
   const senderLimiter = rateLimit({ ...limiterOptions, policies: senderPolicyResolver(config.storeOptions.keyPrefix) });
   const failureLimit = config.auth.failureLimit
-    ? authFailureLimiter({ limit: config.auth.failureLimit, store: deps.rateLimitStore, clock: deps.clock, keyPrefix: config.storeOptions.keyPrefix, onError: config.storeOptions.onError, counters: deps.counters })
+    ? authFailureLimiter({
+        limit: config.auth.failureLimit,
+        store: deps.rateLimitStore,
+        clock: deps.clock,
+        keyPrefix: config.storeOptions.keyPrefix,
+        onError: config.storeOptions.onError,
+        counters: deps.counters,
+      })
     : undefined;
   // The one place a client address is worked out; every address-keyed store gets it through the caller id.
   const resolveAddress = clientAddressResolver({
@@ -91,18 +98,19 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
     // Before any response cache: a replay must come from the key's own record, never from a shared entry.
-    idempotency({ store: deps.records, random: deps.random, storeTimeoutMs: config.storeOptions.timeout, onError: config.storeOptions.onError, upstreamTimeoutMs: config.upstream.timeout }),
+    idempotency({
+      store: deps.records,
+      random: deps.random,
+      storeTimeoutMs: config.storeOptions.timeout,
+      onError: config.storeOptions.onError,
+      upstreamTimeoutMs: config.upstream.timeout,
+    }),
     (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c)),
   );
   app.all('/flows/:name/run', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'POST' } });
   });
-  app.delete(
-    '/flows/:name/cache',
-    resolveFlow(config.flows),
-    identifyCaller,
-    purgeCacheHandler(deps),
-  );
+  app.delete('/flows/:name/cache', resolveFlow(config.flows), identifyCaller, purgeCacheHandler(deps));
   app.all('/flows/:name/cache', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'DELETE' } });
   });

@@ -48,7 +48,12 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   readonly extra: Record<string, unknown>;
 
-  constructor(code: string, status: number, message: string, options: { headers?: Record<string, string>; extra?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options: { headers?: Record<string, string>; extra?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;

@@ -24,7 +24,10 @@ describe('flowgate CLI', () => {
   });
 
   it('check validates a config and prints its routes', async () => {
-    const config = file('good.yaml', `upstream: { endpoint: "${'http://127.0.0.1:9'}" }\nflows:\n  hello: { flowName: hello_world, qualifier: "1" }\n  order: { access: public, mode: ack }\n`);
+    const config = file(
+      'good.yaml',
+      `upstream: { endpoint: "${'http://127.0.0.1:9'}" }\nflows:\n  hello: { flowName: hello_world, qualifier: "1" }\n  order: { access: public, mode: ack }\n`,
+    );
     const cli = spawnCli(['check', '--config', config], { env: credsEnv });
     expect(await cli.exit()).toBe(0);
     expect(cli.stdout()).toContain('POST /flows/hello/run -> hello_world@1 [access public]');
@@ -40,7 +43,10 @@ describe('flowgate CLI', () => {
       ['{ trustProxy: cloudflare }', "client address: CF-Connecting-IP from Cloudflare's published addresses, else the connection's peer; IPv6 keyed by /64"],
     ];
     for (const [server, line] of cases) {
-      const config = file('trust.yaml', `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: ${server}\nanonymous: { ipv6Prefix: 64 }\nflows:\n  hello: {}\n`);
+      const config = file(
+        'trust.yaml',
+        `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: ${server}\nanonymous: { ipv6Prefix: 64 }\nflows:\n  hello: {}\n`,
+      );
       const cli = spawnCli(['check', '--config', config], { env: credsEnv });
       expect(await cli.exit()).toBe(0);
       expect(cli.stdout()).toContain(`${line}\n`);
@@ -48,15 +54,23 @@ describe('flowgate CLI', () => {
   });
 
   it('check exits 2 on a trust setting that cannot work, naming the key path', async () => {
-    const config = file('bad-trust.yaml', `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: { trustProxy: [loopback, "10.0.0.0/33"] }\nanonymous: { ipv6Prefix: 16 }\nflows:\n  hello: {}\n`);
+    const config = file(
+      'bad-trust.yaml',
+      `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: { trustProxy: [loopback, "10.0.0.0/33"] }\nanonymous: { ipv6Prefix: 16 }\nflows:\n  hello: {}\n`,
+    );
     const cli = spawnCli(['check', '--config', config], { env: credsEnv });
     expect(await cli.exit()).toBe(2);
-    expect(cli.stderr()).toContain('server.trustProxy.1: expected an IP address, a CIDR such as "10.0.0.0/8", or one of loopback, linklocal, uniquelocal, cloudflare');
+    expect(cli.stderr()).toContain(
+      'server.trustProxy.1: expected an IP address, a CIDR such as "10.0.0.0/8", or one of loopback, linklocal, uniquelocal, cloudflare',
+    );
     expect(cli.stderr()).toContain('anonymous.ipv6Prefix: expected a prefix length from 32 to 128');
   });
 
   it('a bad config exits with code 2 and names the key path, without echoing secrets', async () => {
-    const config = file('bad.yaml', `upstream: { region: cn-hangzhou, timeout: someday, credentials: { accessKeyId: testid, accessKeySecret: super-secret-value } }\nflows:\n  hello: { maxInputSize: lots }\n`);
+    const config = file(
+      'bad.yaml',
+      `upstream: { region: cn-hangzhou, timeout: someday, credentials: { accessKeyId: testid, accessKeySecret: super-secret-value } }\nflows:\n  hello: { maxInputSize: lots }\n`,
+    );
     for (const command of ['check', 'serve']) {
       const cli = spawnCli([command, '--config', config]);
       expect(await cli.exit()).toBe(2);

@@ -11,22 +11,46 @@ import { spawnCli } from './helpers/spawn.js';
 /** `flowgate emulator` and the demo as real processes (the compiled dist/, as users run them). */
 describe('flowgate emulator (process)', () => {
   it('starts, prints where it listens and the key, answers signed calls, and stops on SIGTERM', async () => {
-    const cli = spawnCli(['emulator', '--port', '0', '--flows', 'examples/flows', '--handlers', 'examples/handlers/index.mjs', '--access-key', 'cli-id:cli-secret', '--time-scale', '0.01'], {
-      cwd: process.cwd(),
-    });
+    const cli = spawnCli(
+      [
+        'emulator',
+        '--port',
+        '0',
+        '--flows',
+        'examples/flows',
+        '--handlers',
+        'examples/handlers/index.mjs',
+        '--access-key',
+        'cli-id:cli-secret',
+        '--time-scale',
+        '0.01',
+      ],
+      {
+        cwd: process.cwd(),
+      },
+    );
     try {
       const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       // The key line is a later write than the address line and may arrive in a later chunk.
       await cli.waitFor(/access key: cli-id \(secret as given\)/);
       expect(cli.stderr()).not.toContain('cli-secret');
       for (const signatureVersion of ['v3', 'rpc'] as const) {
-        const client = createCloudFlowClient({ endpoint: url!, credentials: staticCredentials({ accessKeyId: 'cli-id', accessKeySecret: 'cli-secret' }), transport: fetchTransport(), signatureVersion });
+        const client = createCloudFlowClient({
+          endpoint: url!,
+          credentials: staticCredentials({ accessKeyId: 'cli-id', accessKeySecret: 'cli-secret' }),
+          transport: fetchTransport(),
+          signatureVersion,
+        });
         const quote = await client.startSyncExecution({ flowName: 'quote', input: '{"sku":"pear","qty":2}' });
         expect(quote).toMatchObject({ status: 'Succeeded', output: '{"quote":{"sku":"pear","qty":2,"unitPrice":0.75,"total":1.5}}' });
         const slow = await client.startSyncExecution({ flowName: 'slow', input: '{}' });
         expect(slow).toMatchObject({ status: 'TimedOut', errorCode: 'FnF.Timeout' });
       }
-      const wrongKey = createCloudFlowClient({ endpoint: url!, credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }), transport: fetchTransport() });
+      const wrongKey = createCloudFlowClient({
+        endpoint: url!,
+        credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }),
+        transport: fetchTransport(),
+      });
       await expect(wrongKey.startSyncExecution({ flowName: 'hello', input: '{}' })).rejects.toMatchObject({ status: 404, code: 'InvalidAccessKeyId.NotFound' });
     } finally {
       cli.child.kill('SIGTERM');

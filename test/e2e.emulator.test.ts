@@ -12,7 +12,13 @@ const KEY = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 async function emulatorWith(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
-  return startEmulator({ port: 0, keys: [KEY], flows: loadFlowsFolder('examples/flows'), handlers: await loadHandlers('examples/handlers/index.mjs'), ...options });
+  return startEmulator({
+    port: 0,
+    keys: [KEY],
+    flows: loadFlowsFolder('examples/flows'),
+    handlers: await loadHandlers('examples/handlers/index.mjs'),
+    ...options,
+  });
 }
 
 function gatewayConfig(endpoint: string, signatureVersion: 'v3' | 'rpc', flows: Record<string, unknown> = {}) {
@@ -58,7 +64,11 @@ describe.each(['v3', 'rpc'] as const)('gateway → emulator over real HTTP, %s s
   it('a Failed flow is mapped by the flow errors table: InvalidOrder → 422, OrderNotFound → 404', async () => {
     const invalid = await run(gw, 'validate-order', { items: [] });
     expect(invalid.res.status).toBe(422);
-    expect(invalid.json).toMatchObject({ Code: 'InvalidOrder', Message: 'An order needs an orderId and at least one item.', ExecutionName: expect.stringMatching(new RegExp(`:${UUID}$`)) });
+    expect(invalid.json).toMatchObject({
+      Code: 'InvalidOrder',
+      Message: 'An order needs an orderId and at least one item.',
+      ExecutionName: expect.stringMatching(new RegExp(`:${UUID}$`)),
+    });
     const unknown = await run(gw, 'quote', { sku: 'durian', qty: 1 });
     expect([unknown.res.status, unknown.json.Code]).toEqual([404, 'OrderNotFound']);
     const priced = await run(gw, 'quote', { sku: 'apple', qty: 3 });
@@ -104,7 +114,10 @@ describe('gateway → emulator: deadlines, throttling, setup errors', () => {
 
   it('a wrong key or a flow the emulator lacks is a generic 502 to the caller, detail in the log', async () => {
     const emu = await emulatorWith();
-    const gw = await startGateway({ ...gatewayConfig(emu.url, 'v3', { ghost: {} }), upstream: { endpoint: emu.url, credentials: { accessKeyId: 'testid', accessKeySecret: 'wrong' } } });
+    const gw = await startGateway({
+      ...gatewayConfig(emu.url, 'v3', { ghost: {} }),
+      upstream: { endpoint: emu.url, credentials: { accessKeyId: 'testid', accessKeySecret: 'wrong' } },
+    });
     try {
       const badKey = await run(gw, 'hello', {});
       expect([badKey.res.status, badKey.json.Code]).toEqual([502, 'UpstreamError']);
@@ -138,13 +151,22 @@ describe('the demo (startDemo on ephemeral ports)', () => {
   it('answers the README curl line and every example flow as docs/emulator.md shows', async () => {
     expect(await run(demo.gatewayUrl, 'hello', { name: 'ada' }).then((r) => [r.res.status, r.json])).toEqual([200, { message: 'Hello, ada!' }]);
     expect(await run(demo.gatewayUrl, 'hello', {}).then((r) => r.json)).toEqual({ message: 'Hello, world!' });
-    expect(await run(demo.gatewayUrl, 'validate-order', { orderId: 'o-1', items: ['a', 'b'] }).then((r) => r.json)).toEqual({ status: 'accepted', orderId: 'o-1', itemCount: 2 });
+    expect(await run(demo.gatewayUrl, 'validate-order', { orderId: 'o-1', items: ['a', 'b'] }).then((r) => r.json)).toEqual({
+      status: 'accepted',
+      orderId: 'o-1',
+      itemCount: 2,
+    });
     expect(await run(demo.gatewayUrl, 'validate-order', { items: [] }).then((r) => [r.res.status, r.json.Code])).toEqual([422, 'InvalidOrder']);
-    expect(await run(demo.gatewayUrl, 'quote', { sku: 'apple', qty: 3 }).then((r) => r.json)).toEqual({ quote: { sku: 'apple', qty: 3, unitPrice: 0.5, total: 1.5 } });
+    expect(await run(demo.gatewayUrl, 'quote', { sku: 'apple', qty: 3 }).then((r) => r.json)).toEqual({
+      quote: { sku: 'apple', qty: 3, unitPrice: 0.5, total: 1.5 },
+    });
     expect(await run(demo.gatewayUrl, 'quote', { sku: 'durian', qty: 1 }).then((r) => [r.res.status, r.json.Code])).toEqual([404, 'OrderNotFound']);
     expect(await run(demo.gatewayUrl, 'router', { kind: 'refund', amount: 5000, id: 9 }).then((r) => r.json)).toEqual({ route: 'refund-review', id: 9 });
     expect(await run(demo.gatewayUrl, 'fanout', { items: [3, 1, 3, 2] }).then((r) => r.json)).toEqual({ count: 4, unique: [3, 1, 2], first: 3 });
-    expect(await run(demo.gatewayUrl, 'map-items', { items: [{ sku: 'apple', qty: 3 }] }).then((r) => r.json)).toEqual({ count: 1, labels: [{ label: '3 x apple' }] });
+    expect(await run(demo.gatewayUrl, 'map-items', { items: [{ sku: 'apple', qty: 3 }] }).then((r) => r.json)).toEqual({
+      count: 1,
+      labels: [{ label: '3 x apple' }],
+    });
   });
 
   it('the slow flow outlasts its 2 s gateway timeout → 504', async () => {

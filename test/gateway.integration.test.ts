@@ -83,7 +83,10 @@ describe('gateway core over real HTTP', () => {
     // Big integers prove neither the Input nor the Output is re-serialized on the way through.
     stub.respond((call) => succeeded('{"greeting":"hi","n":12345678901234567890}', call));
     const before = stub.calls.length;
-    const { res, text } = await run('/flows/hello/run', '{"name": "ada",  "big": 12345678901234567890}', { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-abc.1' });
+    const { res, text } = await run('/flows/hello/run', '{"name": "ada",  "big": 12345678901234567890}', {
+      'content-type': 'application/json; charset=utf-8',
+      'x-request-id': 'req-abc.1',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(text).toBe('{"greeting":"hi","n":12345678901234567890}');
@@ -92,7 +95,12 @@ describe('gateway core over real HTTP', () => {
     expect(res.headers.get('server-timing')).toMatch(/upstream;dur=\d+/);
     const call = stub.calls[before]!;
     expect(call.signature).toBe('v3');
-    expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"name": "ada",  "big": 12345678901234567890}', ExecutionName: 'fg_req-abc_d1', Qualifier: '1' });
+    expect(call.form).toEqual({
+      FlowName: 'hello_world',
+      Input: '{"name": "ada",  "big": 12345678901234567890}',
+      ExecutionName: 'fg_req-abc_d1',
+      Qualifier: '1',
+    });
     expect(call.headers['x-acs-action']).toBe('StartSyncExecution');
     expect(call.headers['x-acs-version']).toBe('2019-03-15');
   });
@@ -274,7 +282,10 @@ describe('gateway core over real HTTP', () => {
     expect(bad.res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const missing = await run('/flows/none/run', '{}', { 'content-type': 'application/json', origin: 'https://app.example' });
     expect(missing.res.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    const preflight = await fetch(gw.url + '/flows/hello/run', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(gw.url + '/flows/hello/run', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     const other = await run('/flows/hello/run', '{}', { 'content-type': 'application/json', origin: 'https://evil.example' });
     expect(other.res.headers.get('access-control-allow-origin')).toBeNull();
@@ -385,7 +396,11 @@ describe('slow clients', () => {
     const { connect } = await import('node:net');
     const stub = await startUpstreamStub();
     stub.respond((call) => ({ ...succeeded({ ok: 1 }, call), delayMs: 1_500 }));
-    const gw = await startGateway({ ...baseConfig(stub.url), upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS }, server: { headersTimeout: '300ms', requestTimeout: '600ms' } });
+    const gw = await startGateway({
+      ...baseConfig(stub.url),
+      upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS },
+      server: { headersTimeout: '300ms', requestTimeout: '600ms' },
+    });
     try {
       const port = Number(new URL(gw.url).port);
       const socket = connect(port, '127.0.0.1');

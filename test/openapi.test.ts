@@ -14,7 +14,15 @@ const RAW = {
   upstream: { endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'id', accessKeySecret: 'secret' } },
   callers: { app: { apiKeys: ['app-key-0123456789abcdef'] }, ops: { apiKeys: ['ops-key-0123456789abcdef'], admin: true } },
   flows: {
-    hello: { flowName: 'hello_world', qualifiers: ['1', 'prod'], access: ['app'], rateLimit: { rate: '5/s' }, cache: { ttl: '60s' }, errors: { OrderNotFound: 404, InvalidOrder: 422, Busy: 429 }, inputSchema: { type: 'object', properties: { name: { type: 'string' } } } },
+    hello: {
+      flowName: 'hello_world',
+      qualifiers: ['1', 'prod'],
+      access: ['app'],
+      rateLimit: { rate: '5/s' },
+      cache: { ttl: '60s' },
+      errors: { OrderNotFound: 404, InvalidOrder: 422, Busy: 429 },
+      inputSchema: { type: 'object', properties: { name: { type: 'string' } } },
+    },
     'github-push': { webhook: { provider: 'github', secrets: ['gh-secret'] }, mode: 'ack' },
     'create-order': { idempotency: { ttl: '24h', required: true }, access: 'authenticated' },
     'public-v2': { access: 'public' },
@@ -64,7 +72,8 @@ export function openApiProblems(doc: Json): string[] {
   const checkSecurity = (security: unknown, at: string) => {
     if (security === undefined) return;
     if (!Array.isArray(security)) return problems.push(`${at}: security must be an array`);
-    for (const requirement of security as Json[]) for (const name of Object.keys(requirement)) if (!schemes.includes(name)) problems.push(`${at}: unknown security scheme ${name}`);
+    for (const requirement of security as Json[])
+      for (const name of Object.keys(requirement)) if (!schemes.includes(name)) problems.push(`${at}: unknown security scheme ${name}`);
   };
   checkSecurity(doc.security, '#/security');
 
@@ -85,7 +94,8 @@ export function openApiProblems(doc: Json): string[] {
       const own = ((op.parameters as unknown[] | undefined) ?? []).map((p) => deref(doc, p));
       const seen = new Set<string>();
       for (const p of own) {
-        if (typeof p?.name !== 'string' || !['query', 'header', 'path', 'cookie'].includes(p.in as string)) problems.push(`${at}: a parameter needs name and in`);
+        if (typeof p?.name !== 'string' || !['query', 'header', 'path', 'cookie'].includes(p.in as string))
+          problems.push(`${at}: a parameter needs name and in`);
         const id = `${String(p?.in)}:${String(p?.name).toLowerCase()}`;
         if (seen.has(id)) problems.push(`${at}: parameter ${id} is declared twice`);
         seen.add(id);
@@ -128,7 +138,15 @@ describe('GET /openapi.json', () => {
   });
 
   it('describes every route: one run operation per flow, the cache purge and the execution status', () => {
-    expect(Object.keys(doc.paths as Json)).toEqual(['/flows/hello/run', '/flows/github-push/run', '/flows/create-order/run', '/flows/public-v2/run', '/flows/create_order/run', '/flows/{name}/cache', '/executions/{name}']);
+    expect(Object.keys(doc.paths as Json)).toEqual([
+      '/flows/hello/run',
+      '/flows/github-push/run',
+      '/flows/create-order/run',
+      '/flows/public-v2/run',
+      '/flows/create_order/run',
+      '/flows/{name}/cache',
+      '/executions/{name}',
+    ]);
     const purge = (doc.paths as Json)['/flows/{name}/cache'] as { delete: Json };
     expect(Object.keys(purge.delete.responses as Json)).toEqual(expect.arrayContaining(['200', '401', '403', '404', '429', '503']));
     const execution = (doc.paths as Json)['/executions/{name}'] as { get: Json };
@@ -148,10 +166,17 @@ describe('GET /openapi.json', () => {
 
   it('documents the 202 body and the response headers', () => {
     const ack = deref(doc, ((((doc.paths as Json)['/flows/github-push/run'] as Json).post as Json).responses as Json)['202']);
-    expect(deref(doc, (ack.content as { 'application/json': { schema: unknown } })['application/json'].schema).required).toEqual(['RequestId', 'ExecutionName', 'Status', 'Location']);
+    expect(deref(doc, (ack.content as { 'application/json': { schema: unknown } })['application/json'].schema).required).toEqual([
+      'RequestId',
+      'ExecutionName',
+      'Status',
+      'Location',
+    ]);
     expect(Object.keys(ack.headers as Json)).toEqual(expect.arrayContaining(['Location', 'X-Execution-Name', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy']));
-    const hello = ((((doc.paths as Json)['/flows/hello/run'] as Json).post as Json).responses as Json);
-    expect(Object.keys(deref(doc, hello['200']).headers as Json)).toEqual(expect.arrayContaining(['X-Request-Id', 'X-Execution-Name', 'RateLimit', 'RateLimit-Policy', 'Cache-Status', 'Age']));
+    const hello = (((doc.paths as Json)['/flows/hello/run'] as Json).post as Json).responses as Json;
+    expect(Object.keys(deref(doc, hello['200']).headers as Json)).toEqual(
+      expect.arrayContaining(['X-Request-Id', 'X-Execution-Name', 'RateLimit', 'RateLimit-Policy', 'Cache-Status', 'Age']),
+    );
     const throttled = deref(doc, ((((doc.paths as Json)['/flows/create-order/run'] as Json).post as Json).responses as Json)['429']);
     expect(Object.keys(throttled.headers as Json)).toEqual(expect.arrayContaining(['Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id']));
   });

@@ -60,7 +60,8 @@ export function authFailureLimiter(options: AuthFailureLimitOptions): AuthFailur
       // Counted apart from the request limiter's, so each count means one decision of one kind.
       bump(counters, 'auth_failures.store_errors');
       bump(counters, onError === 'open' ? 'auth_failures.failed_open' : 'auth_failures.failed_closed');
-      if (onError === 'closed') throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
+      if (onError === 'closed')
+        throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
       return;
     }
     if (!result.value.allowed) refuse(applied, result.value, note);

@@ -43,7 +43,17 @@ export class JwksUnavailableError extends Error {
  * makes one fetch per lease and an unknown `kid` at most one per cooldown.
  */
 export function cachedJwks(options: JwksOptions): JWTVerifyGetKey {
-  const { url, fetch: fetchFn, clock, ttlMs, timeoutMs = 5_000, cooldownMs = 30_000, maxBytes = 256 * 1024, leaseMs = Math.min(timeoutMs, 1_000), timer } = options;
+  const {
+    url,
+    fetch: fetchFn,
+    clock,
+    ttlMs,
+    timeoutMs = 5_000,
+    cooldownMs = 30_000,
+    maxBytes = 256 * 1024,
+    leaseMs = Math.min(timeoutMs, 1_000),
+    timer,
+  } = options;
   if (typeof fetchFn !== 'function') throw new TypeError('fetch must be a function');
   if (!(ttlMs > 0)) throw new TypeError('ttlMs must be positive');
   let keys: ReturnType<typeof createLocalJWKSet> | undefined;

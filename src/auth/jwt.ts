@@ -20,9 +20,7 @@ export interface JwtVerifierOptions {
   fetch: typeof fetch;
 }
 
-export type JwtOutcome =
-  | { ok: true; subject: string }
-  | { ok: false; reason: 'invalid' | 'unavailable'; message: string };
+export type JwtOutcome = { ok: true; subject: string } | { ok: false; reason: 'invalid' | 'unavailable'; message: string };
 
 const MAX_SUBJECT_LENGTH = 256;
 
@@ -72,7 +70,8 @@ export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Pro
 }
 
 function describe(error: unknown): JwtOutcome {
-  if (error instanceof JwksUnavailableError) return { ok: false, reason: 'unavailable', message: 'The token issuer\'s keys could not be fetched. Please try again later.' };
+  if (error instanceof JwksUnavailableError)
+    return { ok: false, reason: 'unavailable', message: "The token issuer's keys could not be fetched. Please try again later." };
   if (error instanceof errors.JWTExpired) return { ok: false, reason: 'invalid', message: 'The token has expired.' };
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf' || error.claim === 'iat') return { ok: false, reason: 'invalid', message: 'The token is not valid yet.' };
@@ -81,7 +80,7 @@ function describe(error: unknown): JwtOutcome {
     return { ok: false, reason: 'invalid', message: `The token's "${error.claim}" claim is not valid.` };
   }
   if (error instanceof errors.JWKSNoMatchingKey) return { ok: false, reason: 'invalid', message: 'The token is signed with an unknown key.' };
-  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'invalid', message: 'The token\'s signing algorithm is not accepted.' };
+  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'invalid', message: "The token's signing algorithm is not accepted." };
   // Bad signature, malformed token, unusable key: one message, so probing learns nothing more.
   return { ok: false, reason: 'invalid', message: 'The token is not valid.' };
 }

@@ -21,7 +21,10 @@ export function parseCacheControl(header: string | undefined): CacheDirectives {
   for (const part of header.split(',')) {
     const [rawName = '', ...rest] = part.split('=');
     const name = rawName.trim().toLowerCase();
-    const value = rest.join('=').trim().replace(/^"(.*)"$/, '$1');
+    const value = rest
+      .join('=')
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     if (name === 'no-store') out.noStore = true;
     else if (name === 'no-cache') out.noCache = true;
     else if (name === 'max-age' && /^\d{1,10}$/.test(value)) {

@@ -354,5 +354,9 @@ function sameEntry(a: CacheEntry, b: CacheEntry | undefined): boolean {
 /** The same refusal with a `Cache-Status` header, so failures say how the cache treated them. */
 function withCacheStatus(error: unknown, status: string): unknown {
   if (!(error instanceof GatewayError)) return error;
-  return new GatewayError(error.code, error.status, error.message, { headers: { ...error.headers, 'cache-status': status }, extra: error.extra, cause: error.cause });
+  return new GatewayError(error.code, error.status, error.message, {
+    headers: { ...error.headers, 'cache-status': status },
+    extra: error.extra,
+    cause: error.cause,
+  });
 }

@@ -8,14 +8,26 @@ export async function checkCommand(args: string[]): Promise<number> {
   const file = values.config ?? 'flowgate.yaml';
   const config = loadConfigOrExit(file);
   if (typeof config === 'number') return config;
-  const clientAddress = describeClientAddress({ trustProxy: config.server.trustProxy, forwardedHeader: config.server.forwardedHeader, ipv6Prefix: config.anonymous.ipv6Prefix });
-  process.stdout.write(`${file}: valid\nupstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nclient address: ${clientAddress}\nroutes:\n`);
+  const clientAddress = describeClientAddress({
+    trustProxy: config.server.trustProxy,
+    forwardedHeader: config.server.forwardedHeader,
+    ipv6Prefix: config.anonymous.ipv6Prefix,
+  });
+  process.stdout.write(
+    `${file}: valid\nupstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nclient address: ${clientAddress}\nroutes:\n`,
+  );
   for (const flow of Object.values(config.flows)) {
     const access = Array.isArray(flow.access) ? flow.access.join(',') : flow.access;
-    const extras = [flow.mode === 'ack' ? 'ack' : '', flow.cache ? `cache ${flow.cache.ttl}ms/${flow.cache.scope}` : '', flow.webhook ? `webhook ${flow.webhook.provider}` : '']
+    const extras = [
+      flow.mode === 'ack' ? 'ack' : '',
+      flow.cache ? `cache ${flow.cache.ttl}ms/${flow.cache.scope}` : '',
+      flow.webhook ? `webhook ${flow.webhook.provider}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
-    process.stdout.write(`  POST /flows/${flow.name}/run -> ${flow.flowName}${flow.qualifier ? `@${flow.qualifier}` : ''} [access ${access}]${extras ? ` (${extras})` : ''}\n`);
+    process.stdout.write(
+      `  POST /flows/${flow.name}/run -> ${flow.flowName}${flow.qualifier ? `@${flow.qualifier}` : ''} [access ${access}]${extras ? ` (${extras})` : ''}\n`,
+    );
   }
   process.stdout.write('  GET  /flows\n  GET  /healthz\n  GET  /readyz\n  GET  /openapi.json\n');
   return 0;

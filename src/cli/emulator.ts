@@ -1,6 +1,16 @@
 /** `flowgate emulator`: the CloudFlow emulator alone, from command-line flags. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_EMULATOR_PORT, DEFAULT_KEY, loadFlowsFolder, loadHandlers, startEmulator, type AccessKey, type CallLogLine, type RunningEmulator, type StartEmulatorOptions } from '../platform/node/emulator.js';
+import {
+  DEFAULT_EMULATOR_PORT,
+  DEFAULT_KEY,
+  loadFlowsFolder,
+  loadHandlers,
+  startEmulator,
+  type AccessKey,
+  type CallLogLine,
+  type RunningEmulator,
+  type StartEmulatorOptions,
+} from '../platform/node/emulator.js';
 import { nextSignal } from './signals.js';
 
 const USAGE = `Usage: flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE]
@@ -74,10 +84,15 @@ export async function emulatorCommand(args: string[], signal: Promise<unknown> =
     return 2;
   }
   const flows = running.emulator.store.list().map((f) => f.name);
-  process.stderr.write(`CloudFlow emulator listening on ${running.url} (Version 2019-03-15, ${flows.length} flow${flows.length === 1 ? '' : 's'}${flows.length ? `: ${flows.join(', ')}` : ''})\n`);
+  process.stderr.write(
+    `CloudFlow emulator listening on ${running.url} (Version 2019-03-15, ${flows.length} flow${flows.length === 1 ? '' : 's'}${flows.length ? `: ${flows.join(', ')}` : ''})\n`,
+  );
   for (const key of running.emulator.keys) {
     // The built-in test key is public; a key the user chose is shown by id only.
-    const secret = key.accessKeyId === DEFAULT_KEY.accessKeyId && key.accessKeySecret === DEFAULT_KEY.accessKeySecret ? ` secret ${DEFAULT_KEY.accessKeySecret}` : ' (secret as given)';
+    const secret =
+      key.accessKeyId === DEFAULT_KEY.accessKeyId && key.accessKeySecret === DEFAULT_KEY.accessKeySecret
+        ? ` secret ${DEFAULT_KEY.accessKeySecret}`
+        : ' (secret as given)';
     process.stderr.write(`access key: ${key.accessKeyId}${secret}${key.securityTokens?.length ? ' (STS token required)' : ''}\n`);
   }
   process.stderr.write(`gateway config: upstream: { endpoint: ${running.url}, credentials: { accessKeyId: ..., accessKeySecret: ... } }\n`);

@@ -49,7 +49,15 @@ export function regionEndpoint(region: string): string {
 }
 
 export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlowClient {
-  const { credentials, transport, signatureVersion = 'v3', timeoutMs = 300_000, clock = systemClock, random = cryptoRandom, crypto: digests = webCrypto } = options;
+  const {
+    credentials,
+    transport,
+    signatureVersion = 'v3',
+    timeoutMs = 300_000,
+    clock = systemClock,
+    random = cryptoRandom,
+    crypto: digests = webCrypto,
+  } = options;
   if (typeof transport !== 'function') throw new TypeError('transport is required');
   if (typeof credentials !== 'function') throw new TypeError('credentials is required');
   if (signatureVersion !== 'v3' && signatureVersion !== 'rpc') throw new TypeError(`signatureVersion must be "v3" or "rpc", got ${String(signatureVersion)}`);
@@ -110,20 +118,25 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
       response = await transport({ url, method: 'POST', headers, body, timeoutMs: limit, signal: call.signal });
       text = await response.text();
     } catch (cause) {
-      if (cause instanceof Error && cause.name === 'TimeoutError') throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
+      if (cause instanceof Error && cause.name === 'TimeoutError')
+        throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
       if (call.signal?.aborted) throw new CloudFlowError('aborted', 'the call was cancelled', { durationMs: elapsed(), cause });
       throw new CloudFlowError('network', describe(cause), { durationMs: elapsed(), cause });
     }
     const durationMs = elapsed();
     const parsed = parseJsonObject(text);
     if (response.status !== 200) {
-      throw new CloudFlowError('http', `HTTP ${response.status}${parsed ? `: ${String(parsed.Code)}: ${String(parsed.Message)}` : ' with a body that is not JSON'}`, {
-        status: response.status,
-        code: typeof parsed?.Code === 'string' ? parsed.Code : undefined,
-        requestId: typeof parsed?.RequestId === 'string' ? parsed.RequestId : (response.header('x-acs-request-id') ?? undefined),
-        retryAfter: response.header('retry-after') ?? undefined,
-        durationMs,
-      });
+      throw new CloudFlowError(
+        'http',
+        `HTTP ${response.status}${parsed ? `: ${String(parsed.Code)}: ${String(parsed.Message)}` : ' with a body that is not JSON'}`,
+        {
+          status: response.status,
+          code: typeof parsed?.Code === 'string' ? parsed.Code : undefined,
+          requestId: typeof parsed?.RequestId === 'string' ? parsed.RequestId : (response.header('x-acs-request-id') ?? undefined),
+          retryAfter: response.header('retry-after') ?? undefined,
+          durationMs,
+        },
+      );
     }
     if (!parsed || typeof parsed.Status !== 'string') {
       throw new CloudFlowError('invalid-response', parsed ? 'a 200 answer without Status' : 'a 200 answer that is not JSON', { status: 200, durationMs });

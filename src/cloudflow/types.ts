@@ -43,7 +43,14 @@ export class CloudFlowError extends Error {
   constructor(
     kind: CloudFlowErrorKind,
     message: string,
-    fields: { status?: number | undefined; code?: string | undefined; requestId?: string | undefined; retryAfter?: string | undefined; durationMs: number; cause?: unknown },
+    fields: {
+      status?: number | undefined;
+      code?: string | undefined;
+      requestId?: string | undefined;
+      retryAfter?: string | undefined;
+      durationMs: number;
+      cause?: unknown;
+    },
   ) {
     super(message, { cause: fields.cause });
     this.name = 'CloudFlowError';

@@ -27,8 +27,27 @@ export interface CorsProblem {
   message: string;
 }
 
-export const DEFAULT_ALLOW_HEADERS = ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id', 'X-Execution-Name', 'Idempotency-Key', 'Cache-Control'] as const;
-export const DEFAULT_EXPOSE_HEADERS = ['X-Request-Id', 'X-Execution-Name', 'Location', 'Idempotent-Replayed', 'Cache-Status', 'Age', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Server-Timing'] as const;
+export const DEFAULT_ALLOW_HEADERS = [
+  'Content-Type',
+  'Authorization',
+  'X-API-Key',
+  'X-Request-Id',
+  'X-Execution-Name',
+  'Idempotency-Key',
+  'Cache-Control',
+] as const;
+export const DEFAULT_EXPOSE_HEADERS = [
+  'X-Request-Id',
+  'X-Execution-Name',
+  'Location',
+  'Idempotent-Replayed',
+  'Cache-Status',
+  'Age',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Retry-After',
+  'Server-Timing',
+] as const;
 /** Firefox caches a preflight for at most 24 h and Chromium for 2 h; a larger value cannot take effect. */
 export const MAX_PREFLIGHT_AGE_S = 86_400;
 
@@ -54,7 +73,8 @@ export function corsProblems(options: CorsOptions, needs: readonly CorsNeed[] = 
   const problems: CorsProblem[] = [];
   const { origins, credentials } = options;
   if (origins === '*') {
-    if (credentials) problems.push({ path: 'credentials', message: 'needs a list of origins: browsers refuse "Access-Control-Allow-Origin: *" on credentialed requests' });
+    if (credentials)
+      problems.push({ path: 'credentials', message: 'needs a list of origins: browsers refuse "Access-Control-Allow-Origin: *" on credentialed requests' });
   } else {
     if (origins.length === 0) problems.push({ path: 'origins', message: 'an empty list allows no origin; set server.cors to false to turn CORS off' });
     origins.forEach((origin, i) => {
@@ -85,7 +105,9 @@ function originProblem(origin: string, credentials: boolean): string | undefined
     // Sandboxed iframes and file: pages of any site send `Origin: null`.
     return credentials ? '"null" with credentials would give every sandboxed page on the web credentialed access' : undefined;
   }
-  return isSerializedOrigin(origin) ? undefined : 'not an origin as browsers send it: scheme://host[:port] in lower case, without a default port, path or trailing slash';
+  return isSerializedOrigin(origin)
+    ? undefined
+    : 'not an origin as browsers send it: scheme://host[:port] in lower case, without a default port, path or trailing slash';
 }
 
 function isSerializedOrigin(origin: string): boolean {
@@ -103,7 +125,8 @@ function headerListProblems(key: 'allowHeaders' | 'exposeHeaders', names: readon
   const problems: CorsProblem[] = [];
   names?.forEach((name, i) => {
     if (!TOKEN.test(name)) problems.push({ path: `${key}.${i}`, message: 'not a header name (an RFC 9110 token)' });
-    else if (name === '*' && credentials) problems.push({ path: `${key}.${i}`, message: 'with credentials, "*" is a literal header name, not a wildcard: list the headers' });
+    else if (name === '*' && credentials)
+      problems.push({ path: `${key}.${i}`, message: 'with credentials, "*" is a literal header name, not a wildcard: list the headers' });
   });
   return problems;
 }
@@ -140,7 +163,8 @@ interface CorsNeedsSource {
 export function corsNeeds(config: CorsNeedsSource): CorsNeed[] {
   const needs: CorsNeed[] = [];
   const browserFlows = Object.entries(config.flows).filter(([, flow]) => !flow.webhook);
-  if (browserFlows.length) needs.push({ headers: ['Content-Type'], why: 'runs send application/json, which browsers send only after a preflight allows Content-Type' });
+  if (browserFlows.length)
+    needs.push({ headers: ['Content-Type'], why: 'runs send application/json, which browsers send only after a preflight allows Content-Type' });
   if (config.auth.jwt) needs.push({ headers: ['Authorization'], why: 'auth.jwt tokens arrive as Authorization: Bearer' });
   if (Object.values(config.callers).some((caller) => caller.apiKeys.length)) {
     needs.push({ headers: ['X-API-Key', 'Authorization'], why: "callers' API keys arrive as X-API-Key or Authorization: Bearer" });

@@ -76,7 +76,8 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   for (const [name, flow] of Object.entries(parsed.flows)) {
     // Without an access list a flow is public when nobody is identified, and needs a known caller otherwise.
     const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
-    if (Array.isArray(access)) access.forEach((entry, i) => issues.push(...accessEntryIssues(entry, `flows.${name}.access.${i}`, callerNames, Boolean(parsed.auth.jwt))));
+    if (Array.isArray(access))
+      access.forEach((entry, i) => issues.push(...accessEntryIssues(entry, `flows.${name}.access.${i}`, callerNames, Boolean(parsed.auth.jwt))));
     flow.qualifiers.forEach((q, i) => {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
     });

@@ -56,10 +56,12 @@ export const rateLimitSchema = z
   }));
 
 /** A GCRA rate and burst only: a quota of failures would lock an address out until the window ends. */
-export const failureLimitSchema = z.strictObject({
-  rate,
-  burst: z.number().int().positive().optional(),
-}).transform((v) => ({ rate: v.rate, burst: v.burst ?? Math.max(1, Math.ceil(v.rate.count)) }));
+export const failureLimitSchema = z
+  .strictObject({
+    rate,
+    burst: z.number().int().positive().optional(),
+  })
+  .transform((v) => ({ rate: v.rate, burst: v.burst ?? Math.max(1, Math.ceil(v.rate.count)) }));
 
 /**
  * `server.trustProxy`, read the way Express reads `trust proxy`: `false`, a hop count (`true` is 1),
@@ -74,7 +76,11 @@ const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
   if (Array.isArray(value)) {
     value.forEach((entry: unknown, i) => {
       if (typeof entry !== 'string' || !trustedProxyRanges(entry)) {
-        ctx.addIssue({ code: 'custom', path: [i], message: `expected an IP address, a CIDR such as "10.0.0.0/8", or one of ${Object.keys(PROXY_PRESETS).join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `expected an IP address, a CIDR such as "10.0.0.0/8", or one of ${Object.keys(PROXY_PRESETS).join(', ')}`,
+        });
       }
     });
     return value.length === 0 ? false : (value as string[]);
@@ -167,7 +173,10 @@ const jwtSchema = z
 export const configSchema = z.strictObject({
   upstream: z
     .strictObject({
-      region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region id such as cn-hangzhou').optional(),
+      region: z
+        .string()
+        .regex(/^[a-z0-9-]+$/, 'must be a region id such as cn-hangzhou')
+        .optional(),
       endpoint: z.string().min(1).optional(),
       signatureVersion: z.enum(['v3', 'rpc']).default('v3'),
       timeout: duration().default(300_000),
@@ -246,7 +255,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       rateLimit: rateLimitSchema.optional(),
       /** IPv6 clients are keyed by their network of this many bits: one host usually holds a whole /64. */
-      ipv6Prefix: z.number().int().min(MIN_IPV6_PREFIX, `expected a prefix length from ${MIN_IPV6_PREFIX} to 128`).max(128, `expected a prefix length from ${MIN_IPV6_PREFIX} to 128`).default(64),
+      ipv6Prefix: z
+        .number()
+        .int()
+        .min(MIN_IPV6_PREFIX, `expected a prefix length from ${MIN_IPV6_PREFIX} to 128`)
+        .max(128, `expected a prefix length from ${MIN_IPV6_PREFIX} to 128`)
+        .default(64),
     })
     .prefault({}),
   flows: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'exposed flow names use letters, digits, _ and -'), flowSchema),

@@ -23,8 +23,10 @@ export interface Faults {
 export function createFaults(options: FaultOptions, deps: { clock: Clock; random: () => number; sleep: (ms: number) => Promise<void> }): Faults {
   const { latencyMs = 0, throttle, failureRate = 0 } = options;
   if (!(Number.isFinite(latencyMs) && latencyMs >= 0)) throw new TypeError(`faults.latencyMs must be a number ≥ 0, got ${latencyMs}`);
-  if (throttle !== undefined && !(Number.isFinite(throttle) && throttle > 0)) throw new TypeError(`faults.throttle must be a number of requests per second > 0, got ${throttle}`);
-  if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) throw new TypeError(`faults.failureRate must be between 0 and 1, got ${failureRate}`);
+  if (throttle !== undefined && !(Number.isFinite(throttle) && throttle > 0))
+    throw new TypeError(`faults.throttle must be a number of requests per second > 0, got ${throttle}`);
+  if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1))
+    throw new TypeError(`faults.failureRate must be between 0 and 1, got ${failureRate}`);
 
   let tokens = throttle ?? 0;
   let refilledAt = deps.clock.now();
@@ -46,7 +48,8 @@ export function createFaults(options: FaultOptions, deps: { clock: Clock; random
     async apply() {
       const retryAfter = take();
       if (retryAfter !== undefined) throw emulatorError('ResourceThrottled', undefined, { 'retry-after': String(retryAfter) });
-      if (failureRate > 0 && deps.random() < failureRate) throw emulatorError('InternalServerError', 'An internal error occurred. Please retry. (injected by the emulator failure rate)');
+      if (failureRate > 0 && deps.random() < failureRate)
+        throw emulatorError('InternalServerError', 'An internal error occurred. Please retry. (injected by the emulator failure rate)');
       if (latencyMs > 0) await deps.sleep(latencyMs);
     },
   };

@@ -85,7 +85,8 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
 
   return {
     create(input) {
-      if (!NAME_RULE.test(input.name)) throw emulatorError('InvalidArgument', `Parameter error. Name "${input.name.slice(0, 140)}" must match ${NAME_RULE.source}.`);
+      if (!NAME_RULE.test(input.name))
+        throw emulatorError('InvalidArgument', `Parameter error. Name "${input.name.slice(0, 140)}" must match ${NAME_RULE.source}.`);
       if (flows.has(input.name)) throw emulatorError('FlowAlreadyExists', `Flow ${input.name} already exists.`);
       const definition = load(input.definition, input.name, input.executionMode);
       const now = options.now();
@@ -128,8 +129,10 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
     },
     setAlias(name, alias, version) {
       const flow = mustGet(name);
-      if (!flow.versions.some((v) => v.version === version)) throw emulatorError('InvalidArgument', `Parameter error. Flow ${name} has no version ${version} for alias "${alias}".`);
-      if (!NAME_RULE.test(alias) || /^\d+$/.test(alias)) throw emulatorError('InvalidArgument', `Parameter error. Alias "${alias}" must match ${NAME_RULE.source} and not be a number.`);
+      if (!flow.versions.some((v) => v.version === version))
+        throw emulatorError('InvalidArgument', `Parameter error. Flow ${name} has no version ${version} for alias "${alias}".`);
+      if (!NAME_RULE.test(alias) || /^\d+$/.test(alias))
+        throw emulatorError('InvalidArgument', `Parameter error. Alias "${alias}" must match ${NAME_RULE.source} and not be a number.`);
       flow.aliases.set(alias, version);
     },
     resolve(name, qualifier) {

@@ -55,7 +55,8 @@ export async function readRpcCall(request: Request, maxBytes: number): Promise<R
   }
 
   const { Signature: _signature, ...params } = { ...query, ...form };
-  const style: SignatureStyle | undefined = query.Signature !== undefined || form.Signature !== undefined ? 'rpc' : headers.authorization !== undefined ? 'v3' : undefined;
+  const style: SignatureStyle | undefined =
+    query.Signature !== undefined || form.Signature !== undefined ? 'rpc' : headers.authorization !== undefined ? 'v3' : undefined;
   // V3 names the action and version in headers; RPC in parameters.
   const action = style === 'v3' ? (headers['x-acs-action'] ?? params.Action) : (params.Action ?? headers['x-acs-action']);
   const version = style === 'v3' ? (headers['x-acs-version'] ?? params.Version) : (params.Version ?? headers['x-acs-version']);

@@ -136,7 +136,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       const call = await readRpcCall(c.req.raw, maxRequestSize);
       action = call.action;
       if (!call.version) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Version.');
-      if (call.version !== API_VERSION) throw emulatorError('APIVersionNotSupported', `The requested API version "${call.version.slice(0, 40)}" is not supported. Use ${API_VERSION}.`);
+      if (call.version !== API_VERSION)
+        throw emulatorError('APIVersionNotSupported', `The requested API version "${call.version.slice(0, 40)}" is not supported. Use ${API_VERSION}.`);
       if (!call.action) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Action.');
       const run = Object.hasOwn(ACTIONS, call.action) ? ACTIONS[call.action] : undefined;
       if (!run) throw emulatorError('ActionNotSupported', `The requested API operation "${call.action.slice(0, 80)}" is not supported.`);
@@ -146,7 +147,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return finish(json(c, 200, { RequestId: requestId, ...body }, requestId));
     } catch (error) {
       const refusal = error instanceof EmulatorError ? error : emulatorError('InternalServerError');
-      if (!(error instanceof EmulatorError)) log?.({ requestId, action, accessKeyId, status: 500, code: `defect: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), ms: 0 });
+      if (!(error instanceof EmulatorError))
+        log?.({ requestId, action, accessKeyId, status: 500, code: `defect: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), ms: 0 });
       return finish(json(c, refusal.status, errorEnvelope(requestId, hostId, refusal), requestId, refusal.headers), refusal.code);
     }
   });

@@ -40,14 +40,21 @@ const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 export async function verifyCall(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
   if (call.style === 'rpc') return verifyRpc(call, ctx);
   if (call.style === 'v3') return verifyV3(call, ctx);
-  throw emulatorError('IncompleteSignature', 'The request signature does not conform to Aliyun standards. The request carries neither an Authorization header nor a Signature parameter.');
+  throw emulatorError(
+    'IncompleteSignature',
+    'The request signature does not conform to Aliyun standards. The request carries neither an Authorization header nor a Signature parameter.',
+  );
 }
 
 async function verifyV3(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
   const auth = parseAuthorizationV3(call.headers.authorization);
   if (!auth) throw incomplete(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
   const token = call.headers['x-acs-security-token'];
-  const required = [...V3_REQUIRED_SIGNED, ...(call.headers['content-type'] !== undefined ? ['content-type'] : []), ...(token !== undefined ? ['x-acs-security-token'] : [])];
+  const required = [
+    ...V3_REQUIRED_SIGNED,
+    ...(call.headers['content-type'] !== undefined ? ['content-type'] : []),
+    ...(token !== undefined ? ['x-acs-security-token'] : []),
+  ];
   const unsigned = required.filter((name) => call.headers[name] === undefined || !auth.signedHeaders.includes(name));
   if (unsigned.length > 0) throw incomplete(`These headers must be present and listed in SignedHeaders: ${unsigned.join(', ')}.`);
 
@@ -56,7 +63,11 @@ async function verifyV3(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
 
   const payloadHash = await sha256Hex(call.body);
   const declaredHash = call.headers['x-acs-content-sha256']!.toLowerCase();
-  const { canonicalRequest } = canonicalRequestV3({ method: call.method, path: '/', query: call.query, headers: call.headers, body: call.body }, payloadHash, auth.signedHeaders);
+  const { canonicalRequest } = canonicalRequestV3(
+    { method: call.method, path: '/', query: call.query, headers: call.headers, body: call.body },
+    payloadHash,
+    auth.signedHeaders,
+  );
   const expected = await signatureV3(key.accessKeySecret, await stringToSignV3(canonicalRequest));
   if (!constantTimeEqual(declaredHash, payloadHash)) throw mismatch('The x-acs-content-sha256 header does not match the request body.');
   if (!constantTimeEqual(auth.signature.toLowerCase(), expected)) throw mismatch();
@@ -94,7 +105,10 @@ function checkDate(value: string, ctx: VerifyContext): void {
   const at = DATE_SHAPE.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(at)) throw emulatorError('InvalidTimeStamp.Format');
   if (Math.abs(ctx.clock.now() - at) > ctx.windowMs) {
-    throw emulatorError('InvalidTimeStamp.Expired', `Specified time stamp or date value is expired. It must be within ${ctx.windowMs / 60_000} minutes of the server time.`);
+    throw emulatorError(
+      'InvalidTimeStamp.Expired',
+      `Specified time stamp or date value is expired. It must be within ${ctx.windowMs / 60_000} minutes of the server time.`,
+    );
   }
 }
 
@@ -105,7 +119,10 @@ function checkToken(key: AccessKey, token: string | undefined): void {
   let ok = false;
   for (const candidate of accepted) ok = constantTimeEqual(token ?? '', candidate) || ok;
   if (!ok || token === undefined) {
-    throw emulatorError('InvalidSecurityToken.MismatchWithAccessKey', token === undefined ? 'Specified SecurityToken mismatch with the AccessKey. This AccessKey requires a SecurityToken.' : undefined);
+    throw emulatorError(
+      'InvalidSecurityToken.MismatchWithAccessKey',
+      token === undefined ? 'Specified SecurityToken mismatch with the AccessKey. This AccessKey requires a SecurityToken.' : undefined,
+    );
   }
 }
 

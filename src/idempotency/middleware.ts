@@ -66,7 +66,8 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const claimed = await guardStoreCall(() => store.claim(scope.key, JSON.stringify(claim), leaseMs), storeTimeoutMs);
     if (!claimed.ok) {
       log.detail = `record store ${claimed.error}`;
-      if (onError === 'closed') throw gatewayError('ServiceUnavailable', 'The request record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+      if (onError === 'closed')
+        throw gatewayError('ServiceUnavailable', 'The request record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
       log.idempotency = 'bypass';
       return next();
     }
@@ -131,11 +132,18 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     log.idempotency = 'in-flight';
     // An ack flow has already acknowledged (or is about to): the sender gets the same acknowledgement, not an error it would retry.
     if (c.get('flow').mode === 'ack' && record) {
-      return c.json(ackBody(c.get('requestId'), record.executionName, 'Running'), 202, { location: `/executions/${record.executionName}`, 'x-execution-name': record.executionName });
+      return c.json(ackBody(c.get('requestId'), record.executionName, 'Running'), 202, {
+        location: `/executions/${record.executionName}`,
+        'x-execution-name': record.executionName,
+      });
     }
-    throw gatewayError('Conflict', scope.kind === 'delivery' ? 'This delivery is already being processed.' : 'A request with this Idempotency-Key is still being processed. Retry later.', {
-      headers: { 'retry-after': '1' },
-    });
+    throw gatewayError(
+      'Conflict',
+      scope.kind === 'delivery' ? 'This delivery is already being processed.' : 'A request with this Idempotency-Key is still being processed. Retry later.',
+      {
+        headers: { 'retry-after': '1' },
+      },
+    );
   }
 
   /** A replayed acknowledgement reports where the execution stands now, not where it stood at 202 time. */

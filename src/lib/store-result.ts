@@ -13,7 +13,11 @@ export async function guardStoreCall<T>(call: () => Promise<T>, timeoutMs: numbe
   });
   try {
     return await Promise.race([
-      call().then(storeOk, (error: unknown) => ({ ok: false as const, error: 'unavailable' as const, detail: error instanceof Error ? error.message : String(error) })),
+      call().then(storeOk, (error: unknown) => ({
+        ok: false as const,
+        error: 'unavailable' as const,
+        detail: error instanceof Error ? error.message : String(error),
+      })),
       timeout,
     ]);
   } finally {

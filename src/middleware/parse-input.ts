@@ -48,7 +48,10 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
         throw gatewayError('InvalidArgument', 'The body is not valid JSON.');
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw gatewayError('InvalidArgument', `The body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`);
+        throw gatewayError(
+          'InvalidArgument',
+          `The body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`,
+        );
       }
       input = value as Record<string, unknown>;
     }

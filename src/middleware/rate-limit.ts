@@ -57,7 +57,8 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
       } else {
         suppressed++;
       }
-      if (onError === 'closed') throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
+      if (onError === 'closed')
+        throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
       return next();
     }
 

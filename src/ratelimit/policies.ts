@@ -50,12 +50,25 @@ export function senderPolicyResolver(keyPrefix: string): PolicyResolver {
 function add(into: Policy[], spec: RateLimitSpec | undefined, names: { rate: string; quota: string }, key: string, now: number): void {
   if (!spec) return;
   if (spec.rate) {
-    into.push({ kind: 'gcra', name: names.rate, key, intervalMs: spec.rate.periodMs / spec.rate.count, burst: spec.burst ?? Math.max(1, Math.ceil(spec.rate.count)) });
+    into.push({
+      kind: 'gcra',
+      name: names.rate,
+      key,
+      intervalMs: spec.rate.periodMs / spec.rate.count,
+      burst: spec.burst ?? Math.max(1, Math.ceil(spec.rate.count)),
+    });
   }
   if (spec.quota) {
     const windowMs = spec.quota.periodMs;
     // Windows are aligned to the epoch, so a daily quota resets at 00:00 UTC on every process.
     const index = Math.floor(now / windowMs);
-    into.push({ kind: 'window', name: names.quota, key: `${key}:q:${index}`, limit: Math.floor(spec.quota.count), windowMs, windowEnd: (index + 1) * windowMs });
+    into.push({
+      kind: 'window',
+      name: names.quota,
+      key: `${key}:q:${index}`,
+      limit: Math.floor(spec.quota.count),
+      windowMs,
+      windowEnd: (index + 1) * windowMs,
+    });
   }
 }

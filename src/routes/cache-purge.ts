@@ -11,7 +11,8 @@ import { gatewayError } from '../errors.js';
 export function purgeCacheHandler(deps: Deps) {
   return async function purgeCache(c: Context<AppEnv>): Promise<Response> {
     const caller = c.get('caller');
-    if (caller.kind === 'anonymous') throw gatewayError('InvalidCredentials', 'Purging a cache requires an admin caller credential (X-API-Key or Authorization: Bearer).');
+    if (caller.kind === 'anonymous')
+      throw gatewayError('InvalidCredentials', 'Purging a cache requires an admin caller credential (X-API-Key or Authorization: Bearer).');
     if (!caller.admin) throw gatewayError('AccessDenied', 'Only admin callers may purge a cache.');
     const flow = c.get('flow');
     const log = c.get('log');

@@ -60,7 +60,10 @@ const headers = {
   'Cache-Status': { description: 'How the response cache handled the request (RFC 9211).', schema: { type: 'string' } },
   Age: { description: 'Seconds since a cached response was stored.', schema: { type: 'integer', minimum: 0 } },
   Location: { description: 'The status URL of the execution.', schema: { type: 'string' } },
-  'Idempotent-Replayed': { description: '"true" when the answer is the stored answer of an earlier request with the same key.', schema: { type: 'string', enum: ['true'] } },
+  'Idempotent-Replayed': {
+    description: '"true" when the answer is the stored answer of an earlier request with the same key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
 };
 
 const withRequestId = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
@@ -77,12 +80,14 @@ const responses = {
     'WWW-Authenticate': { description: 'Bearer error="invalid_token" for a bad token.', schema: { type: 'string' } },
   }),
   Forbidden: errorResponse('AccessDenied: the caller may not do this.'),
-  NotFound: errorResponse('The resource does not exist, or is not the caller\'s to see.'),
-  Conflict: errorResponse('Conflict: a request with the same key or delivery id is in flight, or the execution name is taken.', { 'Retry-After': ref('headers', 'Retry-After') }),
+  NotFound: errorResponse("The resource does not exist, or is not the caller's to see."),
+  Conflict: errorResponse('Conflict: a request with the same key or delivery id is in flight, or the execution name is taken.', {
+    'Retry-After': ref('headers', 'Retry-After'),
+  }),
   PayloadTooLarge: errorResponse('EntityTooLarge: the body is larger than the limit.'),
   UnsupportedMediaType: errorResponse('UnsupportedMediaType: a body must be application/json.'),
   UnprocessableEntity: errorResponse('IdempotencyKeyMismatch: the key was used with a different body.'),
-  TooManyRequests: errorResponse('ResourceThrottled: a limit of this gateway (or CloudFlow\'s own) refused the request.', {
+  TooManyRequests: errorResponse("ResourceThrottled: a limit of this gateway (or CloudFlow's own) refused the request.", {
     'Retry-After': ref('headers', 'Retry-After'),
     RateLimit: ref('headers', 'RateLimit'),
     'RateLimit-Policy': ref('headers', 'RateLimit-Policy'),
@@ -140,7 +145,10 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
     const key = String(status);
     // A flow error on a status the gateway also answers with shares that response, named in its description.
     const existing = byStatus.get(key) ?? { description: '', headers: withRequestId };
-    const described = { description: existing.description ? `${existing.description} Or the flow error ${code}.` : `The flow failed with ${code}.`, headers: existing.headers };
+    const described = {
+      description: existing.description ? `${existing.description} Or the flow error ${code}.` : `The flow failed with ${code}.`,
+      headers: existing.headers,
+    };
     byStatus.set(key, described);
     out[key] = { ...described, content: errorContent };
   }
@@ -148,8 +156,16 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
 
   const parameters: unknown[] = [ref('parameters', 'ExecutionName'), ref('parameters', 'RequestId')];
   if (flow.qualifiers.length) parameters.push({ name: 'qualifier', in: 'query', required: false, schema: { type: 'string', enum: flow.qualifiers } });
-  if (flow.idempotency) parameters.push({ name: 'Idempotency-Key', in: 'header', required: flow.idempotency.required, schema: { type: 'string', minLength: 1, maxLength: 255 } });
-  if (flow.cache) parameters.push({ name: 'Cache-Control', in: 'header', required: false, description: 'no-cache: run anyway and store; no-store: bypass the cache.', schema: { type: 'string' } });
+  if (flow.idempotency)
+    parameters.push({ name: 'Idempotency-Key', in: 'header', required: flow.idempotency.required, schema: { type: 'string', minLength: 1, maxLength: 255 } });
+  if (flow.cache)
+    parameters.push({
+      name: 'Cache-Control',
+      in: 'header',
+      required: false,
+      description: 'no-cache: run anyway and store; no-store: bypass the cache.',
+      schema: { type: 'string' },
+    });
 
   return {
     operationId,
@@ -180,11 +196,15 @@ export function openApiDocument(config: Config): Record<string, unknown> {
   paths['/flows/{name}/cache'] = {
     delete: {
       operationId: 'purge_flow_cache',
-      summary: "Drop every cached response of one flow (admin callers only)",
+      summary: 'Drop every cached response of one flow (admin callers only)',
       tags: ['cache'],
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string', enum: flows.map((f) => f.name) } }, ref('parameters', 'RequestId')],
       responses: {
-        '200': { description: 'Purged, or nothing to purge (`Purged: false`).', headers: withRequestId, content: { 'application/json': { schema: ref('schemas', 'CachePurged') } } },
+        '200': {
+          description: 'Purged, or nothing to purge (`Purged: false`).',
+          headers: withRequestId,
+          content: { 'application/json': { schema: ref('schemas', 'CachePurged') } },
+        },
         ...pick([
           ['401', 'Unauthorized'],
           ['403', 'Forbidden'],
@@ -200,7 +220,7 @@ export function openApiDocument(config: Config): Record<string, unknown> {
     get: {
       operationId: 'get_execution',
       summary: 'Where an execution of an `ack` flow stands (its starting caller or an admin)',
-      description: 'Execution names are per caller: a caller reads its own executions. An admin caller reads another caller\'s with `?caller=<caller id>`.',
+      description: "Execution names are per caller: a caller reads its own executions. An admin caller reads another caller's with `?caller=<caller id>`.",
       tags: ['executions'],
       parameters: [
         { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN } },
@@ -208,7 +228,8 @@ export function openApiDocument(config: Config): Record<string, unknown> {
           name: 'caller',
           in: 'query',
           required: false,
-          description: 'Admin callers: whose execution to read (a caller id as in the access log: `mobile-app`, `jwt:<sub>`, `ip:<address>`, `webhook:<provider>`).',
+          description:
+            'Admin callers: whose execution to read (a caller id as in the access log: `mobile-app`, `jwt:<sub>`, `ip:<address>`, `webhook:<provider>`).',
           schema: { type: 'string', minLength: 1, maxLength: 512 },
         },
         ref('parameters', 'RequestId'),
@@ -240,8 +261,20 @@ export function openApiDocument(config: Config): Record<string, unknown> {
       responses,
       headers,
       parameters: {
-        ExecutionName: { name: 'X-Execution-Name', in: 'header', required: false, description: 'Names the execution (unique per caller on `ack` flows; a name in use is 409).', schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN } },
-        RequestId: { name: 'X-Request-Id', in: 'header', required: false, description: 'Kept as the request id when short and plain.', schema: { type: 'string' } },
+        ExecutionName: {
+          name: 'X-Execution-Name',
+          in: 'header',
+          required: false,
+          description: 'Names the execution (unique per caller on `ack` flows; a name in use is 409).',
+          schema: { type: 'string', pattern: EXECUTION_NAME_PATTERN },
+        },
+        RequestId: {
+          name: 'X-Request-Id',
+          in: 'header',
+          required: false,
+          description: 'Kept as the request id when short and plain.',
+          schema: { type: 'string' },
+        },
       },
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' }, bearer: { type: 'http', scheme: 'bearer' } },
     },

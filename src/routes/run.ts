@@ -60,13 +60,16 @@ export function runHandler(deps: Deps) {
     const flow = c.get('flow');
     // Only flows with `cache` configured pay anything for it.
     if (cache && flow.cache) {
-      const key = await cacheKey({
-        flow: flow.name,
-        flowName: flow.flowName,
-        qualifier: c.get('qualifier'),
-        inputText: c.get('inputText'),
-        scope: cacheScope(flow.cache.scope, c.get('caller').id),
-      }, digest);
+      const key = await cacheKey(
+        {
+          flow: flow.name,
+          flowName: flow.flowName,
+          qualifier: c.get('qualifier'),
+          inputText: c.get('inputText'),
+          scope: cacheScope(flow.cache.scope, c.get('caller').id),
+        },
+        digest,
+      );
       const { outcome, headers } = await cache.answer(
         {
           key,

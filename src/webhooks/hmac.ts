@@ -32,13 +32,13 @@ export class HmacKeyRing {
   }
 
   #cryptoKeys(): Promise<CryptoKey[]> {
-    this.#keys ??= Promise.all(
-      this.#keyBytes.map((bytes) => crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: this.#hash }, false, ['sign'])),
-    ).catch((error: unknown) => {
-      // A failed import is not cached, so one bad moment does not refuse every later request.
-      this.#keys = undefined;
-      throw error;
-    });
+    this.#keys ??= Promise.all(this.#keyBytes.map((bytes) => crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: this.#hash }, false, ['sign']))).catch(
+      (error: unknown) => {
+        // A failed import is not cached, so one bad moment does not refuse every later request.
+        this.#keys = undefined;
+        throw error;
+      },
+    );
     return this.#keys;
   }
 }

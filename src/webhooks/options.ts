@@ -7,8 +7,7 @@ interface CommonOptions {
   toleranceMs: number;
 }
 export type CheckedWebhookOptions =
-  | (CommonOptions & { provider: Exclude<WebhookProvider, 'hmac'> })
-  | (CommonOptions & { provider: 'hmac'; scheme: HmacScheme });
+  (CommonOptions & { provider: Exclude<WebhookProvider, 'hmac'> }) | (CommonOptions & { provider: 'hmac'; scheme: HmacScheme });
 
 const ALGORITHMS: readonly string[] = ['sha1', 'sha256', 'sha512'] satisfies HmacAlgorithm[];
 const ENCODINGS: readonly string[] = ['hex', 'base64'] satisfies SignatureEncoding[];

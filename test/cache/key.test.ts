@@ -85,7 +85,8 @@ describe('canonical JSON', () => {
   });
 
   it('refuses text that is not JSON', () => {
-    for (const bad of ['{', '{"a" 1}', '[1,]', 'tru', '{"a":1}x', '"\u0001"', '{"a":"b', '{"a\\":1}', '{1:2}', '["\\x"]']) expect(() => canonicalJson(bad), bad).toThrow(SyntaxError);
+    for (const bad of ['{', '{"a" 1}', '[1,]', 'tru', '{"a":1}x', '"\u0001"', '{"a":"b', '{"a\\":1}', '{1:2}', '["\\x"]'])
+      expect(() => canonicalJson(bad), bad).toThrow(SyntaxError);
   });
 
   it('accepts exactly what JSON.parse accepts, for text one edit away from JSON', () => {
@@ -150,19 +151,13 @@ describe('cache key', () => {
   it('changes with the flow, FlowName, qualifier or caller', async () => {
     const name = fc.string({ minLength: 1, maxLength: 20 });
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom<keyof CacheKeyParts>('flow', 'flowName', 'qualifier', 'scope'),
-        name,
-        name,
-        jsonObject,
-        async (part, v1, v2, input) => {
-          fc.pre(v1 !== v2);
-          const inputText = JSON.stringify(input);
-          const a = await cacheKey({ ...base, inputText, [part]: v1 });
-          const b = await cacheKey({ ...base, inputText, [part]: v2 });
-          expect(a.hash).not.toBe(b.hash);
-        },
-      ),
+      fc.asyncProperty(fc.constantFrom<keyof CacheKeyParts>('flow', 'flowName', 'qualifier', 'scope'), name, name, jsonObject, async (part, v1, v2, input) => {
+        fc.pre(v1 !== v2);
+        const inputText = JSON.stringify(input);
+        const a = await cacheKey({ ...base, inputText, [part]: v1 });
+        const b = await cacheKey({ ...base, inputText, [part]: v2 });
+        expect(a.hash).not.toBe(b.hash);
+      }),
       { numRuns: 300 },
     );
   });

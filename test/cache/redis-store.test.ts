@@ -89,7 +89,12 @@ describe('Redis cache store (real Redis)', () => {
     const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
     dead.on('error', () => {});
     const broken = createRedisCacheStore({ redis: dead, keyPrefix: prefix, timeoutMs: 200, maxEntrySize: 4096, clock, random: cryptoRandom });
-    const results = await Promise.all([broken.get(key('f', 1)), broken.set(key('f', 1), entry(clock, '{}')), broken.purge('f'), broken.lock!.acquire(key('f', 1), 100)]);
+    const results = await Promise.all([
+      broken.get(key('f', 1)),
+      broken.set(key('f', 1), entry(clock, '{}')),
+      broken.purge('f'),
+      broken.lock!.acquire(key('f', 1), 100),
+    ]);
     for (const r of results) expect(r.ok).toBe(false);
     dead.disconnect();
   });

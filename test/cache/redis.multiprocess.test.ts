@@ -32,7 +32,13 @@ describe('response cache shared through Redis by two processes', () => {
 
   async function post(gw: { url: string }, body: string) {
     const res = await fetch(gw.url + '/flows/quote/run', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body });
-    return { status: res.status, text: await res.text(), cacheStatus: res.headers.get('cache-status'), age: res.headers.get('age'), executionName: res.headers.get('x-execution-name') };
+    return {
+      status: res.status,
+      text: await res.text(),
+      cacheStatus: res.headers.get('cache-status'),
+      age: res.headers.get('age'),
+      executionName: res.headers.get('x-execution-name'),
+    };
   }
 
   beforeAll(async () => {

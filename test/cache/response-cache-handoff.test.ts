@@ -40,7 +40,11 @@ describe('response cache: joining another request’s run', () => {
     const answers = await followers;
     expect(runs).toBe(1);
     expect(answers.map((a) => a.outcome.body)).toEqual(['{"run":1}', '{"run":1}', '{"run":1}']);
-    expect(answers.map((a) => a.headers['cache-status']).sort()).toEqual(['flowgate; fwd=miss; collapsed', 'flowgate; fwd=miss; collapsed', 'flowgate; fwd=miss; stored']);
+    expect(answers.map((a) => a.headers['cache-status']).sort()).toEqual([
+      'flowgate; fwd=miss; collapsed',
+      'flowgate; fwd=miss; collapsed',
+      'flowgate; fwd=miss; stored',
+    ]);
   });
 
   it('followers get the leader’s result handed over, and its failure, without waiting out the lease', async () => {
@@ -54,7 +58,14 @@ describe('response cache: joining another request’s run', () => {
     expect((await leader).headers['cache-status']).toBe('flowgate; fwd=miss; stored');
     expect(timers.armed()).toEqual([]);
 
-    const failing = createResponseCache({ store: createMemoryCacheStore({ maxSize: 1 << 20, maxEntrySize: 1 << 16, clock: manualClock() }), clock: manualClock(), defer: () => {}, log: () => {}, lockWait: 0, timer: timers.timer });
+    const failing = createResponseCache({
+      store: createMemoryCacheStore({ maxSize: 1 << 20, maxEntrySize: 1 << 16, clock: manualClock() }),
+      clock: manualClock(),
+      defer: () => {},
+      log: () => {},
+      lockWait: 0,
+      timer: timers.timer,
+    });
     let fail!: () => void;
     const first = failing.answer(request, () => new Promise((_, reject) => (fail = () => reject(new GatewayError('UpstreamError', 502, 'upstream failed')))));
     const second = failing.answer(request, async () => ({ body: 'never', executionName: 'fg_never' }));

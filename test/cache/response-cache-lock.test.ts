@@ -43,7 +43,13 @@ function setup() {
     lock,
   };
   const cache = createResponseCache({ store, clock, defer: () => {}, log: () => {}, lockWait: 5_000, sleep: async () => {} });
-  const holderEntry = (): CacheEntry => ({ body: '{"by":"holder"}', executionName: 'fg_holder', storedAt: clock.now(), expiresAt: clock.now() + 60_000, generation: 0 });
+  const holderEntry = (): CacheEntry => ({
+    body: '{"by":"holder"}',
+    executionName: 'fg_holder',
+    storedAt: clock.now(),
+    expiresAt: clock.now() + 60_000,
+    generation: 0,
+  });
   const holderFinishes = async () => {
     await memory.set(KEY, holderEntry());
     held.delete(KEY.hash);

@@ -22,8 +22,15 @@ describe.each([
     );
     expect(headers.authorization).toMatch(/Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0$/);
     const params = {
-      AccessKeyId: 'testid', Action: 'DescribeDedicatedHosts', Format: 'JSON', RegionId: 'cn-beijing', SignatureMethod: 'HMAC-SHA1',
-      SignatureNonce: 'edb2b34af0af9a6d14deaf7c1a5315eb', SignatureVersion: '1.0', Timestamp: '2023-03-13T08:34:30Z', Version: '2014-05-26',
+      AccessKeyId: 'testid',
+      Action: 'DescribeDedicatedHosts',
+      Format: 'JSON',
+      RegionId: 'cn-beijing',
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureNonce: 'edb2b34af0af9a6d14deaf7c1a5315eb',
+      SignatureVersion: '1.0',
+      Timestamp: '2023-03-13T08:34:30Z',
+      Version: '2014-05-26',
     };
     expect(await signRpc('GET', params, 'testsecret', digests)).toBe('9NaGiOspFP5UPcwX8Iwt2YJXXuk=');
   });
@@ -108,14 +115,16 @@ describe('V3: the StartSyncExecution fixtures', () => {
   it('adds and signs x-acs-security-token with STS credentials', async () => {
     const headers = await signV3(base, { ...creds, securityToken: 'testtoken' }, options);
     expect(headers['x-acs-security-token']).toBe('testtoken');
-    expect(headers.authorization).toContain('SignedHeaders=content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version,');
+    expect(headers.authorization).toContain(
+      'SignedHeaders=content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version,',
+    );
   });
 });
 
 describe.each([
   ['Web Crypto', webCrypto],
   ['node:crypto', nodeCrypto],
-])('V3: the client\'s precomputed signer, digest provider %s', (_name, digests) => {
+])("V3: the client's precomputed signer, digest provider %s", (_name, digests) => {
   const body = formEncode({ FlowName: 'my_flow', Input: '{"key":"value"}' });
   const fixed = {
     host: 'cn-hangzhou.fnf.aliyuncs.com',
@@ -187,7 +196,7 @@ describe('RPC HMAC-SHA1', () => {
     expect(await signRpc('POST', params, 'testsecret')).toBe('Y8078wNo1/P2vS08kj+igZrb8wM=');
   });
 
-  it('reproduces capture #2, whose Input holds * ( ) ! \' ~ and spaces', async () => {
+  it("reproduces capture #2, whose Input holds * ( ) ! ' ~ and spaces", async () => {
     const params = {
       Action: 'StartSyncExecution',
       Format: 'json',

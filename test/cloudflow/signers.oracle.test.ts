@@ -60,7 +60,36 @@ afterAll(async () => {
 });
 
 const awkwardPiece = fc.oneof(
-  fc.constantFrom('ü', '😀', '🇨🇳', ' ', '*', '~', "'", '!', '(', ')', '+', '%', '\n', '\r\n', '&', '=', '?', '/', '"', '\\', '中文', '\t', '#', '%20', '%2A', ':', ';', ','),
+  fc.constantFrom(
+    'ü',
+    '😀',
+    '🇨🇳',
+    ' ',
+    '*',
+    '~',
+    "'",
+    '!',
+    '(',
+    ')',
+    '+',
+    '%',
+    '\n',
+    '\r\n',
+    '&',
+    '=',
+    '?',
+    '/',
+    '"',
+    '\\',
+    '中文',
+    '\t',
+    '#',
+    '%20',
+    '%2A',
+    ':',
+    ';',
+    ',',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
 );
 const awkward = fc.array(awkwardPiece, { maxLength: 24 }).map((parts) => parts.join(''));
@@ -70,7 +99,13 @@ const request = fc.record({
   FlowName: flowName,
   Input: fc.oneof({ weight: 9, arbitrary: awkward }, { weight: 1, arbitrary: bigText }).map((text) => JSON.stringify({ key: text, n: 1 })),
   ExecutionName: fc.option(flowName, { nil: undefined }),
-  Qualifier: fc.option(fc.oneof(fc.constantFrom('1', 'prod', 'LATEST'), awkward.filter((s) => s.length > 0)), { nil: undefined }),
+  Qualifier: fc.option(
+    fc.oneof(
+      fc.constantFrom('1', 'prod', 'LATEST'),
+      awkward.filter((s) => s.length > 0),
+    ),
+    { nil: undefined },
+  ),
   securityToken: fc.option(fc.constantFrom('testtoken', 'CAIS+token/with==chars'), { nil: undefined }),
 });
 
@@ -87,7 +122,17 @@ async function officialCall(r: Generated, mode: 'v3' | 'rpc'): Promise<Captured>
   const config = new OpenApi.Config({ ...CREDS, securityToken: r.securityToken, endpoint: `127.0.0.1:${port}`, protocol: 'http', regionId: 'cn-hangzhou' });
   if (mode === 'rpc') config.signatureAlgorithm = 'v2';
   const client = new OpenApi.default(config);
-  const params = new OpenApi.Params({ action: 'StartSyncExecution', version: '2019-03-15', protocol: 'HTTP', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+  const params = new OpenApi.Params({
+    action: 'StartSyncExecution',
+    version: '2019-03-15',
+    protocol: 'HTTP',
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
   last = undefined;
   await client.callApi(params, new OpenApi.OpenApiRequest({ body: bodyOf(r) }), new (clientRequire('@alicloud/tea-util').RuntimeOptions)({ autoretry: false }));
   return last!;
@@ -101,7 +146,11 @@ describe('signers agree with the official client (property-based)', () => {
         const { authorization, ...headers } = sent.headers;
         const signedByClient = /SignedHeaders=([^,]+)/.exec(authorization!)![1]!.split(';');
         const ours = await signV3(
-          { method: 'POST', headers: Object.fromEntries(Object.entries(headers).filter(([name]) => signedByClient.includes(name) && name !== 'x-acs-security-token')), body: sent.body },
+          {
+            method: 'POST',
+            headers: Object.fromEntries(Object.entries(headers).filter(([name]) => signedByClient.includes(name) && name !== 'x-acs-security-token')),
+            body: sent.body,
+          },
           { ...CREDS, securityToken: r.securityToken },
           { date: DATE, nonce: NONCE },
         );
@@ -148,7 +197,13 @@ describe('signers agree with the official client (property-based)', () => {
         if (signatureVersion === 'v3') {
           const { authorization, ...headers } = req.headers;
           const hash = await sha256Hex(req.body);
-          const expected = OpenApiUtil.getAuthorization({ method: 'POST', pathname: '/', headers, query: {} }, 'ACS3-HMAC-SHA256', hash, CREDS.accessKeyId, CREDS.accessKeySecret);
+          const expected = OpenApiUtil.getAuthorization(
+            { method: 'POST', pathname: '/', headers, query: {} },
+            'ACS3-HMAC-SHA256',
+            hash,
+            CREDS.accessKeyId,
+            CREDS.accessKeySecret,
+          );
           expect(authorization).toBe(expected);
           if (r.securityToken) expect(headers['x-acs-security-token']).toBe(r.securityToken);
         } else {

@@ -119,7 +119,7 @@ describe('undici pool transport with every connection busy', () => {
     const error = await failure(pooled.transport(call('/ok', 150)));
     expect(error.name).toBe('TimeoutError');
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect((await blocker as Error).name).toBe('TimeoutError');
+    expect(((await blocker) as Error).name).toBe('TimeoutError');
   });
 
   it('a queued call can be cancelled by its caller', async () => {
@@ -148,14 +148,24 @@ describe('client over a transport deadline', () => {
   it('maps the TimeoutError to a CloudFlowError of kind timeout, and a cancellation to aborted', async () => {
     const pooled = undiciTransport(origin, { connections: 2 });
     try {
-      const client = createCloudFlowClient({ endpoint: origin, credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }), transport: pooled.transport });
+      const client = createCloudFlowClient({
+        endpoint: origin,
+        credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }),
+        transport: pooled.transport,
+      });
       // The client always posts to `/`; a transport that rewrites the URL points it at the hanging path.
       const hanging: Transport = (request) => pooled.transport({ ...request, url: origin + '/hang' });
-      const viaHang = createCloudFlowClient({ endpoint: origin, credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }), transport: hanging });
+      const viaHang = createCloudFlowClient({
+        endpoint: origin,
+        credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }),
+        transport: hanging,
+      });
       const timeout = await failure(viaHang.startSyncExecution({ flowName: 'f', input: '{}' }, { timeoutMs: 120 }));
       expect(timeout).toBeInstanceOf(CloudFlowError);
       expect((timeout as CloudFlowError).kind).toBe('timeout');
-      const aborted = await failure(viaHang.startSyncExecution({ flowName: 'f', input: '{}' }, { timeoutMs: 10_000, signal: AbortSignal.abort(new Error('gone')) }));
+      const aborted = await failure(
+        viaHang.startSyncExecution({ flowName: 'f', input: '{}' }, { timeoutMs: 10_000, signal: AbortSignal.abort(new Error('gone')) }),
+      );
       expect((aborted as CloudFlowError).kind).toBe('aborted');
       const ok = await client.startSyncExecution({ flowName: 'f', input: '{}' }, { timeoutMs: 1_000 });
       expect(ok.status).toBe('Succeeded');

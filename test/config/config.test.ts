@@ -49,7 +49,15 @@ describe('parseConfig', () => {
     expect(config.server).toMatchObject({ port: 8787, maxBodySize: 1_048_576, maxJsonDepth: 64, trustProxy: false, cors: false });
     expect(config.store).toBe('memory');
     expect(config.cache.maxSize).toBe(64 * 1024 * 1024);
-    expect(config.flows.hello).toMatchObject({ name: 'hello', flowName: 'hello', maxInputSize: 65_536, access: 'public', mode: 'sync', errors: {}, qualifiers: [] });
+    expect(config.flows.hello).toMatchObject({
+      name: 'hello',
+      flowName: 'hello',
+      maxInputSize: 65_536,
+      access: 'public',
+      mode: 'sync',
+      errors: {},
+      qualifiers: [],
+    });
   });
 
   it('reads the design.md example as YAML with ${ENV} interpolation', () => {

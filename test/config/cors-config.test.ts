@@ -29,7 +29,9 @@ const corsIssues = (cors: unknown, extra?: Record<string, unknown>) => issuesOf(
 
 describe('server.cors: credentials', () => {
   it('credentials with every origin is refused: browsers reject "*" on credentialed requests', () => {
-    expect(corsIssues({ credentials: true })).toEqual(['server.cors.credentials: needs a list of origins: browsers refuse "Access-Control-Allow-Origin: *" on credentialed requests']);
+    expect(corsIssues({ credentials: true })).toEqual([
+      'server.cors.credentials: needs a list of origins: browsers refuse "Access-Control-Allow-Origin: *" on credentialed requests',
+    ]);
     expect(corsIssues({ origins: '*', credentials: true })).toHaveLength(1);
     expect(corsIssues({ origins: ['https://app.example'], credentials: true })).toEqual([]);
   });
@@ -42,8 +44,12 @@ describe('server.cors: credentials', () => {
 
   it('with credentials "*" is a literal name in allowHeaders and exposeHeaders, so it is refused there', () => {
     const origins = ['https://app.example'];
-    expect(corsIssues({ origins, credentials: true, allowHeaders: ['Content-Type', '*'] })).toEqual(['server.cors.allowHeaders.1: with credentials, "*" is a literal header name, not a wildcard: list the headers']);
-    expect(corsIssues({ origins, credentials: true, exposeHeaders: ['*'] })).toEqual(['server.cors.exposeHeaders.0: with credentials, "*" is a literal header name, not a wildcard: list the headers']);
+    expect(corsIssues({ origins, credentials: true, allowHeaders: ['Content-Type', '*'] })).toEqual([
+      'server.cors.allowHeaders.1: with credentials, "*" is a literal header name, not a wildcard: list the headers',
+    ]);
+    expect(corsIssues({ origins, credentials: true, exposeHeaders: ['*'] })).toEqual([
+      'server.cors.exposeHeaders.0: with credentials, "*" is a literal header name, not a wildcard: list the headers',
+    ]);
     // Without credentials both are real wildcards.
     expect(corsIssues({ origins, exposeHeaders: ['*'], allowHeaders: ['*'] })).toEqual([]);
   });
@@ -68,8 +74,12 @@ describe('server.cors.allowHeaders: the headers configured features need', () =>
   });
 
   it('auth.jwt needs Authorization, and "*" never covers it', () => {
-    expect(corsIssues({ allowHeaders: ['Content-Type', 'X-API-Key'] }, jwt)).toEqual(['server.cors.allowHeaders: missing Authorization: auth.jwt tokens arrive as Authorization: Bearer']);
-    expect(corsIssues({ allowHeaders: ['*'] }, jwt)).toEqual(['server.cors.allowHeaders: missing Authorization: auth.jwt tokens arrive as Authorization: Bearer; "*" never covers Authorization']);
+    expect(corsIssues({ allowHeaders: ['Content-Type', 'X-API-Key'] }, jwt)).toEqual([
+      'server.cors.allowHeaders: missing Authorization: auth.jwt tokens arrive as Authorization: Bearer',
+    ]);
+    expect(corsIssues({ allowHeaders: ['*'] }, jwt)).toEqual([
+      'server.cors.allowHeaders: missing Authorization: auth.jwt tokens arrive as Authorization: Bearer; "*" never covers Authorization',
+    ]);
     expect(corsIssues({ allowHeaders: ['*', 'Authorization'] }, jwt)).toEqual([]);
     // "*" does cover X-API-Key and Content-Type without credentials.
     expect(corsIssues({ allowHeaders: ['*'] }, callers)).toEqual([]);
@@ -77,7 +87,9 @@ describe('server.cors.allowHeaders: the headers configured features need', () =>
 
   it('a flow with idempotency needs Idempotency-Key', () => {
     const flows = { flows: { hello: {}, orders: { idempotency: { ttl: '1h' } } } };
-    expect(corsIssues({ allowHeaders: ['Content-Type'] }, flows)).toEqual(['server.cors.allowHeaders: missing Idempotency-Key: flows.orders.idempotency reads it']);
+    expect(corsIssues({ allowHeaders: ['Content-Type'] }, flows)).toEqual([
+      'server.cors.allowHeaders: missing Idempotency-Key: flows.orders.idempotency reads it',
+    ]);
   });
 
   it('names are compared without regard to case', () => {
@@ -92,7 +104,12 @@ describe('server.cors.allowHeaders: the headers configured features need', () =>
 
   it('lists every missing header at once', () => {
     const extra = { ...callers, ...jwt, flows: { orders: { idempotency: {} } } };
-    expect(corsIssues({ allowHeaders: ['X-Request-Id'] }, extra).map((issue) => issue.split(':')[1])).toEqual([' missing Content-Type', ' missing Authorization', ' missing X-API-Key or Authorization', ' missing Idempotency-Key']);
+    expect(corsIssues({ allowHeaders: ['X-Request-Id'] }, extra).map((issue) => issue.split(':')[1])).toEqual([
+      ' missing Content-Type',
+      ' missing Authorization',
+      ' missing X-API-Key or Authorization',
+      ' missing Idempotency-Key',
+    ]);
   });
 
   it('the default list allows everything the features need', () => {
@@ -127,7 +144,14 @@ describe('server.cors.origins: only what a browser sends in Origin can match', (
     expect(corsIssues({ origins: ['https://ok.example', origin] })).toEqual([`server.cors.origins.1: ${NOT_AN_ORIGIN}`]);
   });
 
-  it.each([['https://app.example'], ['http://localhost:5173'], ['http://[::1]:8080'], ['https://xn--bcher-kva.example'], ['capacitor://localhost'], ['chrome-extension://abcdefghijklmnop']])('keeps %s', (origin) => {
+  it.each([
+    ['https://app.example'],
+    ['http://localhost:5173'],
+    ['http://[::1]:8080'],
+    ['https://xn--bcher-kva.example'],
+    ['capacitor://localhost'],
+    ['chrome-extension://abcdefghijklmnop'],
+  ])('keeps %s', (origin) => {
     expect(corsIssues({ origins: [origin], credentials: true })).toEqual([]);
   });
 
@@ -142,7 +166,9 @@ describe('server.cors.origins: only what a browser sends in Origin can match', (
   });
 
   it('"null" is refused with credentials (any sandboxed page sends it) and kept without', () => {
-    expect(corsIssues({ origins: ['null'], credentials: true })).toEqual(['server.cors.origins.0: "null" with credentials would give every sandboxed page on the web credentialed access']);
+    expect(corsIssues({ origins: ['null'], credentials: true })).toEqual([
+      'server.cors.origins.0: "null" with credentials would give every sandboxed page on the web credentialed access',
+    ]);
     expect(corsIssues({ origins: ['null'] })).toEqual([]);
   });
 
@@ -158,7 +184,9 @@ describe('server.cors.maxAge', () => {
   it('is in seconds; beyond what any browser keeps (86400 s) is refused', () => {
     expect(corsIssues({ maxAge: 86_400 })).toEqual([]);
     expect(corsIssues({ maxAge: 600 })).toEqual([]);
-    expect(corsIssues({ maxAge: 600_000 })).toEqual(['server.cors.maxAge: is in seconds, and browsers keep a preflight at most 86400 (Firefox) or 7200 (Chromium)']);
+    expect(corsIssues({ maxAge: 600_000 })).toEqual([
+      'server.cors.maxAge: is in seconds, and browsers keep a preflight at most 86400 (Firefox) or 7200 (Chromium)',
+    ]);
     expect(corsIssues({ maxAge: -1 })[0]).toMatch(/^server\.cors\.maxAge: /);
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 
 const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret' };
-const withServer = (server: Record<string, unknown>, anonymous: Record<string, unknown> = {}) => ({ upstream: { endpoint: 'http://127.0.0.1:9' }, server, anonymous, flows: { f: {} } });
+const withServer = (server: Record<string, unknown>, anonymous: Record<string, unknown> = {}) => ({
+  upstream: { endpoint: 'http://127.0.0.1:9' },
+  server,
+  anonymous,
+  flows: { f: {} },
+});
 
 function issuesOf(raw: unknown): string[] {
   try {
@@ -33,7 +38,9 @@ describe('server.trustProxy, server.forwardedHeader and anonymous.ipv6Prefix', (
       expect(issuesOf(withServer({ trustProxy: value })), JSON.stringify(value)).toEqual([`server.trustProxy: ${expectation}`]);
     }
     const entry = 'expected an IP address, a CIDR such as "10.0.0.0/8", or one of loopback, linklocal, uniquelocal, cloudflare';
-    expect(issuesOf(withServer({ trustProxy: ['loopback', '10.0.0.0/33', 'localhost', 7, '10.0.0.0/255.0.0.0', '01.2.3.4'] }))).toEqual([1, 2, 3, 4, 5].map((i) => `server.trustProxy.${i}: ${entry}`));
+    expect(issuesOf(withServer({ trustProxy: ['loopback', '10.0.0.0/33', 'localhost', 7, '10.0.0.0/255.0.0.0', '01.2.3.4'] }))).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `server.trustProxy.${i}: ${entry}`),
+    );
   });
 
   it('forwardedHeader picks the header the hops are read from, and only where hops are read', () => {
@@ -41,7 +48,9 @@ describe('server.trustProxy, server.forwardedHeader and anonymous.ipv6Prefix', (
     expect(parseConfig(withServer({ trustProxy: ['loopback'], forwardedHeader: 'x-forwarded-for' }), env).server.forwardedHeader).toBe('x-forwarded-for');
     expect(issuesOf(withServer({ trustProxy: 1, forwardedHeader: 'x-real-ip' }))[0]).toMatch(/^server\.forwardedHeader: /);
     for (const trustProxy of [false, 'cloudflare']) {
-      expect(issuesOf(withServer({ trustProxy, forwardedHeader: 'forwarded' }))).toEqual(['server.forwardedHeader: read only when server.trustProxy is a hop count or a list of proxies']);
+      expect(issuesOf(withServer({ trustProxy, forwardedHeader: 'forwarded' }))).toEqual([
+        'server.forwardedHeader: read only when server.trustProxy is a hop count or a list of proxies',
+      ]);
     }
   });
 

@@ -26,7 +26,18 @@ describe('webhook config', () => {
     for (const provider of ['github', 'stripe', 'slack', 'standard-webhooks'] as const) {
       expect(issuesOf(withWebhook({ provider, secrets: provider === 'standard-webhooks' ? [`whsec_${btoa('a'.repeat(24))}`] : ['s3cret'] }))).toEqual([]);
     }
-    const config = parseConfig(withWebhook({ provider: 'hmac', secrets: ['s3cret'], header: 'X-Sig', algorithm: 'sha512', encoding: 'base64', prefix: 'sha512=', timestampHeader: 'X-Ts' }), env);
+    const config = parseConfig(
+      withWebhook({
+        provider: 'hmac',
+        secrets: ['s3cret'],
+        header: 'X-Sig',
+        algorithm: 'sha512',
+        encoding: 'base64',
+        prefix: 'sha512=',
+        timestampHeader: 'X-Ts',
+      }),
+      env,
+    );
     expect(config.flows.hook!.webhook).toMatchObject({ timestampHeader: 'X-Ts', tolerance: 300_000, dedupeTtl: 4 * 86_400_000 });
     expect(config.flows.hook!.access).toBe('public');
   });
@@ -36,26 +47,36 @@ describe('webhook config', () => {
       'flows.hook.webhook.header: applies only to provider "hmac", not "github"',
       'flows.hook.webhook.timestampHeader: applies only to provider "hmac", not "github"',
     ]);
-    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'] }))).toEqual(['flows.hook.webhook.header: provider "hmac" needs "header", the header carrying the signature']);
+    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'] }))).toEqual([
+      'flows.hook.webhook.header: provider "hmac" needs "header", the header carrying the signature',
+    ]);
     expect(issuesOf(withWebhook({ provider: 'gitlab', secrets: ['s'] }))[0]).toMatch(/^flows\.hook\.webhook\.provider: /);
   });
 
   it("the verifier factory's checks stop the load too, without echoing the secret", () => {
     const issues = issuesOf(withWebhook({ provider: 'stripe', secrets: ['whsec_abc\n'] }));
     expect(issues).toEqual(['flows.hook.webhook: webhook secrets[0] has leading or trailing whitespace']);
-    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'bad header' }))).toEqual(['flows.hook.webhook: webhook provider "hmac" needs "header", a valid header name']);
+    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'bad header' }))).toEqual([
+      'flows.hook.webhook: webhook provider "hmac" needs "header", a valid header name',
+    ]);
   });
 
   it('createApp builds the verifiers, so options that slipped past the loader still stop the start', () => {
     const config = parseConfig(withWebhook({ provider: 'github', secrets: ['s'] }), env);
-    const runtime = createNodeRuntime({ ...config, flows: { hook: { ...config.flows.hook!, webhook: { ...config.flows.hook!.webhook!, secrets: [' padded'] } } } });
+    const runtime = createNodeRuntime({
+      ...config,
+      flows: { hook: { ...config.flows.hook!, webhook: { ...config.flows.hook!.webhook!, secrets: [' padded'] } } },
+    });
     expect(() => createApp(runtime.deps)).toThrow('flows.hook.webhook: webhook secrets[0] has leading or trailing whitespace');
   });
 
   it('flowgate check and serve exit 2 on a bad webhook block and name the key path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowgate-webhook-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'upstream: { endpoint: "http://127.0.0.1:9" }\nflows:\n  hook: { webhook: { provider: slack, secrets: ["very-secret-value"], prefix: "v0=" } }\n');
+    writeFileSync(
+      file,
+      'upstream: { endpoint: "http://127.0.0.1:9" }\nflows:\n  hook: { webhook: { provider: slack, secrets: ["very-secret-value"], prefix: "v0=" } }\n',
+    );
     for (const command of ['check', 'serve']) {
       const cli = spawnCli([command, '--config', file], { env });
       expect(await cli.exit()).toBe(2);

@@ -1,5 +1,13 @@
 /** Shared helpers for the engine tests: load a YAML flow and run it on virtual time. */
-import { createEngine, loadFlowDefinition, virtualTime, type EngineOptions, type ExecuteOptions, type ExecutionResult, type LoadOptions } from '../../src/emulator/engine/index.js';
+import {
+  createEngine,
+  loadFlowDefinition,
+  virtualTime,
+  type EngineOptions,
+  type ExecuteOptions,
+  type ExecutionResult,
+  type LoadOptions,
+} from '../../src/emulator/engine/index.js';
 
 export interface RunOptions extends Omit<EngineOptions, 'clock' | 'sleep'> {
   load?: LoadOptions;

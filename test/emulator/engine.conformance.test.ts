@@ -96,8 +96,10 @@ States:
 `;
 
 // The Succeed page reuses the Parallel flow with Pass1 replaced by a Succeed state.
-const DOC_SUCCEED = DOC_PARALLEL.replace('StartAt: Pass1', 'StartAt: Succeed1')
-  .replace('- Type: Pass\n            Name: Pass1\n            End: true\n            OutputConstructor:\n              FieldA: 123', '- Type: Succeed\n            Name: Succeed1');
+const DOC_SUCCEED = DOC_PARALLEL.replace('StartAt: Pass1', 'StartAt: Succeed1').replace(
+  '- Type: Pass\n            Name: Pass1\n            End: true\n            OutputConstructor:\n              FieldA: 123',
+  '- Type: Succeed\n            Name: Succeed1',
+);
 
 const DOC_FAIL = `
 Type: StateMachine
@@ -169,11 +171,26 @@ describe('documented examples (reference §1.7)', () => {
     { name: 'B. Choice: data == "ready" goes to Pass1', flow: DOC_CHOICE, input: { data: 'ready' }, output: { data: 'ready' } },
     { name: 'B. Choice: anything else goes to Default Pass2', flow: DOC_CHOICE, input: { data: 'later' }, output: { data: 'later' } },
     { name: 'C. Parallel output uses Branch<i> keys', flow: DOC_PARALLEL, input: { x: 1 }, output: { Branch0: { FieldA: 123 }, Branch1: { FieldA: 321 } } },
-    { name: 'Succeed page: a Succeed ends its branch with its input', flow: DOC_SUCCEED, input: { x: 1 }, output: { Branch0: { x: 1 }, Branch1: { FieldA: 321 } } },
+    {
+      name: 'Succeed page: a Succeed ends its branch with its input',
+      flow: DOC_SUCCEED,
+      input: { x: 1 },
+      output: { Branch0: { x: 1 }, Branch1: { FieldA: 321 } },
+    },
     { name: 'D. Fail: status == "true" goes to Pass1', flow: DOC_FAIL, input: { status: 'true' }, output: { status: 'true' } },
-    { name: 'D. Fail: otherwise fails with the Code (no Detail given)', flow: DOC_FAIL, input: { status: 'false' }, error: { errorCode: 'customBizCode', errorMessage: '' } },
+    {
+      name: 'D. Fail: otherwise fails with the Code (no Detail given)',
+      flow: DOC_FAIL,
+      input: { status: 'false' },
+      error: { errorCode: 'customBizCode', errorMessage: '' },
+    },
     { name: 'D. Fail: a missing status also fails', flow: DOC_FAIL, input: {}, error: { errorCode: 'customBizCode' } },
-    { name: 'Task shape: loads; FC:InvokeFunction is not emulated', flow: DOC_TASK, input: { x: 1 }, error: { errorCode: 'FnF.ActionNotSupported', errorMessage: /FC:InvokeFunction/ } },
+    {
+      name: 'Task shape: loads; FC:InvokeFunction is not emulated',
+      flow: DOC_TASK,
+      input: { x: 1 },
+      error: { errorCode: 'FnF.ActionNotSupported', errorMessage: /FC:InvokeFunction/ },
+    },
   ];
   test.each(cases)('$name', check);
 
@@ -202,7 +219,9 @@ describe('state types', () => {
     { name: 'Pass forwards its input', flow: flowOf('  - Type: Pass\n    Name: P\n    End: true\n'), input: { a: 1 }, output: { a: 1 } },
     {
       name: 'Pass chain follows Next',
-      flow: flowOf('  - Type: Pass\n    Name: A\n    Next: B\n    OutputConstructor:\n      step: a\n  - Type: Pass\n    Name: B\n    End: true\n    OutputConstructor:\n      prev.$: $Input.step\n      step: b\n'),
+      flow: flowOf(
+        '  - Type: Pass\n    Name: A\n    Next: B\n    OutputConstructor:\n      step: a\n  - Type: Pass\n    Name: B\n    End: true\n    OutputConstructor:\n      prev.$: $Input.step\n      step: b\n',
+      ),
       output: { prev: 'a', step: 'b' },
     },
     {
@@ -216,12 +235,22 @@ describe('state types', () => {
       flow: flowOf('  - Type: Succeed\n    Name: Done\n    OutputConstructor:\n      ok: true\n'),
       output: { ok: true },
     },
-    { name: 'Fail reports Code and Detail', flow: flowOf('  - Type: Fail\n    Name: F\n    Code: Boom\n    Detail: it broke\n'), error: { errorCode: 'Boom', errorMessage: 'it broke' } },
-    { name: 'Fail without Code reports FnF.Failed', flow: flowOf('  - Type: Fail\n    Name: F\n    Detail: no code\n'), error: { errorCode: 'FnF.Failed', errorMessage: 'no code' } },
+    {
+      name: 'Fail reports Code and Detail',
+      flow: flowOf('  - Type: Fail\n    Name: F\n    Code: Boom\n    Detail: it broke\n'),
+      error: { errorCode: 'Boom', errorMessage: 'it broke' },
+    },
+    {
+      name: 'Fail without Code reports FnF.Failed',
+      flow: flowOf('  - Type: Fail\n    Name: F\n    Detail: no code\n'),
+      error: { errorCode: 'FnF.Failed', errorMessage: 'no code' },
+    },
     { name: 'Wait passes its input on', flow: flowOf('  - Type: Wait\n    Name: W\n    Seconds: 3\n    End: true\n'), input: { w: 1 }, output: { w: 1 } },
     {
       name: 'Choice passes its (constructed) input on',
-      flow: flowOf('  - Type: Choice\n    Name: C\n    InputConstructor:\n      n.$: $Input.value\n    Branches:\n      - Condition: $Input.n > 1\n        Next: Big\n    Default: Big\n  - Type: Pass\n    Name: Big\n    End: true\n'),
+      flow: flowOf(
+        '  - Type: Choice\n    Name: C\n    InputConstructor:\n      n.$: $Input.value\n    Branches:\n      - Condition: $Input.n > 1\n        Next: Big\n    Default: Big\n  - Type: Pass\n    Name: Big\n    End: true\n',
+      ),
       input: { value: 5, other: true },
       output: { n: 5 },
     },
@@ -243,7 +272,9 @@ describe('state types', () => {
     },
     {
       name: 'Task sends Parameters, and OutputConstructor reads $Output and $Input',
-      flow: flowOf('  - Type: Task\n    Name: T\n    Action: Local:double\n    Parameters:\n      n.$: $Input.n\n      fixed: 1\n    OutputConstructor:\n      doubled.$: $Output.n\n      fixed.$: $Output.fixed\n      was.$: $Input.n\n    End: true\n'),
+      flow: flowOf(
+        '  - Type: Task\n    Name: T\n    Action: Local:double\n    Parameters:\n      n.$: $Input.n\n      fixed: 1\n    OutputConstructor:\n      doubled.$: $Output.n\n      fixed.$: $Output.fixed\n      was.$: $Input.n\n    End: true\n',
+      ),
       input: { n: 4 },
       handlers: { double: (input) => ({ ...(input as { n: number }), n: (input as { n: number }).n * 2 }) },
       output: { doubled: 8, fixed: 1, was: 4 },
@@ -325,38 +356,50 @@ describe('state types', () => {
     },
     {
       name: 'Map runs the processor once per item and returns {Items}',
-      flow: flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Sq\n      States:\n        - Type: Task\n          Name: Sq\n          Action: Local:square\n          End: true\n'),
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Sq\n      States:\n        - Type: Task\n          Name: Sq\n          Action: Local:square\n          End: true\n',
+      ),
       input: { list: [1, 2, 3] },
       handlers: { square: (n) => ({ sq: (n as number) * (n as number) }) },
       output: { Items: [{ sq: 1 }, { sq: 4 }, { sq: 9 }] },
     },
     {
       name: 'Map items that are maps reach the processor as $Input',
-      flow: flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Context.Current.Input.orders\n    End: true\n    Processor:\n      StartAt: Id\n      States:\n        - Type: Pass\n          Name: Id\n          OutputConstructor:\n            id.$: $Input.id\n          End: true\n'),
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Context.Current.Input.orders\n    End: true\n    Processor:\n      StartAt: Id\n      States:\n        - Type: Pass\n          Name: Id\n          OutputConstructor:\n            id.$: $Input.id\n          End: true\n',
+      ),
       input: { orders: [{ id: 'a', x: 1 }, { id: 'b' }] },
       output: { Items: [{ id: 'a' }, { id: 'b' }] },
     },
     {
       name: 'Map over an empty list',
-      flow: flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n'),
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
+      ),
       input: { list: [] },
       output: { Items: [] },
     },
     {
       name: 'Map accepts the documented MaxConcuccency spelling',
-      flow: flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    MaxConcuccency: 2\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n'),
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    MaxConcuccency: 2\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
+      ),
       input: { list: ['x', 'y', 'z'] },
       output: { Items: ['x', 'y', 'z'] },
     },
     {
       name: 'Map: ItemsPath that is not an array is FnF.RuntimeError',
-      flow: flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n'),
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
+      ),
       input: { list: 'nope' },
       error: { errorCode: 'FnF.RuntimeError', errorMessage: /must yield an array/ },
     },
     {
       name: 'Map: a failing item fails the Map',
-      flow: flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Check\n      States:\n        - Type: Choice\n          Name: Check\n          Branches:\n            - Condition: $Input > 2\n              Next: Bad\n          Default: Ok\n        - Type: Pass\n          Name: Ok\n          End: true\n        - Type: Fail\n          Name: Bad\n          Code: TooBig\n'),
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Check\n      States:\n        - Type: Choice\n          Name: Check\n          Branches:\n            - Condition: $Input > 2\n              Next: Bad\n          Default: Ok\n        - Type: Pass\n          Name: Ok\n          End: true\n        - Type: Fail\n          Name: Bad\n          Code: TooBig\n',
+      ),
       input: { list: [1, 2, 3] },
       error: { errorCode: 'TooBig' },
     },
@@ -403,7 +446,9 @@ describe('constructors and context', () => {
     },
     {
       name: '$Context.Current.Output in OutputConstructor is the raw result',
-      flow: flowOf('  - Type: Task\n    Name: T\n    Action: Local:echo\n    Parameters:\n      r: raw\n    OutputConstructor:\n      out.$: $Context.Current.Output.r\n    End: true\n'),
+      flow: flowOf(
+        '  - Type: Task\n    Name: T\n    Action: Local:echo\n    Parameters:\n      r: raw\n    OutputConstructor:\n      out.$: $Context.Current.Output.r\n    End: true\n',
+      ),
       handlers: echo,
       output: { out: 'raw' },
     },
@@ -495,7 +540,8 @@ describe('Choice operators', () => {
 // 5. Built-in functions, each through an InputConstructor.
 
 describe('built-in functions', () => {
-  const viaPass = (expression: string) => flowOf(`  - Type: Pass\n    Name: P\n    End: true\n    InputConstructor:\n      v.$: ${JSON.stringify(expression)}\n`);
+  const viaPass = (expression: string) =>
+    flowOf(`  - Type: Pass\n    Name: P\n    End: true\n    InputConstructor:\n      v.$: ${JSON.stringify(expression)}\n`);
   const input = { name: 'world', list: [3, 1, 3], map: { a: 1, b: 2 }, text: 'a,b,c', n: 5 };
   const cases: Array<[string, unknown]> = [
     ['arrayContains($Input.list, 3)', true],
@@ -517,7 +563,10 @@ describe('built-in functions', () => {
     ['hash("12345678901234567890123456789012345678901234567890123456789012345678901234567890", "MD5")', '57edf4a22be3c955ac49da2e2107b67a'],
     ['hash("abc", "SHA-1")', 'a9993e364706816aba3e25717850c26c9cd0d89d'],
     ['hash("abc", "SHA-256")', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-    ['hash("abc", "SHA-512")', 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f'],
+    [
+      'hash("abc", "SHA-512")',
+      'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+    ],
     ['jsonMerge($Input.map, stringToJson(`{"b":3,"c":4}`))', { a: 1, b: 3, c: 4 }],
     ['length($Input.list)', 3],
     ['length($Input.map)', 2],
@@ -604,7 +653,9 @@ describe('Retry and Catch', () => {
 
   test('MaxBackoffSeconds caps the interval', async () => {
     const { calls, handler } = flaky(4);
-    const flow = taskWith('    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 4\n        IntervalSeconds: 10\n        BackoffRate: 3\n        MaxBackoffSeconds: 20\n');
+    const flow = taskWith(
+      '    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 4\n        IntervalSeconds: 10\n        BackoffRate: 3\n        MaxBackoffSeconds: 20\n',
+    );
     await runFlow(flow, {}, { handlers: { work: handler } });
     expect(calls.map((c) => c.at)).toEqual([0, 10_000, 30_000, 50_000, 70_000]);
   });
@@ -626,14 +677,18 @@ describe('Retry and Catch', () => {
 
   test('only the first matching Retry rule applies, even when a later one would allow more', async () => {
     const { calls, handler } = flaky(100);
-    const flow = taskWith('    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 1\n        IntervalSeconds: 1\n      - Errors: [FnF.ALL]\n        MaxAttempts: 5\n        IntervalSeconds: 1\n');
+    const flow = taskWith(
+      '    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 1\n        IntervalSeconds: 1\n      - Errors: [FnF.ALL]\n        MaxAttempts: 5\n        IntervalSeconds: 1\n',
+    );
     await runFlow(flow, {}, { handlers: { work: handler } });
     expect(calls).toHaveLength(2);
   });
 
   test('FnF.ALL retries any error; a rule for another error does not', async () => {
     const all = flaky(1, 'Whatever');
-    const flowAll = taskWith('    Retry:\n      - Errors: [Other]\n        MaxAttempts: 5\n        IntervalSeconds: 1\n      - Errors: [FnF.ALL]\n        MaxAttempts: 1\n        IntervalSeconds: 1\n');
+    const flowAll = taskWith(
+      '    Retry:\n      - Errors: [Other]\n        MaxAttempts: 5\n        IntervalSeconds: 1\n      - Errors: [FnF.ALL]\n        MaxAttempts: 1\n        IntervalSeconds: 1\n',
+    );
     expect(await runFlow(flowAll, {}, { handlers: { work: all.handler } })).toMatchObject({ status: 'Succeeded' });
     expect(all.calls).toHaveLength(2);
 
@@ -651,7 +706,9 @@ describe('Retry and Catch', () => {
       if (code) throw Object.assign(new Error(code), { code });
       return { done: n };
     };
-    const flow = taskWith('    Retry:\n      - Errors: [A]\n        MaxAttempts: 3\n        IntervalSeconds: 1\n      - Errors: [B]\n        MaxAttempts: 2\n        IntervalSeconds: 1\n');
+    const flow = taskWith(
+      '    Retry:\n      - Errors: [A]\n        MaxAttempts: 3\n        IntervalSeconds: 1\n      - Errors: [B]\n        MaxAttempts: 2\n        IntervalSeconds: 1\n',
+    );
     expect(await runFlow(flow, {}, { handlers: { work } })).toMatchObject({ status: 'Succeeded', output: { done: 6 } });
   });
 
@@ -662,7 +719,10 @@ describe('Retry and Catch', () => {
 
   test('Retry runs before Catch: the fallback runs only after retries are spent', async () => {
     const { calls, handler } = flaky(100);
-    const flow = taskWith('    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 2\n        IntervalSeconds: 1\n    Catch:\n      - Errors: [FnF.ALL]\n        Next: HandledAll\n', fallbacks);
+    const flow = taskWith(
+      '    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 2\n        IntervalSeconds: 1\n    Catch:\n      - Errors: [FnF.ALL]\n        Next: HandledAll\n',
+      fallbacks,
+    );
     const result = await runFlow(flow, {}, { handlers: { work: handler } });
     expect(calls).toHaveLength(3);
     expect(result.output).toEqual({ by: 'ALL', error: { Code: 'Flaky', Detail: 'failure 3' } });
@@ -670,7 +730,10 @@ describe('Retry and Catch', () => {
 
   test('the first matching Catch wins, in list order', async () => {
     const { handler } = flaky(100);
-    const flow = taskWith('    Catch:\n      - Errors: [A]\n        Next: HandledA\n      - Errors: [FnF.ALL]\n        Next: HandledAll\n      - Errors: [Flaky]\n        Next: HandledFlaky\n', fallbacks);
+    const flow = taskWith(
+      '    Catch:\n      - Errors: [A]\n        Next: HandledA\n      - Errors: [FnF.ALL]\n        Next: HandledAll\n      - Errors: [Flaky]\n        Next: HandledFlaky\n',
+      fallbacks,
+    );
     expect((await runFlow(flow, {}, { handlers: { work: handler } })).output).toMatchObject({ by: 'ALL' });
   });
 
@@ -692,7 +755,9 @@ describe('Retry and Catch', () => {
 
   test('$Context.Current.RetryCount is visible to Parameters', async () => {
     const { calls, handler } = flaky(2);
-    const flow = taskWith('    Parameters:\n      attempt.$: $Context.Current.RetryCount\n    Retry:\n      - Errors: [FnF.ALL]\n        MaxAttempts: 2\n        IntervalSeconds: 1\n');
+    const flow = taskWith(
+      '    Parameters:\n      attempt.$: $Context.Current.RetryCount\n    Retry:\n      - Errors: [FnF.ALL]\n        MaxAttempts: 2\n        IntervalSeconds: 1\n',
+    );
     await runFlow(flow, {}, { handlers: { work: handler } });
     expect(calls.map((c) => c.input)).toEqual([{ attempt: 0 }, { attempt: 1 }, { attempt: 2 }]);
   });
@@ -744,7 +809,9 @@ function concurrencyProbe(holdMs = 1000) {
 }
 
 const mapFlow = (concurrency: string) =>
-  flowOf(`  - Type: Map\n    Name: M\n    ItemsPath: $Input.items\n${concurrency}    End: true\n    Processor:\n      StartAt: W\n      States:\n        - Type: Task\n          Name: W\n          Action: Local:work\n          End: true\n`);
+  flowOf(
+    `  - Type: Map\n    Name: M\n    ItemsPath: $Input.items\n${concurrency}    End: true\n    Processor:\n      StartAt: W\n      States:\n        - Type: Task\n          Name: W\n          Action: Local:work\n          End: true\n`,
+  );
 
 describe('concurrency', () => {
   test('Map never runs more than MaxConcurrency iterations at once, and keeps item order', async () => {
@@ -771,7 +838,8 @@ describe('concurrency', () => {
 
   test('Parallel branches run at the same time', async () => {
     const { probe, handler } = concurrencyProbe(2000);
-    const branch = (i: number) => `      - StartAt: W${i}\n        States:\n          - Type: Task\n            Name: W${i}\n            Action: Local:work\n            End: true\n`;
+    const branch = (i: number) =>
+      `      - StartAt: W${i}\n        States:\n          - Type: Task\n            Name: W${i}\n            Action: Local:work\n            End: true\n`;
     const flow = flowOf(`  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n${[0, 1, 2].map(branch).join('')}`);
     const result = await runFlow(flow, { x: 1 }, { handlers: { work: handler } });
     expect(probe.max).toBe(3);
@@ -904,7 +972,11 @@ describe('timeouts', () => {
     expect(await runFlow(waitThenPass(10), {}, { timeScale: 0.01 })).toMatchObject({ status: 'Succeeded', elapsed: 100 });
     expect(await runFlow(waitThenPass(10, 'Timeout: 5\n'), {}, { timeScale: 0.01 })).toMatchObject({ status: 'TimedOut', elapsed: 50 });
     const { calls, handler } = flaky(1);
-    await runFlow(taskWith('    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 1\n        IntervalSeconds: 2\n'), {}, { handlers: { work: handler }, timeScale: 0.5 });
+    await runFlow(
+      taskWith('    Retry:\n      - Errors: [Flaky]\n        MaxAttempts: 1\n        IntervalSeconds: 2\n'),
+      {},
+      { handlers: { work: handler }, timeScale: 0.5 },
+    );
     expect(calls.map((c) => c.at)).toEqual([0, 1000]);
   });
 
@@ -961,7 +1033,9 @@ describe('HTTP:Request', () => {
           res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"no such thing"}');
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, path: req.url, echoed: body ? JSON.parse(body) : null }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ method: req.method, path: req.url, echoed: body ? JSON.parse(body) : null }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -982,12 +1056,18 @@ describe('HTTP:Request', () => {
   test('GET with headers; a JSON body is parsed into $Output.Body', async () => {
     const result = await runHttp('      url.$: format("{}/items?x=1", $Input.base)\n      headers:\n        X-Trace.$: $Input.trace\n', { trace: 't-9' });
     expect(result.errorMessage).toBeUndefined();
-    expect(result.output).toMatchObject({ StatusCode: 200, Headers: { 'content-type': 'application/json' }, Body: { method: 'GET', path: '/items?x=1', echoed: null } });
+    expect(result.output).toMatchObject({
+      StatusCode: 200,
+      Headers: { 'content-type': 'application/json' },
+      Body: { method: 'GET', path: '/items?x=1', echoed: null },
+    });
     expect(seen.at(-1)!.headers['x-trace']).toBe('t-9');
   });
 
   test('POST sends a map body as JSON', async () => {
-    const result = await runHttp('      method: POST\n      url.$: format("{}/orders", $Input.base)\n      body:\n        id.$: $Input.id\n        qty: 2\n', { id: 'o-1' });
+    const result = await runHttp('      method: POST\n      url.$: format("{}/orders", $Input.base)\n      body:\n        id.$: $Input.id\n        qty: 2\n', {
+      id: 'o-1',
+    });
     expect(result.output).toMatchObject({ Body: { method: 'POST', echoed: { id: 'o-1', qty: 2 } } });
     expect(seen.at(-1)!.headers['content-type']).toBe('application/json');
   });
@@ -1005,7 +1085,11 @@ describe('HTTP:Request', () => {
   test('a non-2xx answer raises HTTP.<status>, which Retry can match', async () => {
     failuresLeft = 2;
     const before = seen.length;
-    const result = await runHttp('      url.$: format("{}/flaky", $Input.base)\n', {}, '    Retry:\n      - Errors: [HTTP.503]\n        MaxAttempts: 3\n        IntervalSeconds: 1\n');
+    const result = await runHttp(
+      '      url.$: format("{}/flaky", $Input.base)\n',
+      {},
+      '    Retry:\n      - Errors: [HTTP.503]\n        MaxAttempts: 3\n        IntervalSeconds: 1\n',
+    );
     expect(result).toMatchObject({ status: 'Succeeded', output: { StatusCode: 200 } });
     expect(seen.length - before).toBe(3);
     const missing = await runHttp('      url.$: format("{}/missing", $Input.base)\n');
@@ -1049,7 +1133,11 @@ describe('loader rejections', () => {
   const pass = (name: string, rest = '    End: true\n') => `  - Type: Pass\n    Name: ${name}\n${rest}`;
   const cases: Array<[string, string, string]> = [
     ['missing StartAt', 'Type: StateMachine\nSpecVersion: v1\nStates:\n' + pass('A'), 'the flow requires StartAt'],
-    ['StartAt names no state', 'Type: StateMachine\nSpecVersion: v1\nStartAt: Nope\nStates:\n' + pass('A'), 'StartAt "Nope" of the flow is not a state in that scope'],
+    [
+      'StartAt names no state',
+      'Type: StateMachine\nSpecVersion: v1\nStartAt: Nope\nStates:\n' + pass('A'),
+      'StartAt "Nope" of the flow is not a state in that scope',
+    ],
     ['empty States', 'Type: StateMachine\nSpecVersion: v1\nStartAt: A\nStates: []\n', 'the flow requires a non-empty States list'],
     ['unknown Next', flowOf(pass('A', '    Next: Nope\n')), 'State "A": Next "Nope" is not a state in the flow'],
     ['unknown state type', flowOf('  - Type: Sleep\n    Name: A\n    End: true\n'), 'State "A": unknown state type "Sleep"'],
@@ -1058,48 +1146,163 @@ describe('loader rejections', () => {
     ['neither Next nor End', flowOf(pass('A', '    Description: x\n')), 'State "A": needs Next or End: true'],
     ['both Next and End', flowOf(pass('A', '    Next: B\n    End: true\n') + pass('B')), 'State "A": has both Next and End: true'],
     ['Choice without Branches', flowOf('  - Type: Choice\n    Name: Route\n    Default: B\n' + pass('B')), 'State "Route": Choice requires Branches'],
-    ['Choice without Default', flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a == 1\n        Next: B\n' + pass('B')), 'State "Route": Choice requires Default'],
-    ['Choice with ASL Choices', flowOf('  - Type: Choice\n    Name: Route\n    Choices: []\n    Default: B\n' + pass('B')), 'State "Route": Choice has an unknown field "Choices" (Choice uses Branches (each with Condition and Next))'],
-    ['Choice branch to nowhere', flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a == 1\n        Next: Nope\n    Default: B\n' + pass('B')), 'State "Route": Branches[0].Next "Nope" is not a state in the flow'],
-    ['Choice Default to nowhere', flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a == 1\n        Next: B\n    Default: Nope\n' + pass('B')), 'State "Route": Default "Nope" is not a state in the flow'],
-    ['Choice with End', flowOf('  - Type: Choice\n    Name: Route\n    End: true\n    Branches:\n      - Condition: $Input.a == 1\n        Next: B\n    Default: B\n' + pass('B')), 'State "Route": Choice has an unknown field "End"'],
-    ['Choice condition syntax', flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a ==\n        Next: B\n    Default: B\n' + pass('B')), 'State "Route": Branches[0].Condition: unexpected end of expression'],
-    ['Choice condition without Condition', flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Next: B\n    Default: B\n' + pass('B')), 'State "Route": Branches[0] requires a Condition'],
-    ['unknown function', flowOf(pass('A', '    End: true\n    InputConstructor:\n      x.$: shout($Input.a)\n')), 'State "A": InputConstructor.x.$: unknown function "shout"'],
-    ['unknown variable', flowOf(pass('A', '    End: true\n    InputConstructor:\n      x.$: $Inputs.a\n')), 'State "A": InputConstructor.x.$: unknown variable "$Inputs"'],
-    ['$Output outside OutputConstructor', flowOf(pass('A', '    End: true\n    InputConstructor:\n      x.$: $Output.a\n')), 'State "A": InputConstructor reads $Output, which is only available in OutputConstructor'],
-    ['.$ key without an expression', flowOf(pass('A', '    End: true\n    OutputConstructor:\n      x.$: 5\n')), 'State "A": OutputConstructor.x.$ must be an expression string'],
+    [
+      'Choice without Default',
+      flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a == 1\n        Next: B\n' + pass('B')),
+      'State "Route": Choice requires Default',
+    ],
+    [
+      'Choice with ASL Choices',
+      flowOf('  - Type: Choice\n    Name: Route\n    Choices: []\n    Default: B\n' + pass('B')),
+      'State "Route": Choice has an unknown field "Choices" (Choice uses Branches (each with Condition and Next))',
+    ],
+    [
+      'Choice branch to nowhere',
+      flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a == 1\n        Next: Nope\n    Default: B\n' + pass('B')),
+      'State "Route": Branches[0].Next "Nope" is not a state in the flow',
+    ],
+    [
+      'Choice Default to nowhere',
+      flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a == 1\n        Next: B\n    Default: Nope\n' + pass('B')),
+      'State "Route": Default "Nope" is not a state in the flow',
+    ],
+    [
+      'Choice with End',
+      flowOf(
+        '  - Type: Choice\n    Name: Route\n    End: true\n    Branches:\n      - Condition: $Input.a == 1\n        Next: B\n    Default: B\n' + pass('B'),
+      ),
+      'State "Route": Choice has an unknown field "End"',
+    ],
+    [
+      'Choice condition syntax',
+      flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Condition: $Input.a ==\n        Next: B\n    Default: B\n' + pass('B')),
+      'State "Route": Branches[0].Condition: unexpected end of expression',
+    ],
+    [
+      'Choice condition without Condition',
+      flowOf('  - Type: Choice\n    Name: Route\n    Branches:\n      - Next: B\n    Default: B\n' + pass('B')),
+      'State "Route": Branches[0] requires a Condition',
+    ],
+    [
+      'unknown function',
+      flowOf(pass('A', '    End: true\n    InputConstructor:\n      x.$: shout($Input.a)\n')),
+      'State "A": InputConstructor.x.$: unknown function "shout"',
+    ],
+    [
+      'unknown variable',
+      flowOf(pass('A', '    End: true\n    InputConstructor:\n      x.$: $Inputs.a\n')),
+      'State "A": InputConstructor.x.$: unknown variable "$Inputs"',
+    ],
+    [
+      '$Output outside OutputConstructor',
+      flowOf(pass('A', '    End: true\n    InputConstructor:\n      x.$: $Output.a\n')),
+      'State "A": InputConstructor reads $Output, which is only available in OutputConstructor',
+    ],
+    [
+      '.$ key without an expression',
+      flowOf(pass('A', '    End: true\n    OutputConstructor:\n      x.$: 5\n')),
+      'State "A": OutputConstructor.x.$ must be an expression string',
+    ],
     ['constructor that is not a map', flowOf(pass('A', '    End: true\n    InputConstructor: [1]\n')), 'State "A": InputConstructor must be a map'],
     ['ASL ResultPath', flowOf(pass('A', '    End: true\n    ResultPath: $.x\n')), 'State "A": Pass has an unknown field "ResultPath" (use OutputConstructor)'],
     ['Retry on a Pass', flowOf(pass('A', '    End: true\n    Retry: []\n')), 'State "A": Pass has an unknown field "Retry"'],
-    ['Retry without Errors', taskWith('    Retry:\n      - MaxAttempts: 1\n        IntervalSeconds: 1\n'), 'State "T": Retry[0].Errors must be a non-empty list of error names'],
-    ['Retry with ErrorEquals', taskWith('    Retry:\n      - ErrorEquals: [A]\n'), 'State "T": Retry[0] has an unknown field "ErrorEquals" (Retry and Catch use Errors)'],
-    ['Retry without MaxAttempts', taskWith('    Retry:\n      - Errors: [A]\n        IntervalSeconds: 1\n'), 'State "T": Retry[0].MaxAttempts must be a whole number ≥ 0'],
-    ['Retry without IntervalSeconds', taskWith('    Retry:\n      - Errors: [A]\n        MaxAttempts: 1\n'), 'State "T": Retry[0].IntervalSeconds must be from 0 to 86400'],
-    ['Retry with a shrinking BackoffRate', taskWith('    Retry:\n      - Errors: [A]\n        MaxAttempts: 1\n        IntervalSeconds: 1\n        BackoffRate: 0.5\n'), 'State "T": Retry[0].BackoffRate must be a number ≥ 1'],
+    [
+      'Retry without Errors',
+      taskWith('    Retry:\n      - MaxAttempts: 1\n        IntervalSeconds: 1\n'),
+      'State "T": Retry[0].Errors must be a non-empty list of error names',
+    ],
+    [
+      'Retry with ErrorEquals',
+      taskWith('    Retry:\n      - ErrorEquals: [A]\n'),
+      'State "T": Retry[0] has an unknown field "ErrorEquals" (Retry and Catch use Errors)',
+    ],
+    [
+      'Retry without MaxAttempts',
+      taskWith('    Retry:\n      - Errors: [A]\n        IntervalSeconds: 1\n'),
+      'State "T": Retry[0].MaxAttempts must be a whole number ≥ 0',
+    ],
+    [
+      'Retry without IntervalSeconds',
+      taskWith('    Retry:\n      - Errors: [A]\n        MaxAttempts: 1\n'),
+      'State "T": Retry[0].IntervalSeconds must be from 0 to 86400',
+    ],
+    [
+      'Retry with a shrinking BackoffRate',
+      taskWith('    Retry:\n      - Errors: [A]\n        MaxAttempts: 1\n        IntervalSeconds: 1\n        BackoffRate: 0.5\n'),
+      'State "T": Retry[0].BackoffRate must be a number ≥ 1',
+    ],
     ['Retry not a list', taskWith('    Retry:\n      Errors: [A]\n'), 'State "T": Retry must be a list'],
     ['Catch without Next', taskWith('    Catch:\n      - Errors: [A]\n'), 'State "T": Catch[0] requires Next'],
     ['Catch to nowhere', taskWith('    Catch:\n      - Errors: [A]\n        Next: Nope\n'), 'State "T": Catch[0].Next "Nope" is not a state in the flow'],
     ['Task without Action', flowOf('  - Type: Task\n    Name: T\n    End: true\n'), 'State "T": Task requires Action'],
-    ['Task Action without a service', flowOf('  - Type: Task\n    Name: T\n    Action: myHandler\n    End: true\n'), 'State "T": Action must look like <Service>:<API>'],
-    ['Task with ASL Resource', flowOf('  - Type: Task\n    Name: T\n    Resource: arn\n    Action: Local:x\n    End: true\n'), 'State "T": Task has an unknown field "Resource" (Task uses Action)'],
-    ['callback TaskMode in Express', flowOf('  - Type: Task\n    Name: T\n    Action: Local:x\n    TaskMode: WaitForCustomCallback\n    End: true\n'), 'State "T": TaskMode WaitForCustomCallback is not available in Express mode (only RequestComplete)'],
-    ['unknown TaskMode', flowOf('  - Type: Task\n    Name: T\n    Action: Local:x\n    TaskMode: Async\n    End: true\n'), 'State "T": TaskMode must be one of'],
-    ['Task Timeout out of range', flowOf('  - Type: Task\n    Name: T\n    Action: Local:x\n    Timeout: -1\n    End: true\n'), 'State "T": Timeout must be a whole number of seconds from 0 to 604800'],
+    [
+      'Task Action without a service',
+      flowOf('  - Type: Task\n    Name: T\n    Action: myHandler\n    End: true\n'),
+      'State "T": Action must look like <Service>:<API>',
+    ],
+    [
+      'Task with ASL Resource',
+      flowOf('  - Type: Task\n    Name: T\n    Resource: arn\n    Action: Local:x\n    End: true\n'),
+      'State "T": Task has an unknown field "Resource" (Task uses Action)',
+    ],
+    [
+      'callback TaskMode in Express',
+      flowOf('  - Type: Task\n    Name: T\n    Action: Local:x\n    TaskMode: WaitForCustomCallback\n    End: true\n'),
+      'State "T": TaskMode WaitForCustomCallback is not available in Express mode (only RequestComplete)',
+    ],
+    [
+      'unknown TaskMode',
+      flowOf('  - Type: Task\n    Name: T\n    Action: Local:x\n    TaskMode: Async\n    End: true\n'),
+      'State "T": TaskMode must be one of',
+    ],
+    [
+      'Task Timeout out of range',
+      flowOf('  - Type: Task\n    Name: T\n    Action: Local:x\n    Timeout: -1\n    End: true\n'),
+      'State "T": Timeout must be a whole number of seconds from 0 to 604800',
+    ],
     ['Wait without Seconds', flowOf('  - Type: Wait\n    Name: W\n    End: true\n'), 'State "W": Wait requires Seconds (or Seconds.$)'],
-    ['Wait over the Express limit', flowOf('  - Type: Wait\n    Name: W\n    Seconds: 30\n    End: true\n'), 'State "W": Seconds must be a whole number from 1 to 20 in Express mode, got 30'],
-    ['Wait with both Seconds forms', flowOf('  - Type: Wait\n    Name: W\n    Seconds: 3\n    Seconds.$: $Input.s\n    End: true\n'), 'State "W": set Seconds or Seconds.$, not both'],
+    [
+      'Wait over the Express limit',
+      flowOf('  - Type: Wait\n    Name: W\n    Seconds: 30\n    End: true\n'),
+      'State "W": Seconds must be a whole number from 1 to 20 in Express mode, got 30',
+    ],
+    [
+      'Wait with both Seconds forms',
+      flowOf('  - Type: Wait\n    Name: W\n    Seconds: 3\n    Seconds.$: $Input.s\n    End: true\n'),
+      'State "W": set Seconds or Seconds.$, not both',
+    ],
     ['Parallel without Branches', flowOf('  - Type: Parallel\n    Name: P\n    End: true\n'), 'State "P": Parallel requires Branches'],
     [
       'Parallel with 51 branches',
-      flowOf(`  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n${'      - StartAt: A\n        States:\n          - Type: Pass\n            Name: A\n            End: true\n'.repeat(51)}`),
+      flowOf(
+        `  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n${'      - StartAt: A\n        States:\n          - Type: Pass\n            Name: A\n            End: true\n'.repeat(51)}`,
+      ),
       'State "P": Parallel allows at most 50 Branches, got 51',
     ],
-    ['error inside a branch names the inner state', flowOf('  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n      - StartAt: Inner\n        States:\n          - Type: Pass\n            Name: Inner\n            Next: Outside\n' + pass('Outside')), 'State "Inner": Next "Outside" is not a state in P branch 0'],
-    ['branch without StartAt', flowOf('  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n      - States: []\n'), 'State "P": P branch 0 requires StartAt'],
-    ['Map without ItemsPath', flowOf('  - Type: Map\n    Name: M\n    End: true\n    Processor:\n      StartAt: A\n      States:\n' + pass('A').replace(/^/gm, '    ')), 'State "M": Map requires ItemsPath'],
+    [
+      'error inside a branch names the inner state',
+      flowOf(
+        '  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n      - StartAt: Inner\n        States:\n          - Type: Pass\n            Name: Inner\n            Next: Outside\n' +
+          pass('Outside'),
+      ),
+      'State "Inner": Next "Outside" is not a state in P branch 0',
+    ],
+    [
+      'branch without StartAt',
+      flowOf('  - Type: Parallel\n    Name: P\n    End: true\n    Branches:\n      - States: []\n'),
+      'State "P": P branch 0 requires StartAt',
+    ],
+    [
+      'Map without ItemsPath',
+      flowOf('  - Type: Map\n    Name: M\n    End: true\n    Processor:\n      StartAt: A\n      States:\n' + pass('A').replace(/^/gm, '    ')),
+      'State "M": Map requires ItemsPath',
+    ],
     ['Map without Processor', flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.x\n    End: true\n'), 'State "M": Map requires Processor'],
-    ['Map with ASL Iterator', flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.x\n    Iterator: {}\n    End: true\n'), 'State "M": Map has an unknown field "Iterator" (Map uses Processor)'],
+    [
+      'Map with ASL Iterator',
+      flowOf('  - Type: Map\n    Name: M\n    ItemsPath: $Input.x\n    Iterator: {}\n    End: true\n'),
+      'State "M": Map has an unknown field "Iterator" (Map uses Processor)',
+    ],
     ['Map concurrency above 40', mapFlow('    MaxConcurrency: 41\n'), 'State "M": MaxConcurrency must be a whole number from 1 to 40, got 41'],
     ['Map with both spellings', mapFlow('    MaxConcurrency: 2\n    MaxConcuccency: 2\n'), 'State "M": set MaxConcurrency or MaxConcuccency, not both'],
     ['Fail with Next', flowOf('  - Type: Fail\n    Name: F\n    Code: X\n    Next: B\n' + pass('B')), 'State "F": Fail ends its scope and cannot have Next'],
@@ -1111,7 +1314,11 @@ describe('loader rejections', () => {
     ['bad ExecutionMode', flowOf(pass('A'), 'ExecutionMode: Fast\n'), 'ExecutionMode must be "Express" or "Standard", got "Fast"'],
     ['not YAML', 'Type: [StateMachine\n', 'the definition is not valid YAML or JSON'],
     ['empty text', '  \n', 'the definition is empty'],
-    ['legacy spec', 'version: v1beta1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n', 'unsupported: the legacy `type: flow` spec is not supported; use Type: StateMachine, SpecVersion: v1'],
+    [
+      'legacy spec',
+      'version: v1beta1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n',
+      'unsupported: the legacy `type: flow` spec is not supported; use Type: StateMachine, SpecVersion: v1',
+    ],
   ];
   test.each(cases)('%s', (_, text, message) => {
     let thrown: unknown;
@@ -1129,11 +1336,18 @@ describe('loader rejections', () => {
     expect(loadFlowDefinition(flowOf(body, 'ExecutionMode: Express\n')).mode).toBe('Express');
     expect(loadFlowDefinition(flowOf(body), { executionMode: 'Express' }).mode).toBe('Express');
     expect(loadFlowDefinition(flowOf(body)).mode).toBe('Standard');
-    expect(() => loadFlowDefinition(flowOf(body, 'ExecutionMode: Standard\n'), { executionMode: 'Express' })).toThrow('ExecutionMode "Standard" in the definition conflicts with "Express"');
+    expect(() => loadFlowDefinition(flowOf(body, 'ExecutionMode: Standard\n'), { executionMode: 'Express' })).toThrow(
+      'ExecutionMode "Standard" in the definition conflicts with "Express"',
+    );
   });
 
   test('Standard mode allows longer waits and callback task modes', () => {
-    const flow = loadFlowDefinition(flowOf('  - Type: Wait\n    Name: W\n    Seconds: 300\n    Next: T\n  - Type: Task\n    Name: T\n    Action: Local:x\n    TaskMode: WaitForCustomCallback\n    End: true\n'), { executionMode: 'Standard' });
+    const flow = loadFlowDefinition(
+      flowOf(
+        '  - Type: Wait\n    Name: W\n    Seconds: 300\n    Next: T\n  - Type: Task\n    Name: T\n    Action: Local:x\n    TaskMode: WaitForCustomCallback\n    End: true\n',
+      ),
+      { executionMode: 'Standard' },
+    );
     expect(flow.mode).toBe('Standard');
   });
 
@@ -1143,7 +1357,16 @@ describe('loader rejections', () => {
   });
 
   test('JSON definitions load too, and Timeout/Description are exposed', () => {
-    const flow = loadFlowDefinition(JSON.stringify({ Type: 'StateMachine', SpecVersion: 'v1', Description: 'd', Timeout: 30, StartAt: 'A', States: [{ Type: 'Pass', Name: 'A', End: true }] }));
+    const flow = loadFlowDefinition(
+      JSON.stringify({
+        Type: 'StateMachine',
+        SpecVersion: 'v1',
+        Description: 'd',
+        Timeout: 30,
+        StartAt: 'A',
+        States: [{ Type: 'Pass', Name: 'A', End: true }],
+      }),
+    );
     expect(flow).toMatchObject({ description: 'd', timeoutSeconds: 30, mode: 'Standard', actions: [] });
   });
 });

@@ -43,7 +43,16 @@ describe('example flows', () => {
     ['router', { kind: 'refund', id: 9, amount: 5000 }, { route: 'refund-review', id: 9 }],
     ['router', { kind: 'gift' }, { route: 'unknown', kind: 'gift' }],
     ['fanout', { items: [3, 1, 3, 2] }, { count: 4, unique: [3, 1, 2], first: 3 }],
-    ['map_items', { items: [{ sku: 'apple', qty: 3 }, { sku: 'pear', qty: 1 }] }, { count: 2, labels: [{ label: '3 x apple' }, { label: '1 x pear' }] }],
+    [
+      'map_items',
+      {
+        items: [
+          { sku: 'apple', qty: 3 },
+          { sku: 'pear', qty: 1 },
+        ],
+      },
+      { count: 2, labels: [{ label: '3 x apple' }, { label: '1 x pear' }] },
+    ],
     ['validate_order', { orderId: 'o-1', items: ['a', 'b'] }, { status: 'accepted', orderId: 'o-1', itemCount: 2 }],
     ['quote', { sku: 'apple', qty: 3 }, { quote: { sku: 'apple', qty: 3, unitPrice: 0.5, total: 1.5 } }],
   ];
@@ -51,9 +60,16 @@ describe('example flows', () => {
     expect(await run(name, input)).toMatchObject({ status: 'Succeeded', output });
   });
 
-  test.each([{ items: [] }, { orderId: 'o-1' }, { items: ['a'] }, { orderId: 'o-1', items: [] }])('validate_order rejects %j with InvalidOrder', async (input) => {
-    expect(await run('validate_order', input)).toMatchObject({ status: 'Failed', errorCode: 'InvalidOrder', errorMessage: 'An order needs an orderId and at least one item.' });
-  });
+  test.each([{ items: [] }, { orderId: 'o-1' }, { items: ['a'] }, { orderId: 'o-1', items: [] }])(
+    'validate_order rejects %j with InvalidOrder',
+    async (input) => {
+      expect(await run('validate_order', input)).toMatchObject({
+        status: 'Failed',
+        errorCode: 'InvalidOrder',
+        errorMessage: 'An order needs an orderId and at least one item.',
+      });
+    },
+  );
 
   test('quote: an unknown sku is caught and reported as OrderNotFound; a bad qty surfaces the handler code', async () => {
     expect(await run('quote', { sku: 'durian', qty: 1 })).toMatchObject({ status: 'Failed', errorCode: 'OrderNotFound' });

@@ -33,7 +33,11 @@ describe('virtualTime', () => {
       time.sleep(100).then(() => woke.push(['a', time.clock.now()])),
       time.sleep(300).then(() => woke.push(['c', time.clock.now()])),
     ]);
-    expect(woke).toEqual([['a', 1100], ['b', 1300], ['c', 1300]]);
+    expect(woke).toEqual([
+      ['a', 1100],
+      ['b', 1300],
+      ['c', 1300],
+    ]);
   });
 
   test('an aborted sleep rejects with the reason and leaves no timer', async () => {

@@ -38,7 +38,17 @@ function client(mode: Mode) {
   if (mode.signing === 'rpc') config.signatureAlgorithm = 'v2';
   const api = new OpenApi.default(config);
   return (action: string, body: Record<string, string | undefined>): Promise<ApiResult> => {
-    const params = new OpenApi.Params({ action, version: '2019-03-15', protocol: 'HTTP', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+    const params = new OpenApi.Params({
+      action,
+      version: '2019-03-15',
+      protocol: 'HTTP',
+      pathname: '/',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
     const defined = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
     return api.callApi(params, new OpenApi.OpenApiRequest({ body: defined }), new RuntimeOptions({ autoretry: false }));
   };
@@ -95,7 +105,12 @@ describe.each(MODES)('the official client, $name', (mode) => {
     const call = client(mode);
     const failed = await call('StartSyncExecution', { FlowName: 'validate_order', Input: '{"items":[]}' });
     expect(failed.statusCode).toBe(200);
-    expect(failed.body).toMatchObject({ FlowName: 'validate_order', Status: 'Failed', ErrorCode: 'InvalidOrder', ErrorMessage: 'An order needs an orderId and at least one item.' });
+    expect(failed.body).toMatchObject({
+      FlowName: 'validate_order',
+      Status: 'Failed',
+      ErrorCode: 'InvalidOrder',
+      ErrorMessage: 'An order needs an orderId and at least one item.',
+    });
     expect(failed.body.Output).toBeUndefined();
     expect(failed.body.Name).toMatch(new RegExp(`^${UUID}:${UUID}$`));
     const slow = await call('StartSyncExecution', { FlowName: 'slow' });
@@ -132,7 +147,8 @@ describe.each(MODES)('the official client, $name', (mode) => {
     const updated = await call('UpdateFlow', { Name: name, Definition: FLOW_V2, Description: 'second' });
     expect(updated.body).toMatchObject({ Name: name, Definition: FLOW_V2, Description: 'second', Id: created.body.Id, CreatedTime: created.body.CreatedTime });
 
-    const run = async (qualifier?: string) => JSON.parse(String((await call('StartSyncExecution', { FlowName: name, Qualifier: qualifier, Input: '{"word":"hi"}' })).body.Output));
+    const run = async (qualifier?: string) =>
+      JSON.parse(String((await call('StartSyncExecution', { FlowName: name, Qualifier: qualifier, Input: '{"word":"hi"}' })).body.Output));
     expect(await run()).toEqual({ version: 2, echo: 'hi' });
     expect(await run('1')).toEqual({ version: 1, echo: 'hi' });
     expect(await run('2')).toEqual({ version: 2, echo: 'hi' });
@@ -169,23 +185,52 @@ describe('the official client, limits and refusals', () => {
   it('refuses Input that is not a JSON object, over 64 KiB, or a bad ExecutionName', async () => {
     await expect(call()('StartSyncExecution', { FlowName: 'hello', Input: '[1]' })).rejects.toMatchObject({ code: 'InvalidArgument', statusCode: 400 });
     await expect(call()('StartSyncExecution', { FlowName: 'hello', Input: '{nope' })).rejects.toMatchObject({ code: 'InvalidArgument', statusCode: 400 });
-    await expect(call()('StartSyncExecution', { FlowName: 'hello', Input: JSON.stringify({ pad: 'x'.repeat(64 * 1024) }) })).rejects.toMatchObject({ code: 'EntityTooLarge', statusCode: 400 });
-    await expect(call()('StartSyncExecution', { FlowName: 'hello', ExecutionName: '9starts-with-digit' })).rejects.toMatchObject({ code: 'InvalidArgument', statusCode: 400 });
+    await expect(call()('StartSyncExecution', { FlowName: 'hello', Input: JSON.stringify({ pad: 'x'.repeat(64 * 1024) }) })).rejects.toMatchObject({
+      code: 'EntityTooLarge',
+      statusCode: 400,
+    });
+    await expect(call()('StartSyncExecution', { FlowName: 'hello', ExecutionName: '9starts-with-digit' })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      statusCode: 400,
+    });
     await expect(call()('StartSyncExecution', {})).rejects.toMatchObject({ code: 'MissingRequiredParams', statusCode: 400 });
   });
 
   it('refuses a Standard flow with ActionNotSupported, an unknown action and a wrong version', async () => {
     await call()('CreateFlow', { Name: 'standard_one', Definition: FLOW_V1, Description: '', Type: 'FDL', ExecutionMode: 'Standard' });
-    await expect(call()('StartSyncExecution', { FlowName: 'standard_one' })).rejects.toMatchObject({ code: 'ActionNotSupported', statusCode: 400, data: { Message: 'Standard execution is not supported.' } });
+    await expect(call()('StartSyncExecution', { FlowName: 'standard_one' })).rejects.toMatchObject({
+      code: 'ActionNotSupported',
+      statusCode: 400,
+      data: { Message: 'Standard execution is not supported.' },
+    });
     await expect(call()('StartExecution', { FlowName: 'hello' })).rejects.toMatchObject({ code: 'ActionNotSupported', statusCode: 400 });
-    const api = new OpenApi.default(new OpenApi.Config({ accessKeyId: 'testid', accessKeySecret: 'testsecret', endpoint: `127.0.0.1:${emu.port}`, protocol: 'http' }));
-    const params = new OpenApi.Params({ action: 'StartSyncExecution', version: '2020-01-01', protocol: 'HTTP', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
-    await expect(api.callApi(params, new OpenApi.OpenApiRequest({ body: { FlowName: 'hello' } }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({ code: 'APIVersionNotSupported', statusCode: 400 });
+    const api = new OpenApi.default(
+      new OpenApi.Config({ accessKeyId: 'testid', accessKeySecret: 'testsecret', endpoint: `127.0.0.1:${emu.port}`, protocol: 'http' }),
+    );
+    const params = new OpenApi.Params({
+      action: 'StartSyncExecution',
+      version: '2020-01-01',
+      protocol: 'HTTP',
+      pathname: '/',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
+    await expect(
+      api.callApi(params, new OpenApi.OpenApiRequest({ body: { FlowName: 'hello' } }), new RuntimeOptions({ autoretry: false })),
+    ).rejects.toMatchObject({ code: 'APIVersionNotSupported', statusCode: 400 });
   });
 
   it('refuses CreateFlow of an existing name and of a bad definition', async () => {
-    await expect(call()('CreateFlow', { Name: 'hello', Definition: FLOW_V1, Description: '', Type: 'FDL' })).rejects.toMatchObject({ code: 'FlowAlreadyExists', statusCode: 409 });
-    await expect(call()('CreateFlow', { Name: 'broken', Definition: 'Type: StateMachine\nSpecVersion: v1\nStartAt: Nope\nStates: []\n', Description: '', Type: 'FDL' })).rejects.toMatchObject({
+    await expect(call()('CreateFlow', { Name: 'hello', Definition: FLOW_V1, Description: '', Type: 'FDL' })).rejects.toMatchObject({
+      code: 'FlowAlreadyExists',
+      statusCode: 409,
+    });
+    await expect(
+      call()('CreateFlow', { Name: 'broken', Definition: 'Type: StateMachine\nSpecVersion: v1\nStartAt: Nope\nStates: []\n', Description: '', Type: 'FDL' }),
+    ).rejects.toMatchObject({
       code: 'InvalidArgument',
       statusCode: 400,
     });
@@ -193,9 +238,26 @@ describe('the official client, limits and refusals', () => {
 
   it('a wrong STS token or a missing one is refused through the client', async () => {
     const wrong = new OpenApi.default(new OpenApi.Config({ ...STS, securityToken: 'not-the-token', endpoint: `127.0.0.1:${emu.port}`, protocol: 'http' }));
-    const params = new OpenApi.Params({ action: 'ListFlows', version: '2019-03-15', protocol: 'HTTP', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
-    await expect(wrong.callApi(params, new OpenApi.OpenApiRequest({ body: {} }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey', statusCode: 400 });
-    const none = new OpenApi.default(new OpenApi.Config({ accessKeyId: STS.accessKeyId, accessKeySecret: STS.accessKeySecret, endpoint: `127.0.0.1:${emu.port}`, protocol: 'http' }));
-    await expect(none.callApi(params, new OpenApi.OpenApiRequest({ body: {} }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey' });
+    const params = new OpenApi.Params({
+      action: 'ListFlows',
+      version: '2019-03-15',
+      protocol: 'HTTP',
+      pathname: '/',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
+    await expect(wrong.callApi(params, new OpenApi.OpenApiRequest({ body: {} }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({
+      code: 'InvalidSecurityToken.MismatchWithAccessKey',
+      statusCode: 400,
+    });
+    const none = new OpenApi.default(
+      new OpenApi.Config({ accessKeyId: STS.accessKeyId, accessKeySecret: STS.accessKeySecret, endpoint: `127.0.0.1:${emu.port}`, protocol: 'http' }),
+    );
+    await expect(none.callApi(params, new OpenApi.OpenApiRequest({ body: {} }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({
+      code: 'InvalidSecurityToken.MismatchWithAccessKey',
+    });
   });
 });

@@ -28,7 +28,11 @@ async function call(options: EmulatorOptions, steps: Array<{ action: string; par
   for (const { action, params } of steps) {
     const body = formEncode(params);
     const headers = await signV3(
-      { method: 'POST', headers: { host: 'fnf.test', 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': action, 'x-acs-version': '2019-03-15' }, body },
+      {
+        method: 'POST',
+        headers: { host: 'fnf.test', 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': action, 'x-acs-version': '2019-03-15' },
+        body,
+      },
       { accessKeyId: 'testid', accessKeySecret: 'testsecret' },
       { date: isoSeconds(Date.now()), nonce: `n${++nonce}` },
     );
@@ -89,7 +93,10 @@ describe('flows folder, versions and aliases', () => {
   });
 
   it('a Local task without a handler fails the execution (HTTP 200, Status Failed) before it starts', async () => {
-    const definition = flow('t', 1).replace('  - Type: Pass\n    Name: Answer\n    OutputConstructor:\n      version: 1\n', '  - Type: Task\n    Name: Answer\n    Action: Local:missing\n');
+    const definition = flow('t', 1).replace(
+      '  - Type: Pass\n    Name: Answer\n    OutputConstructor:\n      version: 1\n',
+      '  - Type: Task\n    Name: Answer\n    Action: Local:missing\n',
+    );
     const [answer] = await call({ flows: [{ definition }] }, [{ action: 'StartSyncExecution', params: { FlowName: 't', ExecutionName: 'e' } }]);
     expect(answer!.status).toBe(200);
     expect(answer!.json).toMatchObject({ Status: 'Failed', ErrorCode: 'FnF.ActionNotSupported', Name: expect.stringMatching(/^e:/) });

@@ -31,7 +31,13 @@ States:
 function setup(options: EmulatorOptions = {}) {
   const clock = manualClock(Date.UTC(2024, 0, 1, 12));
   let n = 0;
-  const emulator = createEmulator({ keys: [KEY, STS_KEY], flows: [{ definition: HELLO }], clock, uuid: () => `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`, ...options });
+  const emulator = createEmulator({
+    keys: [KEY, STS_KEY],
+    flows: [{ definition: HELLO }],
+    clock,
+    uuid: () => `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`,
+    ...options,
+  });
   const send = async (request: Request) => {
     const res = await emulator.app.fetch(request);
     const text = await res.text();
@@ -56,14 +62,24 @@ async function signedV3(now: number, o: V3Options = {}): Promise<{ url: string; 
   const body = formEncode(o.body ?? { FlowName: 'hello', Input: '{"name":"Ada"}' });
   const key = o.key ?? KEY;
   const headers = await signV3(
-    { method: 'POST', headers: { host: HOST, 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': o.action ?? 'StartSyncExecution', 'x-acs-version': '2019-03-15' }, body },
+    {
+      method: 'POST',
+      headers: {
+        host: HOST,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-acs-action': o.action ?? 'StartSyncExecution',
+        'x-acs-version': '2019-03-15',
+      },
+      body,
+    },
     { ...key, securityToken: o.token },
     { date: isoSeconds(o.date ?? now), nonce: o.nonce ?? freshNonce() },
   );
   return { url: `http://${HOST}/`, headers, body };
 }
 
-const asRequest = (s: { url: string; headers: Record<string, string>; body: string }, method = 'POST') => new Request(s.url, { method, headers: s.headers, body: method === 'GET' ? undefined : s.body });
+const asRequest = (s: { url: string; headers: Record<string, string>; body: string }, method = 'POST') =>
+  new Request(s.url, { method, headers: s.headers, body: method === 'GET' ? undefined : s.body });
 
 interface RpcOptions {
   params?: Record<string, string>;
@@ -116,14 +132,20 @@ describe('V3 (ACS3-HMAC-SHA256) verification', () => {
     expect(first.json).toMatchObject({ Code: 'SignatureDoesNotMatch', Message: expect.stringContaining('x-acs-content-sha256') });
 
     const rehashed = await signedV3(clock.now(), { body: { FlowName: 'hello', Input: '{"name":"Eve"}' } });
-    const second = await send(asRequest({ ...signed, body: rehashed.body, headers: { ...signed.headers, 'x-acs-content-sha256': rehashed.headers['x-acs-content-sha256']! } }));
+    const second = await send(
+      asRequest({ ...signed, body: rehashed.body, headers: { ...signed.headers, 'x-acs-content-sha256': rehashed.headers['x-acs-content-sha256']! } }),
+    );
     expect(second.json.Code).toBe('SignatureDoesNotMatch');
   });
 
   it('a changed signed header is refused', async () => {
     const { clock, send } = setup();
     const signed = await signedV3(clock.now());
-    for (const [name, value] of [['host', 'evil.example'], ['content-type', 'application/x-www-form-urlencoded; charset=latin1'], ['x-acs-signature-nonce', 'another']] as const) {
+    for (const [name, value] of [
+      ['host', 'evil.example'],
+      ['content-type', 'application/x-www-form-urlencoded; charset=latin1'],
+      ['x-acs-signature-nonce', 'another'],
+    ] as const) {
       const { res, json } = await send(asRequest({ ...signed, headers: { ...signed.headers, [name]: value } }));
       expect([name, res.status, json.Code]).toEqual([name, 400, 'SignatureDoesNotMatch']);
     }
@@ -222,7 +244,9 @@ describe('RPC (HMAC-SHA1) verification', () => {
     expect((await send(changedBody)).json.Code).toBe('SignatureDoesNotMatch');
     const url = new URL(good.url);
     url.searchParams.set('Signature', 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=');
-    expect((await send(new Request(url, { method: 'POST', headers: good.headers, body: formEncode({ FlowName: 'hello', Input: '{"name":"Ada"}' }) }))).json.Code).toBe('SignatureDoesNotMatch');
+    expect(
+      (await send(new Request(url, { method: 'POST', headers: good.headers, body: formEncode({ FlowName: 'hello', Input: '{"name":"Ada"}' }) }))).json.Code,
+    ).toBe('SignatureDoesNotMatch');
     expect((await send(await signedRpc(now, { key: { accessKeyId: 'nobody', accessKeySecret: 'x' } }))).json.Code).toBe('InvalidAccessKeyId.NotFound');
     expect((await send(await signedRpc(now, { date: now - 16 * 60_000 }))).json.Code).toBe('InvalidTimeStamp.Expired');
     expect((await send(await signedRpc(now, { date: now + 16 * 60_000 }))).json.Code).toBe('InvalidTimeStamp.Expired');
@@ -269,11 +293,15 @@ describe('the envelope and the wire', () => {
     const emu = await startEmulator({ port: 0, keys: [KEY] });
     try {
       const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest(`${emu.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' } }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = httpRequest(
+          `${emu.url}/`,
+          { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' } },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject);
         const chunk = Buffer.alloc(64 * 1024, 0x61);
         let sent = 0;
@@ -341,10 +369,14 @@ describe('fault knobs', () => {
     const draws = [0.05, 0.5];
     const { clock, send, emulator } = setup({ faults: { failureRate: 0.1 }, random: () => draws.shift() ?? 0.9 });
     const definition = HELLO.replace('Name: hello', 'Name: other');
-    const failed = await send(asRequest(await signedV3(clock.now(), { action: 'CreateFlow', body: { Name: 'other', Definition: definition, Description: '', Type: 'FDL' } })));
+    const failed = await send(
+      asRequest(await signedV3(clock.now(), { action: 'CreateFlow', body: { Name: 'other', Definition: definition, Description: '', Type: 'FDL' } })),
+    );
     expect([failed.res.status, failed.json.Code]).toEqual([500, 'InternalServerError']);
     expect(emulator.store.get('other')).toBeUndefined();
-    const retried = await send(asRequest(await signedV3(clock.now(), { action: 'CreateFlow', body: { Name: 'other', Definition: definition, Description: '', Type: 'FDL' } })));
+    const retried = await send(
+      asRequest(await signedV3(clock.now(), { action: 'CreateFlow', body: { Name: 'other', Definition: definition, Description: '', Type: 'FDL' } })),
+    );
     expect(retried.res.status).toBe(200);
     expect(emulator.store.get('other')).toBeDefined();
   });

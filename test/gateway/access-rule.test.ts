@@ -56,7 +56,7 @@ describe('access lists and token callers', () => {
     return (await gw.request(`/flows/${flow}/run`, { peer: '192.0.2.1', body: '{}', headers })).status;
   };
 
-  it('a token naming a configured caller the list leaves out is refused, like that caller\'s API key', async () => {
+  it("a token naming a configured caller the list leaves out is refused, like that caller's API key", async () => {
     expect(await run('app', { key: PARTNER_KEY })).toBe(403);
     expect(await run('app', { sub: 'partner' })).toBe(403);
   });
@@ -99,7 +99,9 @@ describe('access entries that can never match are refused at load', () => {
   };
 
   it('jwt:<name of a configured caller>: such a token is that caller, so only the name matches it', () => {
-    expect(issuesOf(['mobile-app', 'jwt:partner'])).toEqual(["flows.f.access.1: a token whose claim names a configured caller is that caller; list the caller's name instead"]);
+    expect(issuesOf(['mobile-app', 'jwt:partner'])).toEqual([
+      "flows.f.access.1: a token whose claim names a configured caller is that caller; list the caller's name instead",
+    ]);
   });
 
   it('prefixes other than jwt:, an empty claim value, and unknown names', () => {
@@ -120,7 +122,11 @@ describe('access entries that can never match are refused at load', () => {
   });
 
   it('accepts what can match: caller names (even with a colon), jwt:<value> and jwt:*', () => {
-    const raw = { ...base('http://127.0.0.1:9'), callers: { 'team:ops': { apiKeys: [MOBILE_KEY] } }, flows: { f: { access: ['team:ops', 'jwt:alice', 'jwt:*'] } } };
+    const raw = {
+      ...base('http://127.0.0.1:9'),
+      callers: { 'team:ops': { apiKeys: [MOBILE_KEY] } },
+      flows: { f: { access: ['team:ops', 'jwt:alice', 'jwt:*'] } },
+    };
     expect(parseConfig(raw, {}).flows.f!.access).toEqual(['team:ops', 'jwt:alice', 'jwt:*']);
   });
 });

@@ -80,11 +80,16 @@ describe('ack mode', () => {
   });
 
   it('a failed execution is reported as Failed with the status and body the sync route would give', async () => {
-    stub.respond((c) => ({ json: { ...(succeeded({}, c).json as object), Status: 'Failed', ErrorCode: 'NoData', ErrorMessage: 'nothing for that day', Output: undefined } }));
+    stub.respond((c) => ({
+      json: { ...(succeeded({}, c).json as object), Status: 'Failed', ErrorCode: 'NoData', ErrorMessage: 'nothing for that day', Output: undefined },
+    }));
     const accepted = await start('{"day":"2026-01-01"}');
     const name = accepted.json!.ExecutionName as string;
     await until(async () => (await status(name)).json!.Status !== 'Running');
-    expect((await status(name)).json).toMatchObject({ Status: 'Failed', Result: { StatusCode: 404, Body: { Code: 'NoData', Message: 'nothing for that day' } } });
+    expect((await status(name)).json).toMatchObject({
+      Status: 'Failed',
+      Result: { StatusCode: 404, Body: { Code: 'NoData', Message: 'nothing for that day' } },
+    });
   });
 
   it('the outcome is readable by the caller that started it and by admins (naming the caller), and by nobody else', async () => {
@@ -93,7 +98,14 @@ describe('ack mode', () => {
     expect((await status(`${name}?caller=alice`, ALICE)).status).toBe(200);
     expect((await status(`${name}?caller=alice`, OPS)).json).toMatchObject({ ExecutionName: name, Flow: 'report' });
     // Names are per caller: without ?caller an admin reads its own executions, and has none of that name.
-    for (const [path, key] of [[name, OPS], [name, BOB], [name, null], [`${name}?caller=alice`, BOB], [`${name}?caller=alice`, null], [`${name}?caller=bob`, OPS]] as const) {
+    for (const [path, key] of [
+      [name, OPS],
+      [name, BOB],
+      [name, null],
+      [`${name}?caller=alice`, BOB],
+      [`${name}?caller=alice`, null],
+      [`${name}?caller=bob`, OPS],
+    ] as const) {
       const refused = await status(path, key);
       expect(refused.status, `${path} as ${key}`).toBe(404);
       expect(refused.json).toMatchObject({ Code: 'ExecutionNotExists', Message: `Execution ${name} does not exist.` });
@@ -120,15 +132,25 @@ describe('ack mode', () => {
     stub.respond((call) => ({ ...succeeded({ survived: true }, call), delayMs: 300 }));
     const { port } = new URL(gw.url);
     const name = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/flows/report/run', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-api-key': ALICE } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => {
-          req.destroy();
-          res.socket?.destroy();
-          resolve(JSON.parse(text).ExecutionName);
-        });
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/flows/report/run',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'x-api-key': ALICE },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => {
+            req.destroy();
+            res.socket?.destroy();
+            resolve(JSON.parse(text).ExecutionName);
+          });
+        },
+      );
       req.on('error', reject);
       req.end('{}');
     });
@@ -251,7 +273,7 @@ describe('ack mode: execution names are per caller', () => {
     expect(chosen.status).toBe(409);
   });
 
-  it('an anonymous caller\'s execution is its own, and an admin reads it by the caller id from the log', async () => {
+  it("an anonymous caller's execution is its own, and an admin reads it by the caller id from the log", async () => {
     const accepted = await start(null, {}, '{}', 'public-report');
     expect(accepted.status).toBe(202);
     const name = accepted.json!.ExecutionName as string;
@@ -274,7 +296,10 @@ describe('ack mode: execution names are per caller', () => {
     const name = a.json!.ExecutionName as string;
     await settled(name, ALICE);
     await settled(name, BOB);
-    for (const [apiKey, who] of [[ALICE, 'alice'], [BOB, 'bob']] as const) {
+    for (const [apiKey, who] of [
+      [ALICE, 'alice'],
+      [BOB, 'bob'],
+    ] as const) {
       const replay = await start(apiKey, headers, JSON.stringify({ key, who }), 'report-once');
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
       expect(replay.json).toMatchObject({ ExecutionName: name, Status: 'Succeeded' });

@@ -66,7 +66,10 @@ describe('failed authentications are limited per client address', () => {
     expect(right.status).toBe(429);
     expect(right.text.replace(/"RequestId":"[^"]*"/, '')).toBe(held.text.replace(/"RequestId":"[^"]*"/, ''));
     // A bad token counts the same way.
-    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(T0 / 1000 + 600).sign(new TextEncoder().encode('x'.repeat(40)));
+    const token = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(T0 / 1000 + 600)
+      .sign(new TextEncoder().encode('x'.repeat(40)));
     expect((await call(gw, { ...from, authorization: `Bearer ${token}` })).status).toBe(429);
 
     // A good key from another address is unaffected.
@@ -84,7 +87,10 @@ describe('failed authentications are limited per client address', () => {
     const gw = await start({ server: { trustProxy: true }, storeOptions: { keyPrefix: `test:${randomUUID()}:` } });
     const from = { 'x-forwarded-for': '203.0.113.20' };
     for (let i = 0; i < 10; i++) expect((await call(gw, { ...from, 'x-api-key': GOOD_KEY })).status).toBe(200);
-    const forged = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(T0 / 1000 + 600).sign(new TextEncoder().encode('y'.repeat(40)));
+    const forged = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(T0 / 1000 + 600)
+      .sign(new TextEncoder().encode('y'.repeat(40)));
     for (let i = 0; i < 3; i++) expect((await call(gw, { ...from, authorization: `Bearer ${forged}` })).status).toBe(401);
     expect((await call(gw, { ...from, authorization: `Bearer ${forged}` })).status).toBe(429);
   });
@@ -110,7 +116,13 @@ describe('failed authentications are limited per client address', () => {
   it('follows storeOptions.onError when the store fails: open judges credentials as usual, closed answers 503', async () => {
     const counters: Record<string, number> = {};
     const open = await startGateway(
-      { upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' }, store: 'redis://127.0.0.1:1', callers: { app: { apiKeys: [GOOD_KEY] } }, auth: { failureLimit: { rate: '1/10s', burst: 1 } }, flows: { hello: {} } },
+      {
+        upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
+        store: 'redis://127.0.0.1:1',
+        callers: { app: { apiKeys: [GOOD_KEY] } },
+        auth: { failureLimit: { rate: '1/10s', burst: 1 } },
+        flows: { hello: {} },
+      },
       { clock, counters },
     );
     gateways.push(open);

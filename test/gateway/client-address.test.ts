@@ -51,7 +51,10 @@ const sixTimes = <T>(make: (i: number) => T): T[] => Array.from({ length: 6 }, (
 describe('trusted proxies', () => {
   it('behind one proxy that appends to X-Forwarded-For, the entries a client sends are not its address', async () => {
     const gw = limited({ trustProxy: true });
-    const answers = await statuses(gw, sixTimes((i) => ({ peer: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}, 198.51.100.9` } })));
+    const answers = await statuses(
+      gw,
+      sixTimes((i) => ({ peer: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}, 198.51.100.9` } })),
+    );
     expect(answers).toEqual([200, 200, 429, 429, 429, 429]);
     expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:198.51.100.9']));
   });
@@ -59,25 +62,46 @@ describe('trusted proxies', () => {
   it('the same walk holds for RFC 7239 Forwarded, in its quoted, bracketed and port forms', async () => {
     const gw = limited({ trustProxy: 1, forwardedHeader: 'forwarded' });
     const appended = ['for=198.51.100.9', 'For="198.51.100.9:4711"', 'for=198.51.100.9;proto=https;by=_edge', 'for="198.51.100.9"'];
-    const answers = await statuses(gw, appended.map((own, i) => ({ peer: PROXY, headers: { forwarded: `for=10.9.9.${i}, ${own}` } })));
+    const answers = await statuses(
+      gw,
+      appended.map((own, i) => ({ peer: PROXY, headers: { forwarded: `for=10.9.9.${i}, ${own}` } })),
+    );
     expect(answers).toEqual([200, 200, 429, 429]);
     const v6 = limited({ trustProxy: 1, forwardedHeader: 'forwarded' });
     const brackets = ['for="[2001:db8:cafe::17]"', 'for="[2001:DB8:CAFE::17]:4711"', 'for="[2001:db8:cafe:0:0:0:0:17]:_port"'];
-    expect(await statuses(v6, brackets.map((own) => ({ peer: PROXY, headers: { forwarded: `for=10.9.9.1;proto=http, ${own}` } })))).toEqual([200, 200, 429]);
+    expect(
+      await statuses(
+        v6,
+        brackets.map((own) => ({ peer: PROXY, headers: { forwarded: `for=10.9.9.1;proto=http, ${own}` } })),
+      ),
+    ).toEqual([200, 200, 429]);
     expect(new Set(callersLogged(v6))).toEqual(new Set(['ip:2001:db8:cafe::/64']));
   });
 
   it('with forwardedHeader: forwarded, an X-Forwarded-For the client adds is not read, nor the reverse', async () => {
     const gw = limited({ trustProxy: 1, forwardedHeader: 'forwarded' });
-    expect(await statuses(gw, sixTimes((i) => ({ peer: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}`, forwarded: 'for=198.51.100.9' } })))).toEqual([200, 200, 429, 429, 429, 429]);
+    expect(
+      await statuses(
+        gw,
+        sixTimes((i) => ({ peer: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}`, forwarded: 'for=198.51.100.9' } })),
+      ),
+    ).toEqual([200, 200, 429, 429, 429, 429]);
     const xff = limited({ trustProxy: 1 });
-    expect(await statuses(xff, sixTimes((i) => ({ peer: PROXY, headers: { forwarded: `for=10.9.9.${i}`, 'x-forwarded-for': '198.51.100.9' } })))).toEqual([200, 200, 429, 429, 429, 429]);
+    expect(
+      await statuses(
+        xff,
+        sixTimes((i) => ({ peer: PROXY, headers: { forwarded: `for=10.9.9.${i}`, 'x-forwarded-for': '198.51.100.9' } })),
+      ),
+    ).toEqual([200, 200, 429, 429, 429, 429]);
   });
 
   it('a hop count trusts that many hops and no more; a list trusts the addresses it names', async () => {
     const two = limited({ trustProxy: 2 });
     // The peer and the hop nearest it are trusted; the next one to the left is the client.
-    await statuses(two, sixTimes((i) => ({ peer: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}, 198.51.100.9, 10.0.0.3` } })));
+    await statuses(
+      two,
+      sixTimes((i) => ({ peer: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}, 198.51.100.9, 10.0.0.3` } })),
+    );
     expect(new Set(callersLogged(two))).toEqual(new Set(['ip:198.51.100.9']));
 
     const list = limited({ trustProxy: ['10.0.0.0/24', 'loopback'] });
@@ -94,29 +118,52 @@ describe('trusted proxies', () => {
 
   it('more hops trusted than a request lists: the farthest listed hop is the client', async () => {
     const gw = limited({ trustProxy: 5 });
-    await statuses(gw, [
-      { peer: PROXY, headers: { 'x-forwarded-for': '198.51.100.9, 10.0.0.3' } },
-      { peer: PROXY },
-    ]);
+    await statuses(gw, [{ peer: PROXY, headers: { 'x-forwarded-for': '198.51.100.9, 10.0.0.3' } }, { peer: PROXY }]);
     expect(callersLogged(gw)).toEqual(['ip:198.51.100.9', `ip:${PROXY}`]);
   });
 
   it('an entry that names no address is never a key: the hop that passed it on is the client', async () => {
     const gw = gateway({ server: { trustProxy: 2 } });
-    const garbage = ['garbage', 'unknown', '_hidden', '1.2.3', '256.1.1.1', '01.2.3.4', '127.1', '2001:db8::g', '198.51.100.9:99999', '[2001:db8::1', '"198.51.100.9"'];
+    const garbage = [
+      'garbage',
+      'unknown',
+      '_hidden',
+      '1.2.3',
+      '256.1.1.1',
+      '01.2.3.4',
+      '127.1',
+      '2001:db8::g',
+      '198.51.100.9:99999',
+      '[2001:db8::1',
+      '"198.51.100.9"',
+    ];
     for (const entry of garbage) await gw.request('/flows/open/run', { peer: PROXY, body: '{}', headers: { 'x-forwarded-for': `${entry}, 198.51.100.9` } });
     for (const entry of garbage) await gw.request('/flows/open/run', { peer: PROXY, body: '{}', headers: { 'x-forwarded-for': `198.51.100.7, ${entry}` } });
     expect(callersLogged(gw)).toEqual([...garbage.map(() => 'ip:198.51.100.9'), ...garbage.map(() => `ip:${PROXY}`)]);
 
     const fwd = gateway({ server: { trustProxy: 2, forwardedHeader: 'forwarded' } });
-    const elements = ['for=unknown', 'for=_hidden', 'for="_gazonk"', 'for=2001:db8::1', 'proto=https', 'for=198.51.100.7;for=198.51.100.8', 'for="[198.51.100.7]"', 'for="198.51.100.7'];
+    const elements = [
+      'for=unknown',
+      'for=_hidden',
+      'for="_gazonk"',
+      'for=2001:db8::1',
+      'proto=https',
+      'for=198.51.100.7;for=198.51.100.8',
+      'for="[198.51.100.7]"',
+      'for="198.51.100.7',
+    ];
     for (const element of elements) await fwd.request('/flows/open/run', { peer: PROXY, body: '{}', headers: { forwarded: `for=203.0.113.1, ${element}` } });
     expect(callersLogged(fwd)).toEqual(elements.map(() => `ip:${PROXY}`));
   });
 
-  it('CF-Connecting-IP is believed only in cloudflare mode, and only from Cloudflare\'s published addresses', async () => {
+  it("CF-Connecting-IP is believed only in cloudflare mode, and only from Cloudflare's published addresses", async () => {
     const hops = limited({ trustProxy: true });
-    expect(await statuses(hops, sixTimes((i) => ({ peer: PROXY, headers: { 'cf-connecting-ip': `203.0.113.${i}`, 'x-forwarded-for': '198.51.100.9' } })))).toEqual([200, 200, 429, 429, 429, 429]);
+    expect(
+      await statuses(
+        hops,
+        sixTimes((i) => ({ peer: PROXY, headers: { 'cf-connecting-ip': `203.0.113.${i}`, 'x-forwarded-for': '198.51.100.9' } })),
+      ),
+    ).toEqual([200, 200, 429, 429, 429, 429]);
 
     const cloudflare = limited({ trustProxy: 'cloudflare' });
     await statuses(cloudflare, [
@@ -133,7 +180,10 @@ describe('trusted proxies', () => {
   it('without trustProxy no header is believed', async () => {
     const gw = limited({});
     const spoofed = { 'x-forwarded-for': '198.51.100.9', forwarded: 'for=198.51.100.9', 'cf-connecting-ip': '198.51.100.9' };
-    await statuses(gw, [{ peer: CLOUDFLARE_EDGE, headers: spoofed }, { peer: PROXY, headers: spoofed }]);
+    await statuses(gw, [
+      { peer: CLOUDFLARE_EDGE, headers: spoofed },
+      { peer: PROXY, headers: spoofed },
+    ]);
     expect(callersLogged(gw)).toEqual([`ip:${CLOUDFLARE_EDGE}`, `ip:${PROXY}`]);
   });
 });
@@ -141,34 +191,68 @@ describe('trusted proxies', () => {
 describe('one key per address', () => {
   it('IPv6 callers in one /64 share one bucket', async () => {
     const gw = limited({});
-    expect(await statuses(gw, sixTimes((i) => ({ peer: `2001:db8:1:2::a${i}` })))).toEqual([200, 200, 429, 429, 429, 429]);
+    expect(
+      await statuses(
+        gw,
+        sixTimes((i) => ({ peer: `2001:db8:1:2::a${i}` })),
+      ),
+    ).toEqual([200, 200, 429, 429, 429, 429]);
     expect(await statuses(gw, [{ peer: '2001:db8:1:3::a1' }])).toEqual([200]);
     expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:2001:db8:1:2::/64', 'ip:2001:db8:1:3::/64']));
   });
 
   it('anonymous.ipv6Prefix sets the network size', async () => {
     const wide = limited({}, { ipv6Prefix: 48 });
-    expect(await statuses(wide, ['2001:db8:1:2::1', '2001:db8:1:ff::1', '2001:db8:1:ffff::1'].map((peer) => ({ peer })))).toEqual([200, 200, 429]);
+    expect(
+      await statuses(
+        wide,
+        ['2001:db8:1:2::1', '2001:db8:1:ff::1', '2001:db8:1:ffff::1'].map((peer) => ({ peer })),
+      ),
+    ).toEqual([200, 200, 429]);
     const exact = limited({}, { ipv6Prefix: 128 });
-    expect(await statuses(exact, sixTimes((i) => ({ peer: `2001:db8:1:2::a${i}` })))).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(
+      await statuses(
+        exact,
+        sixTimes((i) => ({ peer: `2001:db8:1:2::a${i}` })),
+      ),
+    ).toEqual([200, 200, 200, 200, 200, 200]);
     expect(callersLogged(exact)[0]).toBe('ip:2001:db8:1:2::a1');
   });
 
   it('one address in other spellings is one key: case, zero padding, uncompressed, IPv4-mapped', async () => {
     const gw = limited({ trustProxy: true });
     const v6 = ['2001:DB8:1:2::A1', '2001:0db8:0001:0002:0000:0000:0000:00a1', '2001:db8:1:2:0:0:0:a1'];
-    expect(await statuses(gw, v6.map((peer) => ({ peer })))).toEqual([200, 200, 429]);
-    const v4 = [{ peer: '198.51.100.7' }, { peer: '::ffff:198.51.100.7' }, { peer: '::FFFF:c633:6407' }, { peer: PROXY, headers: { 'x-forwarded-for': '0:0:0:0:0:ffff:198.51.100.7' } }, { peer: PROXY, headers: { 'x-forwarded-for': '[::ffff:198.51.100.7]:443' } }];
+    expect(
+      await statuses(
+        gw,
+        v6.map((peer) => ({ peer })),
+      ),
+    ).toEqual([200, 200, 429]);
+    const v4 = [
+      { peer: '198.51.100.7' },
+      { peer: '::ffff:198.51.100.7' },
+      { peer: '::FFFF:c633:6407' },
+      { peer: PROXY, headers: { 'x-forwarded-for': '0:0:0:0:0:ffff:198.51.100.7' } },
+      { peer: PROXY, headers: { 'x-forwarded-for': '[::ffff:198.51.100.7]:443' } },
+    ];
     expect(await statuses(gw, v4)).toEqual([200, 200, 429, 429, 429]);
     expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:2001:db8:1:2::/64', 'ip:198.51.100.7']));
   });
 });
 
 describe('the same key behind every address-keyed store', () => {
-  it('auth.failureLimit: a client cannot spend another address\'s failures by naming it', async () => {
-    const gw = gateway({ server: { trustProxy: true }, callers: { partner: { apiKeys: [KEY] } }, auth: { failureLimit: { rate: '1/h', burst: 3 } } }, { open: { access: ['partner'] } });
+  it("auth.failureLimit: a client cannot spend another address's failures by naming it", async () => {
+    const gw = gateway(
+      { server: { trustProxy: true }, callers: { partner: { apiKeys: [KEY] } }, auth: { failureLimit: { rate: '1/h', burst: 3 } } },
+      { open: { access: ['partner'] } },
+    );
     const victim = '203.0.113.50';
-    const attack = () => gw.request('/flows/open/run', { peer: PROXY, body: '{}', headers: { 'x-api-key': 'wrong-key-0123456789abcdef', 'x-forwarded-for': `${victim}, 198.51.100.66` } });
+    const attack = () =>
+      gw.request('/flows/open/run', {
+        peer: PROXY,
+        body: '{}',
+        headers: { 'x-api-key': 'wrong-key-0123456789abcdef', 'x-forwarded-for': `${victim}, 198.51.100.66` },
+      });
     const refused = [];
     for (let i = 0; i < 4; i++) refused.push((await attack()).status);
     expect(refused).toEqual([401, 401, 401, 429]);
@@ -182,7 +266,10 @@ describe('the same key behind every address-keyed store', () => {
   it('auth.failureLimit holds a whole IPv6 /64', async () => {
     const gw = gateway({ callers: { partner: { apiKeys: [KEY] } }, auth: { failureLimit: { rate: '1/h', burst: 2 } } }, { open: { access: ['partner'] } });
     const tries = [];
-    for (let i = 1; i <= 3; i++) tries.push((await gw.request('/flows/open/run', { peer: `2001:db8:5:6::${i}`, body: '{}', headers: { 'x-api-key': 'wrong-key-0123456789abcdef' } })).status);
+    for (let i = 1; i <= 3; i++)
+      tries.push(
+        (await gw.request('/flows/open/run', { peer: `2001:db8:5:6::${i}`, body: '{}', headers: { 'x-api-key': 'wrong-key-0123456789abcdef' } })).status,
+      );
     expect(tries).toEqual([401, 401, 429]);
     expect((await gw.request('/flows/open/run', { peer: '2001:db8:5:7::1', body: '{}', headers: { 'x-api-key': KEY } })).status).toBe(200);
   });
@@ -238,7 +325,10 @@ describe('the same key behind every address-keyed store', () => {
 
 describe('over a real socket', () => {
   it('a dual-stack listener reports IPv4 peers as ::ffff: addresses; they key and match trusted ranges as IPv4', async () => {
-    const config = parseConfig({ upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS }, server: { trustProxy: ['loopback'] }, flows: { open: {} } }, {});
+    const config = parseConfig(
+      { upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS }, server: { trustProxy: ['loopback'] }, flows: { open: {} } },
+      {},
+    );
     const logs: LogLine[] = [];
     const runtime = createNodeRuntime(config, { log: (line) => logs.push(line), clock });
     const server = await startServer(createApp(runtime.deps), config, { port: 0, host: '::' });

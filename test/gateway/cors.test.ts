@@ -25,7 +25,8 @@ const config = (stubUrl: string, cors: unknown) => ({
   },
 });
 
-const token = () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+const token = () =>
+  new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
 
 const post = (origin: string, headers: Record<string, string>, credentials: boolean): BrowserFetch => ({
   origin,
@@ -61,10 +62,15 @@ describe('every origin, no credentials (cors: true)', () => {
       expect(result.response!.status).toBe(200);
       expect(result.preflight!.status).toBe(204);
       if (result.failure === undefined) {
-        for (const name of ['X-Request-Id', 'X-Execution-Name', 'Cache-Status', 'RateLimit-Policy', 'Server-Timing']) expect(result.readable(name), name).toBe(true);
+        for (const name of ['X-Request-Id', 'X-Execution-Name', 'Cache-Status', 'RateLimit-Policy', 'Server-Timing'])
+          expect(result.readable(name), name).toBe(true);
       }
     }
-    const idempotent = await browserFetch(`${gw.url}/flows/orders/run`, post('https://any.example', { 'x-api-key': KEY, 'idempotency-key': 'k-1' }, false), '{}');
+    const idempotent = await browserFetch(
+      `${gw.url}/flows/orders/run`,
+      post('https://any.example', { 'x-api-key': KEY, 'idempotency-key': 'k-1' }, false),
+      '{}',
+    );
     expect(idempotent.failure).toBeUndefined();
     expect(idempotent.response!.status).toBe(200);
   });
@@ -74,7 +80,7 @@ describe('every origin, no credentials (cors: true)', () => {
     expect(result.response!.headers.get('access-control-allow-origin')).toBe('*');
     expect(result.response!.headers.get('access-control-allow-credentials')).toBeNull();
     const credentialed = await browserFetch(`${gw.url}/flows/hello/run`, post('https://any.example', { 'x-api-key': KEY }, true), '{}');
-    expect(credentialed.failure).toBe('preflight: Access-Control-Allow-Origin is *, not the page\'s origin');
+    expect(credentialed.failure).toBe("preflight: Access-Control-Allow-Origin is *, not the page's origin");
   });
 });
 

@@ -104,7 +104,8 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
     await stub.close();
   });
 
-  const head = (path: string, headers: string[]) => `POST ${path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
+  const head = (path: string, headers: string[]) =>
+    `POST ${path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
 
   describe('Expect: 100-continue', () => {
     it('a declared Content-Length over the limit gets 413 in the envelope at once, without 100 Continue, and the connection closes', async () => {
@@ -175,13 +176,25 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
       const before = stub.calls.length;
       // Node's parser refuses the first group itself; it passes the second (codings before a final chunked) on.
       const refusedByParser = [['gzip'], ['deflate'], ['identity'], ['chunked, gzip'], ['chunked, chunked'], ['chunked', 'gzip']];
-      const passedByParser = [['gzip, chunked'], ['gzip,chunked'], ['GZIP, CHUNKED'], ['compress, chunked'], ['identity, chunked'], ['x-custom, chunked'], ['gzip', 'chunked']];
+      const passedByParser = [
+        ['gzip, chunked'],
+        ['gzip,chunked'],
+        ['GZIP, CHUNKED'],
+        ['compress, chunked'],
+        ['identity, chunked'],
+        ['x-custom, chunked'],
+        ['gzip', 'chunked'],
+      ];
       for (const lines of [...refusedByParser, ...passedByParser]) {
         const { answer } = await withCodings(lines);
         expect(answer.status, lines.join(' | ')).toBe(501);
         expect(answer.headers['content-type']).toMatch(/^application\/json/);
         const body = JSON.parse(answer.body);
-        expect(body).toEqual({ RequestId: answer.headers['x-request-id'], Code: 'NotImplemented', Message: 'The request uses a transfer coding other than "chunked", which is not supported.' });
+        expect(body).toEqual({
+          RequestId: answer.headers['x-request-id'],
+          Code: 'NotImplemented',
+          Message: 'The request uses a transfer coding other than "chunked", which is not supported.',
+        });
         expect(body.RequestId).toBeTruthy();
       }
       expect(stub.calls.length).toBe(before);
@@ -201,7 +214,7 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
       }
     });
 
-    it('other requests the parser refuses keep Node\'s own answers', async () => {
+    it("other requests the parser refuses keep Node's own answers", async () => {
       const both = new RawConnection(port);
       both.send(`POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked\r\nContent-Length: 8\r\n\r\n${chunkedBody('{"te":1}')}`);
       await both.closed;

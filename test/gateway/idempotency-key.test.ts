@@ -145,7 +145,9 @@ describe('Idempotency-Key', () => {
 
   it('flow failures are final and replayed; throttling and upstream outages are released for a retry', async () => {
     const failed = randomUUID();
-    stub.respond((c) => ({ json: { ...(succeeded({}, c).json as object), Status: 'Failed', ErrorCode: 'OutOfStock', ErrorMessage: 'sold out', Output: undefined } }));
+    stub.respond((c) => ({
+      json: { ...(succeeded({}, c).json as object), Status: 'Failed', ErrorCode: 'OutOfStock', ErrorMessage: 'sold out', Output: undefined },
+    }));
     const first = await call('orders', JSON.stringify({ marker: failed }), failed);
     expect(first.status).toBe(409);
     expect(first.json).toMatchObject({ Code: 'OutOfStock' });

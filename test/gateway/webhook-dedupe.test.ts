@@ -28,7 +28,10 @@ async function githubDelivery(body: string, deliveryId: string): Promise<Headers
   return headers;
 }
 
-const slow = (ms: number) => (call: Parameters<Parameters<UpstreamStub['respond']>[0]>[0]) => ({ ...succeeded({ ran: JSON.parse(call.form.Input ?? '{}') }, call), delayMs: ms });
+const slow = (ms: number) => (call: Parameters<Parameters<UpstreamStub['respond']>[0]>[0]) => ({
+  ...succeeded({ ran: JSON.parse(call.form.Input ?? '{}') }, call),
+  delayMs: ms,
+});
 
 describe('delivery de-duplication in one process (memory store)', () => {
   let stub: UpstreamStub;
@@ -93,7 +96,9 @@ describe('delivery de-duplication in one process (memory store)', () => {
 
   it('a flow failure is stored and replayed; an upstream outage is released so the redelivery runs', async () => {
     const failed = randomUUID();
-    stub.respond((call) => ({ json: { ...succeeded({}, call).json as object, Status: 'Failed', ErrorCode: 'BadPush', ErrorMessage: 'nope', Output: undefined } }));
+    stub.respond((call) => ({
+      json: { ...(succeeded({}, call).json as object), Status: 'Failed', ErrorCode: 'BadPush', ErrorMessage: 'nope', Output: undefined },
+    }));
     const body = JSON.stringify({ marker: failed });
     const first = await send(`${gw.url}/flows/github/run`, { body, headers: await githubDelivery(body, failed) });
     expect(first.status).toBe(500);

@@ -81,11 +81,17 @@ describe('per-sender limits on webhook flows', () => {
     const from = nextAddress();
     const before = stub.calls.length;
     for (let i = 0; i < 3; i++) {
-      const forged = await send(`${gw.url}/flows/github2/run`, { body: '{}', headers: { 'x-forwarded-for': from, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } });
+      const forged = await send(`${gw.url}/flows/github2/run`, {
+        body: '{}',
+        headers: { 'x-forwarded-for': from, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+      });
       expect(forged.status).toBe(401);
       expect(forged.json).toMatchObject({ Code: 'InvalidSignature' });
     }
-    const held = await send(`${gw.url}/flows/github2/run`, { body: '{}', headers: { 'x-forwarded-for': from, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } });
+    const held = await send(`${gw.url}/flows/github2/run`, {
+      body: '{}',
+      headers: { 'x-forwarded-for': from, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+    });
     expect(held.status).toBe(429);
     expect(held.headers.get('ratelimit-policy')).toBe('"flow";q=3;w=60');
     expect(stub.calls.length).toBe(before);

@@ -21,7 +21,8 @@ const SECRETS = {
 type Provider = keyof typeof SECRETS;
 
 /** A fresh body each time (with its own Stripe event id), so de-duplication never hides a run. */
-const bodyFor = (provider: Provider) => JSON.stringify({ id: `evt_${randomUUID().replace(/-/g, '')}`, type: `${provider}.test`, data: { text: 'héllo ✓', n: 1 } });
+const bodyFor = (provider: Provider) =>
+  JSON.stringify({ id: `evt_${randomUUID().replace(/-/g, '')}`, type: `${provider}.test`, data: { text: 'héllo ✓', n: 1 } });
 
 async function sign(provider: Provider, body: string, secret: string, timestampSec = NOW_SEC): Promise<Headers> {
   switch (provider) {
@@ -36,7 +37,12 @@ async function sign(provider: Provider, body: string, secret: string, timestampS
   }
 }
 
-const SIGNATURE_HEADER: Record<Provider, string> = { github: 'X-Hub-Signature-256', stripe: 'Stripe-Signature', slack: 'X-Slack-Signature', standard: 'webhook-signature' };
+const SIGNATURE_HEADER: Record<Provider, string> = {
+  github: 'X-Hub-Signature-256',
+  stripe: 'Stripe-Signature',
+  slack: 'X-Slack-Signature',
+  standard: 'webhook-signature',
+};
 
 describe('webhook flows verify real signatures at the gateway', () => {
   let stub: UpstreamStub;

@@ -23,7 +23,10 @@ const SAFELISTED_RESPONSE = ['cache-control', 'content-language', 'content-lengt
 /** Header lists are comma-separated tokens; a value that does not parse is a failure (null). */
 function list(value: string | null): string[] | null {
   if (value === null) return [];
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   return items.every((item) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(item)) ? items : null;
 }
 
@@ -89,13 +92,24 @@ export function readableHeaders(response: Response, request: BrowserFetch): (nam
  * Sends what a browser would: the preflight when one is needed (and stops if it fails), then the
  * actual request with `Origin`. Returns the failure a browser would report, or the readable answer.
  */
-export async function browserFetch(url: string, request: BrowserFetch, body?: string): Promise<{ failure: string; response?: Response; preflight?: Response } | { failure?: undefined; response: Response; preflight?: Response; readable: (name: string) => boolean }> {
+export async function browserFetch(
+  url: string,
+  request: BrowserFetch,
+  body?: string,
+): Promise<
+  | { failure: string; response?: Response; preflight?: Response }
+  | { failure?: undefined; response: Response; preflight?: Response; readable: (name: string) => boolean }
+> {
   let preflight: Response | undefined;
   if (needsPreflight(request)) {
     const unsafe = unsafeHeaderNames(request);
     preflight = await fetch(url, {
       method: 'OPTIONS',
-      headers: { origin: request.origin, 'access-control-request-method': request.method, ...(unsafe.length ? { 'access-control-request-headers': unsafe.join(',') } : {}) },
+      headers: {
+        origin: request.origin,
+        'access-control-request-method': request.method,
+        ...(unsafe.length ? { 'access-control-request-headers': unsafe.join(',') } : {}),
+      },
     });
     await preflight.arrayBuffer();
     const failure = preflightFailure(preflight, request);

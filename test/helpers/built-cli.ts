@@ -22,7 +22,10 @@ export interface CliProcess {
 
 /** `flowgate serve --config FILE --port 0`, resolved once it prints the address it listens on. */
 export function serveCli(cli: string, configFile: string): Promise<CliProcess> {
-  const child = spawn(process.execPath, [cli, 'serve', '--config', configFile, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+  const child = spawn(process.execPath, [cli, 'serve', '--config', configFile, '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env },
+  });
   return new Promise((resolvePromise, reject) => {
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`flowgate did not start: ${stderr}`)), 20_000);

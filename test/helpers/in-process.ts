@@ -33,7 +33,11 @@ export function inProcessGateway(raw: Record<string, unknown>, options: NodeDeps
     async request(path, init) {
       const headers = new Headers(init.headers);
       if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-      const res = await app.request(`http://gateway.test${path}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body }, { peer: init.peer });
+      const res = await app.request(
+        `http://gateway.test${path}`,
+        { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body },
+        { peer: init.peer },
+      );
       return answerOf(res);
     },
     drain: () => runtime.drain(),

@@ -61,10 +61,19 @@ export function succeeded(output: unknown, call?: ReceivedCall): StubAnswer {
 }
 
 export function upstreamError(status: number, code: string, message = 'upstream says no'): StubAnswer {
-  return { status, json: { RequestId: 'UP-ERR-1', HostId: 'cn-hangzhou.fnf.aliyuncs.com', Code: code, Message: message, Recommend: 'https://example.invalid' } };
+  return {
+    status,
+    json: { RequestId: 'UP-ERR-1', HostId: 'cn-hangzhou.fnf.aliyuncs.com', Code: code, Message: message, Recommend: 'https://example.invalid' },
+  };
 }
 
-function verify(req: IncomingMessage, body: string, query: Record<string, string>, form: Record<string, string>, secret: string): { ok: true; signature: 'v3' | 'rpc' } | { ok: false; why: string } {
+function verify(
+  req: IncomingMessage,
+  body: string,
+  query: Record<string, string>,
+  form: Record<string, string>,
+  secret: string,
+): { ok: true; signature: 'v3' | 'rpc' } | { ok: false; why: string } {
   const headers = req.headers as Record<string, string>;
   if (query.Signature) {
     const { Signature, ...params } = query;
@@ -79,7 +88,13 @@ function verify(req: IncomingMessage, body: string, query: Record<string, string
   for (const [name, value] of Object.entries(headers)) {
     if (name === 'host' || name === 'content-type' || name.startsWith('x-acs-')) signed[name] = value;
   }
-  const expected = OpenApiUtil.getAuthorization({ method: req.method, pathname: '/', headers: signed, query } as never, 'ACS3-HMAC-SHA256', hash, TEST_CREDENTIALS.accessKeyId, secret);
+  const expected = OpenApiUtil.getAuthorization(
+    { method: req.method, pathname: '/', headers: signed, query } as never,
+    'ACS3-HMAC-SHA256',
+    hash,
+    TEST_CREDENTIALS.accessKeyId,
+    secret,
+  );
   return expected === auth ? { ok: true, signature: 'v3' } : { ok: false, why: 'v3 signature mismatch' };
 }
 

@@ -27,12 +27,20 @@ describe('parseIp and addressKey', () => {
   });
 
   it('reads every RFC 4291 spelling of one IPv6 address as one', () => {
-    const spellings = ['2001:db8::1:0:0:1', '2001:DB8::1:0:0:1', '2001:0db8:0000:0000:0001:0000:0000:0001', '2001:db8:0:0:1::1', '2001:db8::1:0:0.0.0.1', '2001:db8::1:0:0:1%eth0'];
+    const spellings = [
+      '2001:db8::1:0:0:1',
+      '2001:DB8::1:0:0:1',
+      '2001:0db8:0000:0000:0001:0000:0000:0001',
+      '2001:db8:0:0:1::1',
+      '2001:db8::1:0:0.0.0.1',
+      '2001:db8::1:0:0:1%eth0',
+    ];
     expect(new Set(spellings.map((s) => key(s, 128)))).toEqual(new Set(['2001:db8::1:0:0:1']));
   });
 
   it('an IPv4-mapped IPv6 address is the IPv4 address; other IPv6 forms with a dotted tail are not', () => {
-    for (const s of ['::ffff:198.51.100.7', '::FFFF:C633:6407', '0:0:0:0:0:ffff:198.51.100.7', '0000:0000:0000:0000:0000:ffff:c633:6407']) expect(key(s)).toBe('198.51.100.7');
+    for (const s of ['::ffff:198.51.100.7', '::FFFF:C633:6407', '0:0:0:0:0:ffff:198.51.100.7', '0000:0000:0000:0000:0000:ffff:c633:6407'])
+      expect(key(s)).toBe('198.51.100.7');
     // The deprecated IPv4-compatible form is the IPv6 address ::c633:6407, whichever way it is written.
     expect(key('::198.51.100.7', 128)).toBe('::c633:6407');
     expect(key('::c633:6407', 128)).toBe('::c633:6407');
@@ -40,7 +48,31 @@ describe('parseIp and addressKey', () => {
   });
 
   it('refuses malformed and ambiguous spellings instead of guessing', () => {
-    const bad = ['', 'garbage', 'unknown', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '127.1', '0x7f.0.0.1', '2130706433', ' 1.2.3.4', '1.2.3.4 ', '2001:db8::g', '2001:db8:::1', '1:2:3:4:5:6:7:8:9', '00000::1', '::ffff:01.2.3.4', '::ffff:1.2.3', 'fe80::1%', 'fe80::1%a b', '[::1]', '1.2.3.4/32', 'x'.repeat(100)];
+    const bad = [
+      '',
+      'garbage',
+      'unknown',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '01.2.3.4',
+      '127.1',
+      '0x7f.0.0.1',
+      '2130706433',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '2001:db8::g',
+      '2001:db8:::1',
+      '1:2:3:4:5:6:7:8:9',
+      '00000::1',
+      '::ffff:01.2.3.4',
+      '::ffff:1.2.3',
+      'fe80::1%',
+      'fe80::1%a b',
+      '[::1]',
+      '1.2.3.4/32',
+      'x'.repeat(100),
+    ];
     for (const text of bad) expect(parseIp(text), text).toBeUndefined();
   });
 
@@ -49,7 +81,8 @@ describe('parseIp and addressKey', () => {
     expect(parseRange('10.1.2.3')?.[1]).toBe(32);
     expect(parseRange('2001:db8::/32')?.[1]).toBe(32);
     expect(parseRange('::ffff:10.0.0.0/104')).toEqual([parseIp('10.0.0.0'), 8]);
-    for (const bad of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/255.0.0.0', '10.0.0.0/ 8', '::ffff:0:0/95', 'loopback']) expect(parseRange(bad), bad).toBeUndefined();
+    for (const bad of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/255.0.0.0', '10.0.0.0/ 8', '::ffff:0:0/95', 'loopback'])
+      expect(parseRange(bad), bad).toBeUndefined();
     expect(trustedProxyRanges('loopback')).toHaveLength(2);
     expect(trustedProxyRanges('cloudflare')).toHaveLength(22);
     expect(trustedProxyRanges('toString')).toBeUndefined();
@@ -57,7 +90,8 @@ describe('parseIp and addressKey', () => {
 });
 
 describe('hopsFromRight', () => {
-  const hops = (header: string, kind: 'x-forwarded-for' | 'forwarded' = 'x-forwarded-for') => [...hopsFromRight(header, kind)].map((a) => (a ? addressKey(a, 128) : null));
+  const hops = (header: string, kind: 'x-forwarded-for' | 'forwarded' = 'x-forwarded-for') =>
+    [...hopsFromRight(header, kind)].map((a) => (a ? addressKey(a, 128) : null));
 
   it('lists X-Forwarded-For nearest first, with the load-balancer port forms', () => {
     expect(hops('198.51.100.1, 203.0.113.2,10.0.0.1')).toEqual(['10.0.0.1', '203.0.113.2', '198.51.100.1']);
@@ -67,17 +101,32 @@ describe('hopsFromRight', () => {
   });
 
   it('reads the for= node of each RFC 7239 element, case-insensitively and in its quoted forms', () => {
-    expect(hops('for=192.0.2.43, for="[2001:db8:cafe::17]:4711";proto=https, For=198.51.100.17;by=203.0.113.60', 'forwarded')).toEqual(['198.51.100.17', '2001:db8:cafe::17', '192.0.2.43']);
+    expect(hops('for=192.0.2.43, for="[2001:db8:cafe::17]:4711";proto=https, For=198.51.100.17;by=203.0.113.60', 'forwarded')).toEqual([
+      '198.51.100.17',
+      '2001:db8:cafe::17',
+      '192.0.2.43',
+    ]);
     expect(hops('proto=https;for="192.0.2.43:_port";;', 'forwarded')).toEqual(['192.0.2.43']);
     expect(hops('for="\\1\\9\\2.0.2.43"', 'forwarded')).toEqual(['192.0.2.43']);
   });
 
   it('an element it cannot believe names no address: unknown, obfuscated, unbracketed IPv6, no for=, for= twice, an unclosed quote', () => {
-    const elements = ['for=unknown', 'for=_hidden', 'for="_gazonk"', 'for=2001:db8::1', 'for="2001:db8::1"', 'proto=https', 'for=192.0.2.1;for=192.0.2.2', 'for="192.0.2.1', 'for', 'for="[192.0.2.1]"'];
+    const elements = [
+      'for=unknown',
+      'for=_hidden',
+      'for="_gazonk"',
+      'for=2001:db8::1',
+      'for="2001:db8::1"',
+      'proto=https',
+      'for=192.0.2.1;for=192.0.2.2',
+      'for="192.0.2.1',
+      'for',
+      'for="[192.0.2.1]"',
+    ];
     for (const element of elements) expect(hops(element, 'forwarded'), element).toEqual([null]);
   });
 
-  it('a client\'s unclosed quote or quoted comma cannot swallow the elements proxies appended after it', () => {
+  it("a client's unclosed quote or quoted comma cannot swallow the elements proxies appended after it", () => {
     expect(hops('for="10.9.9.1, for=198.51.100.9', 'forwarded')).toEqual(['198.51.100.9', null]);
     expect(hops('for="a,b", for=198.51.100.9', 'forwarded')).toEqual(['198.51.100.9', null, null]);
   });
@@ -112,7 +161,9 @@ describe('clientAddressResolver', () => {
     expect(resolve({ trustProxy: ['2001:db8:ff::/48'] }, '2001:db8:ff:1::1', { 'x-forwarded-for': '198.51.100.9' })).toBe('198.51.100.9');
     expect(resolve({ trustProxy: ['10.0.0.0/8'] }, '::ffff:10.0.0.9', { 'x-forwarded-for': '198.51.100.9' })).toBe('198.51.100.9');
     expect(resolve({ trustProxy: ['::ffff:10.0.0.0/104'] }, '10.0.0.9', { 'x-forwarded-for': '198.51.100.9' })).toBe('198.51.100.9');
-    expect(resolve({ trustProxy: ['linklocal', 'uniquelocal'] }, 'fe80::1%eth0', { 'x-forwarded-for': '198.51.100.9, fd00::1, 169.254.0.1' })).toBe('198.51.100.9');
+    expect(resolve({ trustProxy: ['linklocal', 'uniquelocal'] }, 'fe80::1%eth0', { 'x-forwarded-for': '198.51.100.9, fd00::1, 169.254.0.1' })).toBe(
+      '198.51.100.9',
+    );
   });
 
   it('refuses options that cannot work', () => {
@@ -127,7 +178,9 @@ describe('clientAddressResolver', () => {
     expect(describeClientAddress({ trustProxy: false, ipv6Prefix: 64 })).toBe("the connection's peer (no trusted proxy); IPv6 keyed by /64");
     expect(describeClientAddress({ trustProxy: 1, ipv6Prefix: 64 })).toBe('X-Forwarded-For, 1 trusted hop; IPv6 keyed by /64');
     expect(describeClientAddress({ trustProxy: 2, forwardedHeader: 'forwarded', ipv6Prefix: 56 })).toBe('Forwarded (for=), 2 trusted hops; IPv6 keyed by /56');
-    expect(describeClientAddress({ trustProxy: ['loopback', '10.0.0.0/8'], ipv6Prefix: 64 })).toBe('X-Forwarded-For, trusted proxies loopback, 10.0.0.0/8; IPv6 keyed by /64');
+    expect(describeClientAddress({ trustProxy: ['loopback', '10.0.0.0/8'], ipv6Prefix: 64 })).toBe(
+      'X-Forwarded-For, trusted proxies loopback, 10.0.0.0/8; IPv6 keyed by /64',
+    );
     expect(describeClientAddress({ trustProxy: 'cloudflare', ipv6Prefix: 64 })).toContain("CF-Connecting-IP from Cloudflare's published addresses");
     expect(describeClientAddress({ trustProxy: 1, ipv6Prefix: 64, platform: true })).toBe('CF-Connecting-IP, set by Cloudflare; IPv6 keyed by /64');
   });
@@ -156,30 +209,37 @@ function expectedKey(groups: number[], prefix: number): string {
 
 /** A valid RFC 4291 spelling of the groups: any case, any zero padding, any one zero run compressed, maybe a dotted tail. */
 const spelling = (groups: number[]) =>
-  fc.record({ pad: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 8, maxLength: 8 }), upper: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), compress: fc.nat(), dotted: fc.boolean() }).map(({ pad, upper, compress, dotted }) => {
-    const texts = groups.map((g, i) => {
-      const hex = g.toString(16).padStart(pad[i]!, '0');
-      return upper[i] ? hex.toUpperCase() : hex;
+  fc
+    .record({
+      pad: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 8, maxLength: 8 }),
+      upper: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      compress: fc.nat(),
+      dotted: fc.boolean(),
+    })
+    .map(({ pad, upper, compress, dotted }) => {
+      const texts = groups.map((g, i) => {
+        const hex = g.toString(16).padStart(pad[i]!, '0');
+        return upper[i] ? hex.toUpperCase() : hex;
+      });
+      let tail: string[] = [];
+      let head = texts;
+      if (dotted) {
+        head = texts.slice(0, 6);
+        tail = [[groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.')];
+      }
+      // Zero runs within the head that may be written as "::".
+      const runs: [number, number][] = [];
+      for (let i = 0; i < head.length; i++) {
+        if (groups[i] !== 0) continue;
+        for (let j = i; j < head.length && groups[j] === 0; j++) runs.push([i, j + 1]);
+      }
+      const choice = runs.length ? compress % (runs.length + 1) : 0;
+      if (choice === 0) return [...head, ...tail].join(':');
+      const [from, to] = runs[choice - 1]!;
+      const left = head.slice(0, from).join(':');
+      const right = [...head.slice(to), ...tail].join(':');
+      return `${left}::${right}`;
     });
-    let tail: string[] = [];
-    let head = texts;
-    if (dotted) {
-      head = texts.slice(0, 6);
-      tail = [[groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.')];
-    }
-    // Zero runs within the head that may be written as "::".
-    const runs: [number, number][] = [];
-    for (let i = 0; i < head.length; i++) {
-      if (groups[i] !== 0) continue;
-      for (let j = i; j < head.length && groups[j] === 0; j++) runs.push([i, j + 1]);
-    }
-    const choice = runs.length ? compress % (runs.length + 1) : 0;
-    if (choice === 0) return [...head, ...tail].join(':');
-    const [from, to] = runs[choice - 1]!;
-    const left = head.slice(0, from).join(':');
-    const right = [...head.slice(to), ...tail].join(':');
-    return `${left}::${right}`;
-  });
 
 /** Where the address reaches the gateway: the socket peer, an X-Forwarded-For entry, or a Forwarded node. */
 type Placement = [header: 'x-forwarded-for' | 'forwarded', peer: string | undefined, headers: Record<string, string>];
@@ -194,7 +254,9 @@ const placed = (text: string) => fc.constantFrom(...placements(text));
 
 describe('every valid spelling of an address gives the same rate-limit key (property)', () => {
   it('IPv6, as the peer or in either header, in any spelling, keys by its prefix; IPv4-mapped ones by the IPv4 address', () => {
-    const cases = fc.tuple(ipv6Groups, fc.constantFrom(32, 48, 56, 64, 100, 128)).chain(([groups, prefix]) => fc.tuple(fc.constant(groups), fc.constant(prefix), spelling(groups).chain(placed)));
+    const cases = fc
+      .tuple(ipv6Groups, fc.constantFrom(32, 48, 56, 64, 100, 128))
+      .chain(([groups, prefix]) => fc.tuple(fc.constant(groups), fc.constant(prefix), spelling(groups).chain(placed)));
     fc.assert(
       fc.property(cases, ([groups, prefix, [header, peer, headers]]) => {
         expect(resolve({ trustProxy: 1, forwardedHeader: header, ipv6Prefix: prefix }, peer, headers)).toBe(expectedKey(groups, prefix));
@@ -219,7 +281,12 @@ describe('every valid spelling of an address gives the same rate-limit key (prop
   it('through the gateway: four spellings of one IPv6 address spend one anonymous rate-limit bucket', async () => {
     const clock = manualClock(Date.UTC(2026, 0, 1));
     const gw = inProcessGateway(
-      { upstream: { endpoint: 'http://127.0.0.1:9', credentials: TEST_CREDENTIALS }, server: { trustProxy: true }, anonymous: { rateLimit: { rate: '1/h', burst: 4 } }, flows: { open: {} } },
+      {
+        upstream: { endpoint: 'http://127.0.0.1:9', credentials: TEST_CREDENTIALS },
+        server: { trustProxy: true },
+        anonymous: { rateLimit: { rate: '1/h', burst: 4 } },
+        flows: { open: {} },
+      },
       { clock },
     );
     // Peer and X-Forwarded-For placements: this gateway reads X-Forwarded-For.

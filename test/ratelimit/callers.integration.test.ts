@@ -52,7 +52,9 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
         'mobile-app': { apiKeys: [KEY], rateLimit: { rate: '1/h', burst: 50 } },
         partner: { apiKeys: [OTHER_KEY], rateLimit: { rate: '20/s', burst: 40 } },
       },
-      auth: { jwt: { secret: HS_SECRET, issuer: 'https://issuer.example', audience: 'flowgate', clockSkew: '30s', defaultRateLimit: { rate: '1/h', burst: 3 } } },
+      auth: {
+        jwt: { secret: HS_SECRET, issuer: 'https://issuer.example', audience: 'flowgate', clockSkew: '30s', defaultRateLimit: { rate: '1/h', burst: 3 } },
+      },
       anonymous: { rateLimit: { rate: '1/h', burst: 2 } },
       flows: {
         burst: { access: ['mobile-app'] },
@@ -191,7 +193,10 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
   });
 
   describe('HS256 bearer tokens', () => {
-    const sign = (claims: Record<string, unknown>, options: { secret?: string; iat?: number; exp?: number | null; nbf?: number; aud?: string; iss?: string } = {}) => {
+    const sign = (
+      claims: Record<string, unknown>,
+      options: { secret?: string; iat?: number; exp?: number | null; nbf?: number; aud?: string; iss?: string } = {},
+    ) => {
       let jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256' })
         .setIssuedAt(options.iat ?? nowSeconds)
@@ -257,7 +262,9 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
       expect((await run('alice', `${header}.${payload}.`)).res.status).toBe(401);
       const good = await sign({ sub: 'alice' });
       const [h, , s] = good.split('.');
-      const forgedPayload = Buffer.from(JSON.stringify({ sub: 'mallory', exp: nowSeconds + 60, iss: 'https://issuer.example', aud: 'flowgate' })).toString('base64url');
+      const forgedPayload = Buffer.from(JSON.stringify({ sub: 'mallory', exp: nowSeconds + 60, iss: 'https://issuer.example', aud: 'flowgate' })).toString(
+        'base64url',
+      );
       expect((await run('tokens', `${h}.${forgedPayload}.${s}`)).res.status).toBe(401);
     });
 
@@ -282,7 +289,12 @@ describe('RS256 and ES256 tokens verified through a JWKS served on loopback', ()
   const ec = generateKeyPair('ES256');
   const rotated = generateKeyPair('ES256');
 
-  const publicJwk = async (pair: ReturnType<typeof generateKeyPair>, kid: string, alg: string) => ({ ...(await exportJWK((await pair).publicKey)), kid, alg, use: 'sig' });
+  const publicJwk = async (pair: ReturnType<typeof generateKeyPair>, kid: string, alg: string) => ({
+    ...(await exportJWK((await pair).publicKey)),
+    kid,
+    alg,
+    use: 'sig',
+  });
   const sign = async (pair: ReturnType<typeof generateKeyPair>, kid: string, alg: string, sub: string) =>
     new SignJWT({ sub })
       .setProtectedHeader({ alg, kid })
@@ -327,7 +339,10 @@ describe('RS256 and ES256 tokens verified through a JWKS served on loopback', ()
   });
 
   it('refuses an HS256 token and a token signed by a key the JWKS does not hold', async () => {
-    const hs = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(nowSeconds + 60).sign(new TextEncoder().encode('x'.repeat(32)));
+    const hs = await new SignJWT({ sub: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(nowSeconds + 60)
+      .sign(new TextEncoder().encode('x'.repeat(32)));
     expect((await run(hs)).json.Message).toBe("The token's signing algorithm is not accepted.");
     const stranger = generateKeyPair('ES256');
     const forged = await sign(stranger, 'ec-1', 'ES256', 'mallory'); // claims a known kid

@@ -28,12 +28,18 @@ describe('rate-limit and caller config', () => {
     expect(issues({ flows: { hello: { rateLimit: { rate: '5/s', burst: 0 } } } })[0]).toMatch(/^flows\.hello\.rateLimit\.burst: /);
     expect(issues({ anonymous: { rateLimit: { quota: '2.5/d' } } })).toEqual(['anonymous.rateLimit.quota: a quota counts whole requests, such as "10000/d"']);
     expect(issues({ anonymous: { rateLimit: { burst: 3 } } })).toEqual(['anonymous.rateLimit: a rate limit needs "rate" or "quota"']);
-    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), defaultRateLimit: { rate: '5 per second' } } } })[0]).toMatch(/^auth\.jwt\.defaultRateLimit\.rate: /);
+    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), defaultRateLimit: { rate: '5 per second' } } } })[0]).toMatch(
+      /^auth\.jwt\.defaultRateLimit\.rate: /,
+    );
   });
 
   it('parses rates, default bursts and quotas into numbers', () => {
     const config = parseConfig(
-      { ...base, callers: { app: { apiKeys: ['k'.repeat(16)], rateLimit: { rate: '20/s', quota: '10000/d' } } }, flows: { hello: { rateLimit: { rate: '100/1m', burst: 5 } } } },
+      {
+        ...base,
+        callers: { app: { apiKeys: ['k'.repeat(16)], rateLimit: { rate: '20/s', quota: '10000/d' } } },
+        flows: { hello: { rateLimit: { rate: '100/1m', burst: 5 } } },
+      },
       {},
     );
     expect(config.callers.app!.rateLimit).toEqual({ rate: { count: 20, periodMs: 1000 }, burst: 20, quota: { count: 10000, periodMs: 86_400_000 } });
@@ -50,16 +56,24 @@ describe('rate-limit and caller config', () => {
 
   it('checks the JWT settings without echoing the secret', () => {
     expect(issues({ auth: { jwt: { secret: 'short-secret' } } })).toEqual(['auth.jwt.secret: must be at least 32 bytes for HS256']);
-    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), jwksUrl: 'https://issuer.example/jwks' } } })).toEqual(['auth.jwt: set exactly one of "secret" (HS*) or "jwksUrl" (RS*/ES*)']);
-    expect(issues({ auth: { jwt: { jwksUrl: 'https://issuer.example/jwks', algorithms: ['RS256', 'HS256'] } } })).toEqual(['auth.jwt.algorithms.1: HS256 needs "secret", not "jwksUrl"']);
-    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), algorithms: ['ES256'] } } })).toEqual(['auth.jwt.algorithms.0: ES256 needs "jwksUrl", not "secret"']);
+    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), jwksUrl: 'https://issuer.example/jwks' } } })).toEqual([
+      'auth.jwt: set exactly one of "secret" (HS*) or "jwksUrl" (RS*/ES*)',
+    ]);
+    expect(issues({ auth: { jwt: { jwksUrl: 'https://issuer.example/jwks', algorithms: ['RS256', 'HS256'] } } })).toEqual([
+      'auth.jwt.algorithms.1: HS256 needs "secret", not "jwksUrl"',
+    ]);
+    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), algorithms: ['ES256'] } } })).toEqual([
+      'auth.jwt.algorithms.0: ES256 needs "jwksUrl", not "secret"',
+    ]);
     expect(issues({ auth: { jwt: { jwksUrl: 'not a url' } } })[0]).toMatch(/^auth\.jwt\.jwksUrl: /);
     expect(issues({ auth: { jwt: { secret: 's'.repeat(32), clockSkew: 'a bit' } } })[0]).toMatch(/^auth\.jwt\.clockSkew: /);
     expect(JSON.stringify(issues({ auth: { jwt: { secret: 'short-secret-value' } } }))).not.toContain('short-secret-value');
   });
 
   it('reserves the id prefixes of token and anonymous callers', () => {
-    expect(issues({ callers: { 'jwt:alice': { apiKeys: ['k'.repeat(16)] } } })).toEqual(['callers.jwt:alice: names starting with "ip:", "jwt:" or "webhook:" are reserved']);
+    expect(issues({ callers: { 'jwt:alice': { apiKeys: ['k'.repeat(16)] } } })).toEqual([
+      'callers.jwt:alice: names starting with "ip:", "jwt:" or "webhook:" are reserved',
+    ]);
   });
 });
 
@@ -94,7 +108,14 @@ describe('policies and headers', () => {
   it('gives each kind of caller its caller-wide limit plus the flow limit, keyed in one hash slot', () => {
     expect(resolve({ id: 'app', kind: 'key', name: 'app', admin: false }, flow, now)).toEqual([
       { kind: 'gcra', name: 'caller', key: 'fg:rl:{app}:caller', intervalMs: 50, burst: 40 },
-      { kind: 'window', name: 'quota', key: `fg:rl:{app}:caller:q:${Math.floor(now / 86_400_000)}`, limit: 10000, windowMs: 86_400_000, windowEnd: Date.UTC(2024, 0, 2) },
+      {
+        kind: 'window',
+        name: 'quota',
+        key: `fg:rl:{app}:caller:q:${Math.floor(now / 86_400_000)}`,
+        limit: 10000,
+        windowMs: 86_400_000,
+        windowEnd: Date.UTC(2024, 0, 2),
+      },
       { kind: 'gcra', name: 'flow', key: 'fg:rl:{app}:flow:hello', intervalMs: 200, burst: 10 },
     ]);
     expect(resolve({ id: 'free', kind: 'key', name: 'free', admin: false }, flow, now).map((p) => p.name)).toEqual(['flow']);
@@ -116,7 +137,12 @@ describe('policies and headers', () => {
       'ratelimit-policy': '"caller";q=40;w=2, "quota";q=10000;w=86400, "flow";q=10;w=2',
       ratelimit: '"caller";r=12;t=2, "quota";r=9876;t=64800, "flow";r=0;t=1',
     });
-    expect(rateLimitHeaders([{ kind: 'gcra', name: 'we"ird\\', key: 'k', intervalMs: 1, burst: 1 }], { allowed: true, states: [{ name: 'we"ird\\', allowed: true, remaining: 0, resetMs: 1, retryAfterMs: 0 }] })['ratelimit-policy']).toBe('"we\\"ird\\\\";q=1;w=1');
+    expect(
+      rateLimitHeaders([{ kind: 'gcra', name: 'we"ird\\', key: 'k', intervalMs: 1, burst: 1 }], {
+        allowed: true,
+        states: [{ name: 'we"ird\\', allowed: true, remaining: 0, resetMs: 1, retryAfterMs: 0 }],
+      })['ratelimit-policy'],
+    ).toBe('"we\\"ird\\\\";q=1;w=1');
   });
 
   it('rounds Retry-After up to whole seconds, never to 0', () => {

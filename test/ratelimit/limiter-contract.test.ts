@@ -168,14 +168,20 @@ function contract(name: string, makeStore: () => RateLimitStore) {
       const spend: GcraPolicy = { kind: 'gcra', name: 'auth-failures', key: key('f'), intervalMs: 6_000, burst: 2 };
       const peek: Policy = { ...spend, peek: true };
       for (let i = 0; i < 5; i++) {
-        expect(await decide(store, [peek], clock.now())).toEqual({ allowed: true, states: [{ name: 'auth-failures', allowed: true, remaining: 2, resetMs: 0, retryAfterMs: 0 }] });
+        expect(await decide(store, [peek], clock.now())).toEqual({
+          allowed: true,
+          states: [{ name: 'auth-failures', allowed: true, remaining: 2, resetMs: 0, retryAfterMs: 0 }],
+        });
       }
       expect((await decide(store, [spend], clock.now())).states[0]!.remaining).toBe(1);
       expect((await decide(store, [peek], clock.now())).states[0]).toMatchObject({ allowed: true, remaining: 1, resetMs: 6000 });
       expect((await decide(store, [spend], clock.now())).states[0]!.remaining).toBe(0);
       // Empty: the peek refuses with the wait, and refusing spends nothing either.
       for (let i = 0; i < 3; i++) {
-        expect(await decide(store, [peek], clock.now())).toEqual({ allowed: false, states: [{ name: 'auth-failures', allowed: false, remaining: 0, resetMs: 12000, retryAfterMs: 6000 }] });
+        expect(await decide(store, [peek], clock.now())).toEqual({
+          allowed: false,
+          states: [{ name: 'auth-failures', allowed: false, remaining: 0, resetMs: 12000, retryAfterMs: 6000 }],
+        });
       }
       clock.advance(6_000);
       expect((await decide(store, [peek], clock.now())).states[0]).toMatchObject({ allowed: true, remaining: 1 });
@@ -210,10 +216,25 @@ describe('memory and Redis agree on any sequence of decisions', () => {
 
   // Three keys shared by random policies of every kind, fractional intervals included, at random times.
   const policy = fc.oneof(
-    fc.record({ kind: fc.constant('gcra' as const), k: fc.integer({ min: 0, max: 2 }), count: fc.integer({ min: 1, max: 40 }), periodMs: fc.constantFrom(1_000, 3_000, 60_000), burst: fc.integer({ min: 1, max: 5 }), peek: fc.boolean() }),
-    fc.record({ kind: fc.constant('window' as const), k: fc.integer({ min: 0, max: 2 }), limit: fc.integer({ min: 1, max: 4 }), windowMs: fc.constantFrom(10_000, 86_400_000) }),
+    fc.record({
+      kind: fc.constant('gcra' as const),
+      k: fc.integer({ min: 0, max: 2 }),
+      count: fc.integer({ min: 1, max: 40 }),
+      periodMs: fc.constantFrom(1_000, 3_000, 60_000),
+      burst: fc.integer({ min: 1, max: 5 }),
+      peek: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('window' as const),
+      k: fc.integer({ min: 0, max: 2 }),
+      limit: fc.integer({ min: 1, max: 4 }),
+      windowMs: fc.constantFrom(10_000, 86_400_000),
+    }),
   );
-  const step = fc.record({ advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })), policies: fc.array(policy, { minLength: 1, maxLength: 3 }) });
+  const step = fc.record({
+    advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })),
+    policies: fc.array(policy, { minLength: 1, maxLength: 3 }),
+  });
 
   it('gives the same decision, state by state, for every request', async () => {
     await fc.assert(
@@ -230,7 +251,11 @@ describe('memory and Redis agree on any sequence of decisions', () => {
             const name = `${p.kind}-${p.k}`;
             if (seen.has(name)) continue;
             seen.add(name);
-            built.push(p.kind === 'gcra' ? { ...gcra(name, `${run}g${p.k}`, p.count, p.periodMs, p.burst), ...(p.peek ? { peek: true } : {}) } : quota(name, `${run}w${p.k}`, p.limit, p.windowMs, now));
+            built.push(
+              p.kind === 'gcra'
+                ? { ...gcra(name, `${run}g${p.k}`, p.count, p.periodMs, p.burst), ...(p.peek ? { peek: true } : {}) }
+                : quota(name, `${run}w${p.k}`, p.limit, p.windowMs, now),
+            );
           }
           expect(await decide(redisStore, built, now)).toEqual(await decide(memory, built, now));
         }

@@ -44,7 +44,11 @@ describe('three gateway processes sharing Redis', () => {
     const answers = await Promise.all(
       Array.from({ length: 300 }, async (_, i) => {
         const gateway = gateways[i % 3]!;
-        const res = await fetch(`${gateway.url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: '{}' });
+        const res = await fetch(`${gateway.url}/flows/hello/run`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+          body: '{}',
+        });
         return { res, json: (await res.json()) as Record<string, unknown>, gateway: i % 3 };
       }),
     );

@@ -54,7 +54,19 @@ describe('robustness', () => {
     expect((await unsafe(undefined, utf8(BODY), NOW_MS)).ok).toBe(false);
     expect((await unsafe(new Headers(), BODY, NOW_MS)).ok).toBe(false);
     expect((await unsafe(new Headers(), utf8(BODY), Number.NaN)).ok).toBe(false);
-    expect((await unsafe({ get: () => { throw new Error('broken'); } }, utf8(BODY), NOW_MS)).ok).toBe(false);
+    expect(
+      (
+        await unsafe(
+          {
+            get: () => {
+              throw new Error('broken');
+            },
+          },
+          utf8(BODY),
+          NOW_MS,
+        )
+      ).ok,
+    ).toBe(false);
   });
 
   it('stripe: any body, however odd, round-trips through the stripe library signature', async () => {

@@ -12,8 +12,7 @@ const SPEC = {
   signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
 };
 
-const specHeaders = (signature = SPEC.signature) =>
-  new Headers({ 'webhook-id': SPEC.id, 'webhook-timestamp': SPEC.timestamp, 'webhook-signature': signature });
+const specHeaders = (signature = SPEC.signature) => new Headers({ 'webhook-id': SPEC.id, 'webhook-timestamp': SPEC.timestamp, 'webhook-signature': signature });
 
 describe('standard-webhooks preset', () => {
   const SECRET = standardWebhooksSecret('endpoint-secret');

@@ -1,7 +1,19 @@
 /** The refusals every preset owes: forged, altered, replayed or garbled deliveries, and secret rotation. */
 import { describe, expect, it } from 'vitest';
 import { createWebhookVerifier, type WebhookOptions } from '../../src/webhooks/index.js';
-import { BODY, HMAC_SCHEME, NOW_MS, NOW_SEC, signGithub, signHmac, signSlack, signStandardWebhooks, signStripe, standardWebhooksSecret, utf8 } from './support.js';
+import {
+  BODY,
+  HMAC_SCHEME,
+  NOW_MS,
+  NOW_SEC,
+  signGithub,
+  signHmac,
+  signSlack,
+  signStandardWebhooks,
+  signStripe,
+  standardWebhooksSecret,
+  utf8,
+} from './support.js';
 
 interface Preset {
   options: Omit<WebhookOptions, 'secrets'>;

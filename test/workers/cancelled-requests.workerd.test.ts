@@ -148,7 +148,11 @@ export default worker;
       storeOptions: { timeout: '4s' },
       flows: { quote: { access: 'public', cache: { ttl: '60s', scope: 'shared' } } },
     };
-    edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(config), ...SECRETS }, { client: true, entry: { source: entry, recordsClass: 'GatedRecords' } });
+    edge = await startWorkerd(
+      build,
+      { FLOWGATE_CONFIG: JSON.stringify(config), ...SECRETS },
+      { client: true, entry: { source: entry, recordsClass: 'GatedRecords' } },
+    );
   }, 60_000);
 
   afterAll(async () => {

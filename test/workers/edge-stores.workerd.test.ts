@@ -41,7 +41,6 @@ function gatewayConfig(upstreamUrl: string) {
 const echo = (stub: UpstreamStub) => (call: ReceivedCall) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}'), run: stub.calls.length }, call);
 const callsWith = (stub: UpstreamStub, marker: string) => stub.calls.filter((call) => call.form.Input?.includes(marker)).length;
 
-
 let build: WorkerBuild;
 let stub: UpstreamStub;
 
@@ -171,7 +170,11 @@ describe('the Cache API generation without the RECORDS binding', () => {
     await send(`${edge.url}/healthz`);
     const ready = edge.logs().filter((l) => l.msg === 'gateway ready');
     expect(ready).toHaveLength(1);
-    expect(ready[0]).toMatchObject({ level: 'warn', records: 'per-isolate (no RECORDS binding)', cache: 'cache-api, purge per data center (no RECORDS binding)' });
+    expect(ready[0]).toMatchObject({
+      level: 'warn',
+      records: 'per-isolate (no RECORDS binding)',
+      cache: 'cache-api, purge per data center (no RECORDS binding)',
+    });
   });
 
   it('an evicted generation never brings purged entries back', async () => {
@@ -197,7 +200,13 @@ describe('records in the Durable Object, shared by two isolates', () => {
   let edge: WorkerdGateway;
   const orders = (body: string, key: string) => postJson(`${edge.url}/flows/orders/run`, body, { 'x-api-key': APP_KEY, 'idempotency-key': key });
   const ordersOnSecond = async (body: string, key: string) =>
-    answerOf(await edge.second('/flows/orders/run', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-api-key': APP_KEY, 'idempotency-key': key } }));
+    answerOf(
+      await edge.second('/flows/orders/run', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'x-api-key': APP_KEY, 'idempotency-key': key },
+      }),
+    );
 
   beforeAll(async () => {
     edge = await startWorkerd(build, { FLOWGATE_CONFIG: JSON.stringify(gatewayConfig(stub.url)), ...SECRETS }, { isolates: 2 });
@@ -220,7 +229,12 @@ describe('records in the Durable Object, shared by two isolates', () => {
     expect(retry.headers.get('x-execution-name')).toBe(first.headers.get('x-execution-name'));
     expect(callsWith(stub, marker)).toBe(1);
     expect(edge.logs().filter((l) => l.msg === 'gateway ready')).toHaveLength(2);
-    expect(edge.logs().filter((l) => l.msg === 'gateway ready').every((l) => l.records === 'durable-object')).toBe(true);
+    expect(
+      edge
+        .logs()
+        .filter((l) => l.msg === 'gateway ready')
+        .every((l) => l.records === 'durable-object'),
+    ).toBe(true);
   });
 
   it('Idempotency-Key: a retry while the first is in flight gets 409 on either isolate, then the replay', async () => {

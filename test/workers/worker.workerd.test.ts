@@ -151,17 +151,50 @@ describe('the gateway in workerd', () => {
       { name: 'invalid JSON', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' } },
       { name: 'array body', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1]' } },
       { name: 'too deep', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"a":${deep}}` } },
-      { name: 'bad execution name', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-execution-name': '9bad name' }, body: '{}' } },
-      { name: 'qualifier not allowed', path: '/flows/hello/run?qualifier=dev', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' } },
-      { name: 'wrong API key', path: '/flows/members/run', init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'not-a-known-key-000000' }, body: '{}' } },
-      { name: 'mapped failure', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, upstream: () => ({ json: { RequestId: 'R', Name: 'x:1', Status: 'Failed', ErrorCode: 'InvalidOrder', ErrorMessage: 'sku missing' } }) },
-      { name: 'upstream throttled', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, upstream: () => ({ ...upstreamError(429, 'ResourceThrottled'), headers: { 'retry-after': '7' } }) },
-      { name: 'upstream access denied', path: '/flows/hello/run', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, upstream: () => upstreamError(403, 'AccessDenied') },
+      {
+        name: 'bad execution name',
+        path: '/flows/hello/run',
+        init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-execution-name': '9bad name' }, body: '{}' },
+      },
+      {
+        name: 'qualifier not allowed',
+        path: '/flows/hello/run?qualifier=dev',
+        init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+      },
+      {
+        name: 'wrong API key',
+        path: '/flows/members/run',
+        init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'not-a-known-key-000000' }, body: '{}' },
+      },
+      {
+        name: 'mapped failure',
+        path: '/flows/hello/run',
+        init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+        upstream: () => ({ json: { RequestId: 'R', Name: 'x:1', Status: 'Failed', ErrorCode: 'InvalidOrder', ErrorMessage: 'sku missing' } }),
+      },
+      {
+        name: 'upstream throttled',
+        path: '/flows/hello/run',
+        init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+        upstream: () => ({ ...upstreamError(429, 'ResourceThrottled'), headers: { 'retry-after': '7' } }),
+      },
+      {
+        name: 'upstream access denied',
+        path: '/flows/hello/run',
+        init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+        upstream: () => upstreamError(403, 'AccessDenied'),
+      },
     ];
     for (const { name, path, init, upstream } of cases) {
       if (upstream) stub.respond(upstream);
       const [atEdge, onNode] = await Promise.all([send(edge.url + path, init), send(node.url + path, init)]);
-      const shape = (a: typeof atEdge) => ({ status: a.status, code: a.json?.Code, message: a.json?.Message, retryAfter: a.headers.get('retry-after'), allow: a.headers.get('allow') });
+      const shape = (a: typeof atEdge) => ({
+        status: a.status,
+        code: a.json?.Code,
+        message: a.json?.Message,
+        retryAfter: a.headers.get('retry-after'),
+        allow: a.headers.get('allow'),
+      });
       expect(shape(atEdge), name).toEqual(shape(onNode));
       expect(atEdge.status, name).toBeGreaterThanOrEqual(400);
       expect(atEdge.json?.RequestId, name).toBe(atEdge.headers.get('x-request-id'));
@@ -240,7 +273,8 @@ describe('an invalid configuration in workerd', () => {
         expect(res.json).toEqual({
           RequestId: res.headers.get('x-request-id'),
           Code: 'InternalError',
-          Message: 'invalid configuration: upstream.timeout: expected a duration such as "60s", "5m", "1d" or milliseconds; flows.hello.maxInputSize: expected a size such as "64KiB", "1MiB" or bytes',
+          Message:
+            'invalid configuration: upstream.timeout: expected a duration such as "60s", "5m", "1d" or milliseconds; flows.hello.maxInputSize: expected a size such as "64KiB", "1MiB" or bytes',
         });
         expect(res.headers.get('content-type')).toBe('application/json');
         expect(res.text).not.toContain(LEAKY);
@@ -262,7 +296,13 @@ describe('rate limits from the Durable Object in workerd', () => {
     const ns = await edge.mf.getDurableObjectNamespace('RATE_LIMITER');
     return ns.get(ns.idFromName(shard)) as unknown as Limiter;
   };
-  const gcraPolicy = (key: string, count: number, periodMs: number, burst: number): Policy => ({ kind: 'gcra', name: 'flow', key, intervalMs: periodMs / count, burst });
+  const gcraPolicy = (key: string, count: number, periodMs: number, burst: number): Policy => ({
+    kind: 'gcra',
+    name: 'flow',
+    key,
+    intervalMs: periodMs / count,
+    burst,
+  });
 
   beforeAll(async () => {
     const config = gatewayConfig(stub.url);
@@ -278,7 +318,9 @@ describe('rate limits from the Durable Object in workerd', () => {
 
   it('30 concurrent requests from one caller against a burst of 4: exactly 4 run, 26 get 429 with Retry-After', async () => {
     const before = stub.calls.length;
-    const answers = await Promise.all(Array.from({ length: 30 }, () => postJson(`${edge.url}/flows/limited/run`, '{}', { 'cf-connecting-ip': '198.51.100.7' })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => postJson(`${edge.url}/flows/limited/run`, '{}', { 'cf-connecting-ip': '198.51.100.7' })),
+    );
     const ok = answers.filter((a) => a.status === 200);
     const throttled = answers.filter((a) => a.status === 429);
     expect(ok).toHaveLength(4);
@@ -321,7 +363,10 @@ describe('rate limits from the Durable Object in workerd', () => {
   it('decides exactly like the memory store, request by request, on the same clock', async () => {
     const memory = memoryRateLimitStore();
     const limiter = await limiterFor('{contract}');
-    const policies: Policy[] = [gcraPolicy('t:rl:{contract}:caller', 10, 1000, 3), { kind: 'window', name: 'quota', key: 't:rl:{contract}:q', limit: 5, windowMs: 60_000, windowEnd: T0 + 60_000 }];
+    const policies: Policy[] = [
+      gcraPolicy('t:rl:{contract}:caller', 10, 1000, 3),
+      { kind: 'window', name: 'quota', key: 't:rl:{contract}:q', limit: 5, windowMs: 60_000, windowEnd: T0 + 60_000 },
+    ];
     for (const offset of [0, 0, 0, 0, 50, 100, 100, 250, 400, 401, 900, 5_000]) {
       const fromMemory = await memory.check(policies, T0 + offset);
       expect(fromMemory.ok).toBe(true);
@@ -333,7 +378,12 @@ describe('rate limits from the Durable Object in workerd', () => {
     const limiter = await limiterFor('{burst}');
     const decisions = await Promise.all(Array.from({ length: 40 }, () => limiter.check([gcraPolicy('t:rl:{burst}:flow', 5, 60_000, 5)], T0)));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
-    expect(decisions.filter((d) => d.allowed).map((d) => d.states[0]!.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(
+      decisions
+        .filter((d) => d.allowed)
+        .map((d) => d.states[0]!.remaining)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('rejects malformed input instead of counting with it', async () => {

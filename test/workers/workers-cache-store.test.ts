@@ -57,9 +57,21 @@ describe('createWorkersCacheStore', () => {
 
   it('turns a failing or slow generation read into a store failure value: the request runs without cache', async () => {
     const clock = manualClock();
-    const failing = createWorkersCacheStore({ cache: noCache, generations: { ...generations, current: () => Promise.reject(new Error('object unreachable')) }, maxEntrySize: 1024, timeoutMs: 100, clock });
+    const failing = createWorkersCacheStore({
+      cache: noCache,
+      generations: { ...generations, current: () => Promise.reject(new Error('object unreachable')) },
+      maxEntrySize: 1024,
+      timeoutMs: 100,
+      clock,
+    });
     expect(await failing.get(KEY)).toEqual({ ok: false, error: 'unavailable', detail: 'object unreachable' });
-    const hanging = createWorkersCacheStore({ cache: noCache, generations: { ...generations, current: () => new Promise(() => {}), advance: () => new Promise(() => {}) }, maxEntrySize: 1024, timeoutMs: 20, clock });
+    const hanging = createWorkersCacheStore({
+      cache: noCache,
+      generations: { ...generations, current: () => new Promise(() => {}), advance: () => new Promise(() => {}) },
+      maxEntrySize: 1024,
+      timeoutMs: 20,
+      clock,
+    });
     expect(await hanging.get(KEY)).toMatchObject({ ok: false, error: 'timeout' });
     // A purge that did not happen is reported, so the admin gets 503 instead of Purged: true.
     expect(await hanging.purge('quote')).toMatchObject({ ok: false, error: 'timeout' });

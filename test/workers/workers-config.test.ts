@@ -59,15 +59,23 @@ describe('configFromEnv (Workers bindings → Config)', () => {
   });
 
   it('lists the second-stage problems (qualifiers, caller references) without their values', () => {
-    const result = outcome({ upstream: { region: 'cn-hangzhou' }, callers: { app: {} }, flows: { a: { qualifiers: ['${LEAK} x'], access: ['${LEAK}'] } } }, { LEAK: SECRET });
+    const result = outcome(
+      { upstream: { region: 'cn-hangzhou' }, callers: { app: {} }, flows: { a: { qualifiers: ['${LEAK} x'], access: ['${LEAK}'] } } },
+      { LEAK: SECRET },
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.message).toBe('invalid configuration: flows.a.access.0: not a caller defined under "callers"; flows.a.qualifiers.0: not a valid qualifier (letters, digits, _ . -)');
+    expect(result.message).toBe(
+      'invalid configuration: flows.a.access.0: not a caller defined under "callers"; flows.a.qualifiers.0: not a valid qualifier (letters, digits, _ . -)',
+    );
   });
 
   it('masks any bound value that still appears, and caps the list', () => {
     expect(withoutValues(`x.y: something mentions ${SECRET} here`, { S: SECRET })).toBe('x.y: something mentions *** here');
-    const many = outcome({ upstream: { region: 'cn-hangzhou' }, flows: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, { timeout: 'soon' }])) });
+    const many = outcome({
+      upstream: { region: 'cn-hangzhou' },
+      flows: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, { timeout: 'soon' }])),
+    });
     expect(many.ok).toBe(false);
     if (!many.ok) expect(many.message).toMatch(/; flows\.f4\.timeout: expected a duration[^;]* \(and 3 more\)$/);
   });

@@ -69,7 +69,9 @@ export function createWorkersCacheStore(options: WorkersCacheStoreOptions): Cach
       const ttlS = Math.floor((entry.expiresAt - clock.now()) / 1000);
       // The Cache API counts whole seconds; an entry with less than one left is not worth a write.
       if (ttlS < 1) return storeOk('stored' as const);
-      const result = await guard(async () => (await cache()).put(entryUrl(key, entry.generation), new Response(entry.body, { headers: metadata(entry, ttlS) })));
+      const result = await guard(async () =>
+        (await cache()).put(entryUrl(key, entry.generation), new Response(entry.body, { headers: metadata(entry, ttlS) })),
+      );
       return result.ok ? storeOk('stored' as const) : result;
     },
     async delete(key) {

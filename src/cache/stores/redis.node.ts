@@ -40,10 +40,11 @@ interface StoredEntry {
  */
 export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheStore {
   const { redis, keyPrefix, timeoutMs, maxEntrySize, clock, random, ready } = options;
-  const guard = <T>(call: () => Promise<T>) => guardStoreCall(async () => {
-    if (ready) await ready();
-    return call();
-  }, timeoutMs);
+  const guard = <T>(call: () => Promise<T>) =>
+    guardStoreCall(async () => {
+      if (ready) await ready();
+      return call();
+    }, timeoutMs);
   if (!redis || typeof redis.mget !== 'function') throw new TypeError('redis must be an ioredis client');
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number of milliseconds');
   if (!Number.isSafeInteger(maxEntrySize) || maxEntrySize <= 0) throw new TypeError('maxEntrySize must be a positive number of bytes');
@@ -51,7 +52,8 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheSto
   const entryKey = (key: CacheKey) => `${keyPrefix}cache:${key.flow}:${key.hash}`;
   const generationKey = (flow: string) => `${keyPrefix}cache-gen:${flow}`;
   const lockKey = (key: CacheKey) => `${keyPrefix}cache-lock:${key.flow}:${key.hash}`;
-  const serialize = (entry: CacheEntry) => JSON.stringify({ b: entry.body, e: entry.executionName, s: entry.storedAt, x: entry.expiresAt, g: entry.generation } satisfies StoredEntry);
+  const serialize = (entry: CacheEntry) =>
+    JSON.stringify({ b: entry.body, e: entry.executionName, s: entry.storedAt, x: entry.expiresAt, g: entry.generation } satisfies StoredEntry);
   const fits = (_key: CacheKey, entry: CacheEntry) => Buffer.byteLength(serialize(entry)) <= maxEntrySize;
 
   return {

@@ -51,11 +51,16 @@ export function canonicalHeaders(headers: Record<string, string>, only?: readonl
 export function canonicalRequestV3(req: V3Request, payloadHash: string, only?: readonly string[]): { canonicalRequest: string; signedHeaders: string } {
   const { canonical, signedHeaders } = canonicalHeaders(req.headers, only);
   const canonicalRequest =
-    req.method.toUpperCase() + '\n' +
-    (req.path ?? '/') + '\n' +
-    canonicalParams(req.query ?? {}) + '\n' +
-    canonical + '\n' +
-    signedHeaders + '\n' +
+    req.method.toUpperCase() +
+    '\n' +
+    (req.path ?? '/') +
+    '\n' +
+    canonicalParams(req.query ?? {}) +
+    '\n' +
+    canonical +
+    '\n' +
+    signedHeaders +
+    '\n' +
     payloadHash;
   return { canonicalRequest, signedHeaders };
 }
@@ -110,7 +115,9 @@ const PER_CALL = ['x-acs-content-sha256', 'x-acs-date', 'x-acs-security-token', 
  * canonical lines and the sorted SignedHeaders are computed once, so a call only joins strings and
  * hashes. Gives the same headers as signV3 in the same order.
  */
-export function v3Signer(fixedHeaders: Record<string, string>): (body: string, credentials: Credentials, options: SignOptions) => Promise<Record<string, string>> {
+export function v3Signer(
+  fixedHeaders: Record<string, string>,
+): (body: string, credentials: Credentials, options: SignOptions) => Promise<Record<string, string>> {
   const fixedNames = canonicalHeaders(fixedHeaders).signedHeaders.split(';');
   const lines = new Map(fixedNames.map((name) => [name, canonicalHeaders(fixedHeaders, [name]).canonical]));
   const collides = Object.keys(fixedHeaders).some((name) => (PER_CALL as readonly string[]).includes(name.toLowerCase()));

@@ -79,7 +79,8 @@ export const describeFlowAction: Action = async ({ params, store }) => {
 export const listFlows: Action = async ({ params, store }) => {
   const limitText = params.Limit;
   const limit = limitText === undefined || limitText === '' ? 60 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 999) throw emulatorError('InvalidArgument', 'Parameter error. Limit must be a whole number from 1 to 999.');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 999)
+    throw emulatorError('InvalidArgument', 'Parameter error. Limit must be a whole number from 1 to 999.');
   const all = store.list();
   // NextToken is the name of the first flow of the next page: stable while flows are added or deleted.
   const token = params.NextToken;

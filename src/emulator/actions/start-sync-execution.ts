@@ -46,6 +46,7 @@ function parseInput(text: string | undefined, maxInputSize: number): Record<stri
   } catch {
     throw emulatorError('InvalidArgument', 'Parameter error. Input is not valid JSON.');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw emulatorError('InvalidArgument', 'Parameter error. Input must be a JSON object.');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw emulatorError('InvalidArgument', 'Parameter error. Input must be a JSON object.');
   return value as Record<string, unknown>;
 }

@@ -100,7 +100,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
     const unsupported = unsupportedActions(definition);
     if (unsupported.length > 0) {
-      return finish({ status: 'Failed', errorCode: ErrorNames.ActionNotSupported, errorMessage: `the emulator cannot run Action ${unsupported.map((a) => `"${a}"`).join(', ')}: ${actionHint(unsupported)}` });
+      return finish({
+        status: 'Failed',
+        errorCode: ErrorNames.ActionNotSupported,
+        errorMessage: `the emulator cannot run Action ${unsupported.map((a) => `"${a}"`).join(', ')}: ${actionHint(unsupported)}`,
+      });
     }
     if (options.signal?.aborted) return finish(stopped(options.signal.reason));
 
@@ -108,7 +112,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const stop = () => run.abort(new ExecutionInterrupt('stopped', stopMessage(options.signal?.reason)));
     options.signal?.addEventListener('abort', stop, { once: true });
     const limitMs = Math.min((definition.timeoutSeconds ?? Infinity) * 1000, maxDurationMs);
-    const limitText = definition.timeoutSeconds !== undefined && definition.timeoutSeconds * 1000 <= maxDurationMs ? `the flow Timeout of ${definition.timeoutSeconds} s` : `the ${maxDurationMs / 1000} s maximum duration`;
+    const limitText =
+      definition.timeoutSeconds !== undefined && definition.timeoutSeconds * 1000 <= maxDurationMs
+        ? `the flow Timeout of ${definition.timeoutSeconds} s`
+        : `the ${maxDurationMs / 1000} s maximum duration`;
     void scaledSleep(limitMs, run.signal).then(
       () => run.abort(new ExecutionInterrupt('timeout', `the execution exceeded ${limitText}`)),
       () => undefined,
@@ -164,7 +171,9 @@ function stopMessage(reason: unknown): string {
 }
 
 function actionHint(actions: string[]): string {
-  return actions.some((a) => localHandlerName(a) !== undefined) ? 'register a handler for each Local:<name> action' : 'the emulator runs Local:<handler> and HTTP:Request tasks only';
+  return actions.some((a) => localHandlerName(a) !== undefined)
+    ? 'register a handler for each Local:<name> action'
+    : 'the emulator runs Local:<handler> and HTTP:Request tasks only';
 }
 
 function checkOptions(options: EngineOptions, handlers: TaskHandlers, timeScale: number, maxDurationMs: number, maxStateBytes: number): void {
@@ -174,7 +183,8 @@ function checkOptions(options: EngineOptions, handlers: TaskHandlers, timeScale:
   }
   if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new TypeError(`createEngine(): timeScale must be a number > 0, got ${timeScale}`);
   if (!(Number.isFinite(maxDurationMs) && maxDurationMs > 0)) throw new TypeError(`createEngine(): maxDurationMs must be a number > 0, got ${maxDurationMs}`);
-  if (!(Number.isInteger(maxStateBytes) && maxStateBytes > 0)) throw new TypeError(`createEngine(): maxStateBytes must be a whole number > 0, got ${maxStateBytes}`);
+  if (!(Number.isInteger(maxStateBytes) && maxStateBytes > 0))
+    throw new TypeError(`createEngine(): maxStateBytes must be a whole number > 0, got ${maxStateBytes}`);
   for (const key of ['fetch', 'sleep', 'random', 'uuid'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw new TypeError(`createEngine(): ${key} must be a function`);
   }

@@ -8,7 +8,16 @@
  * Pure Web-standard TypeScript: no Node imports, no timers outside the injected sleep.
  */
 export { loadFlowDefinition, type LoadOptions } from './load.js';
-export { createEngine, EXPRESS_MAX_DURATION_MS, MAX_STATE_BYTES, type Engine, type EngineOptions, type ExecuteOptions, type ExecutionResult, type ExecutionStatus } from './engine.js';
+export {
+  createEngine,
+  EXPRESS_MAX_DURATION_MS,
+  MAX_STATE_BYTES,
+  type Engine,
+  type EngineOptions,
+  type ExecuteOptions,
+  type ExecutionResult,
+  type ExecutionStatus,
+} from './engine.js';
 export type { ExecutionMode, FlowDefinition, Scope, State, StateType } from './definition.js';
 export { FlowDefinitionError, StateFailure, ErrorNames } from './errors.js';
 export { LOCAL_SERVICE, localHandlerName, type TaskContext, type TaskHandler, type TaskHandlers } from './local-task.js';

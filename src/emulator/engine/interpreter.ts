@@ -228,7 +228,10 @@ async function runMap(env: RunEnvironment, state: MapState, input: unknown, sign
   const scope: ExpressionScope = { Input: input, Context: contextObject(env, state.name, input, {}), Global: env.global };
   const items = await evaluate(env, state.itemsPath, scope);
   if (!Array.isArray(items)) {
-    throw new StateFailure(ErrorNames.RuntimeError, `ItemsPath ${JSON.stringify(state.itemsPath.source)} of Map "${state.name}" must yield an array, got ${JSON.stringify(items)}`);
+    throw new StateFailure(
+      ErrorNames.RuntimeError,
+      `ItemsPath ${JSON.stringify(state.itemsPath.source)} of Map "${state.name}" must yield an array, got ${JSON.stringify(items)}`,
+    );
   }
   // Each item is the input of its own processor run (inferred: items need not be maps).
   const outputs = await runConcurrently(items.length, state.maxConcurrency, signal, (i, itemSignal) => runScope(env, state.processor, items[i], itemSignal));
@@ -239,7 +242,12 @@ async function runMap(env: RunEnvironment, state: MapState, input: unknown, sign
  * Runs `count` jobs with at most `limit` in flight, keeping result order. The first failure cancels the rest
  * and is what the caller sees (later, cancellation-induced failures are ignored).
  */
-async function runConcurrently(count: number, limit: number, signal: AbortSignal, job: (index: number, signal: AbortSignal) => Promise<unknown>): Promise<unknown[]> {
+async function runConcurrently(
+  count: number,
+  limit: number,
+  signal: AbortSignal,
+  job: (index: number, signal: AbortSignal) => Promise<unknown>,
+): Promise<unknown[]> {
   const group = new AbortController();
   const unlink = link(signal, group);
   const results: unknown[] = new Array(count);
@@ -281,7 +289,14 @@ function link(parent: AbortSignal, child: AbortController): () => void {
   return () => parent.removeEventListener('abort', forward);
 }
 
-async function resolveSeconds(env: RunEnvironment, value: number | CompiledExpression, scope: ExpressionScope, field: string, min: number, max: number): Promise<number> {
+async function resolveSeconds(
+  env: RunEnvironment,
+  value: number | CompiledExpression,
+  scope: ExpressionScope,
+  field: string,
+  min: number,
+  max: number,
+): Promise<number> {
   if (typeof value === 'number') return value;
   const seconds = await evaluate(env, value, scope);
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < min || seconds > max) {

@@ -81,7 +81,8 @@ export function loadFlowDefinition(source: string | Record<string, unknown>, opt
 
   let timeoutSeconds: number | undefined;
   if (doc['Timeout'] !== undefined) {
-    if (!isPositiveInteger(doc['Timeout'])) throw new FlowDefinitionError(`Timeout must be a positive whole number of seconds, got ${describe(doc['Timeout'])}`);
+    if (!isPositiveInteger(doc['Timeout']))
+      throw new FlowDefinitionError(`Timeout must be a positive whole number of seconds, got ${describe(doc['Timeout'])}`);
     timeoutSeconds = doc['Timeout'];
   }
 
@@ -204,7 +205,9 @@ function loadState(raw: Record<string, unknown>, name: string, ctx: LoadContext)
         return {
           type: 'Parallel',
           ...common,
-          branches: branches.map((b, i) => (isObject(b) ? loadScope(b, `${name} branch ${i}`, ctx) : fail(`Branches[${i}] must be a map with StartAt and States`))),
+          branches: branches.map((b, i) =>
+            isObject(b) ? loadScope(b, `${name} branch ${i}`, ctx) : fail(`Branches[${i}] must be a map with StartAt and States`),
+          ),
           ...errorHandling(raw, fail),
         };
       }
@@ -260,7 +263,8 @@ function loadChoice(raw: Record<string, unknown>, common: Record<string, unknown
 function loadTask(raw: Record<string, unknown>, common: Record<string, unknown> & { name: string }, ctx: LoadContext, fail: (m: string) => never): State {
   const action = raw['Action'];
   if (typeof action !== 'string' || action === '') return fail('Task requires Action');
-  if (!/^[A-Za-z][\w-]*:[^\s:][^\s]*$/.test(action)) return fail(`Action must look like <Service>:<API> (e.g. HTTP:Request or Local:myHandler), got "${action}"`);
+  if (!/^[A-Za-z][\w-]*:[^\s:][^\s]*$/.test(action))
+    return fail(`Action must look like <Service>:<API> (e.g. HTTP:Request or Local:myHandler), got "${action}"`);
   ctx.actions.add(action);
   const taskMode = raw['TaskMode'];
   if (taskMode !== undefined && (typeof taskMode !== 'string' || !TASK_MODES.has(taskMode))) {
@@ -328,8 +332,10 @@ function errorHandling(raw: Record<string, unknown>, fail: (m: string) => never)
     const at = `Retry[${i}]`;
     rejectUnknownFields(rule, ['Errors', 'Description', 'MaxAttempts', 'IntervalSeconds', 'BackoffRate', 'MaxBackoffSeconds'], at);
     const { MaxAttempts: maxAttempts, IntervalSeconds: interval, BackoffRate: backoff, MaxBackoffSeconds: maxBackoff } = rule;
-    if (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 0) fail(`${at}.MaxAttempts must be a whole number ≥ 0, got ${describe(maxAttempts)}`);
-    if (typeof interval !== 'number' || interval < 0 || interval > LIMITS.retrySeconds) fail(`${at}.IntervalSeconds must be from 0 to ${LIMITS.retrySeconds}, got ${describe(interval)}`);
+    if (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 0)
+      fail(`${at}.MaxAttempts must be a whole number ≥ 0, got ${describe(maxAttempts)}`);
+    if (typeof interval !== 'number' || interval < 0 || interval > LIMITS.retrySeconds)
+      fail(`${at}.IntervalSeconds must be from 0 to ${LIMITS.retrySeconds}, got ${describe(interval)}`);
     // Peer-consistent (ASL): a rate below 1 would shrink the interval on each attempt.
     if (backoff !== undefined && (typeof backoff !== 'number' || backoff < 1)) fail(`${at}.BackoffRate must be a number ≥ 1, got ${describe(backoff)}`);
     if (maxBackoff !== undefined && (typeof maxBackoff !== 'number' || maxBackoff <= 0 || maxBackoff > LIMITS.retrySeconds)) {

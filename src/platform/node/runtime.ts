@@ -71,7 +71,15 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   if (needsCache && !redis) {
     cache = createMemoryCacheStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize, clock });
   } else if (needsCache && redis) {
-    cache = createRedisCacheStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix, timeoutMs: config.storeOptions.timeout, maxEntrySize: config.cache.maxEntrySize, clock, random });
+    cache = createRedisCacheStore({
+      redis: redis.redis,
+      ready: redis.ready,
+      keyPrefix: config.storeOptions.keyPrefix,
+      timeoutMs: config.storeOptions.timeout,
+      maxEntrySize: config.cache.maxEntrySize,
+      clock,
+      random,
+    });
   }
   const rateLimitStore = redis
     ? redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters })
@@ -97,7 +105,9 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     // The socket's peer; server.trustProxy decides which forwarded header, if any, is believed.
     platformClientAddress: false,
     defer(work) {
-      const tracked = work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }));
+      const tracked = work.catch((error: unknown) =>
+        log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }),
+      );
       inFlight.add(tracked);
       void tracked.finally(() => inFlight.delete(tracked));
     },

@@ -16,7 +16,11 @@ export interface StartedServer {
   shutdown(drain?: () => Promise<void>): Promise<void>;
 }
 
-export function startServer(app: Hono<AppEnv>, config: Config, overrides: { port?: number | undefined; host?: string | undefined } = {}): Promise<StartedServer> {
+export function startServer(
+  app: Hono<AppEnv>,
+  config: Config,
+  overrides: { port?: number | undefined; host?: string | undefined } = {},
+): Promise<StartedServer> {
   const port = overrides.port ?? config.server.port;
   const host = overrides.host ?? config.server.host;
   const inFlight = new Set<ServerResponse>();
@@ -99,7 +103,11 @@ const NODE_ANSWERS: Record<string, string> = {
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const current = (socket as Duplex & { _httpMessage?: { _headerSent: boolean } | null })._httpMessage;
   if (socket.writable && (!current || !current._headerSent)) {
-    socket.write(error.code === 'HPE_INVALID_TRANSFER_ENCODING' ? notImplemented() : `HTTP/1.1 ${NODE_ANSWERS[error.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+    socket.write(
+      error.code === 'HPE_INVALID_TRANSFER_ENCODING'
+        ? notImplemented()
+        : `HTTP/1.1 ${NODE_ANSWERS[error.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`,
+    );
   }
   socket.destroy(error);
 }

@@ -68,7 +68,11 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     ? createWorkersCacheStore({
         cache: openCache,
         generations: options.records
-          ? durableObjectGenerations(options.records, { clock, refreshMs: GENERATION_REFRESH_MS, leaseMs: Math.max(1, Math.floor(config.storeOptions.timeout / 4)) })
+          ? durableObjectGenerations(options.records, {
+              clock,
+              refreshMs: GENERATION_REFRESH_MS,
+              leaseMs: Math.max(1, Math.floor(config.storeOptions.timeout / 4)),
+            })
           : cacheApiGenerations({ cache: openCache, clock }),
         maxEntrySize: config.cache.maxEntrySize,
         timeoutMs: config.storeOptions.timeout,
@@ -85,7 +89,9 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     platformClientAddress: true,
     defer(work) {
       // waitUntil keeps the isolate alive for the work but drops its failure silently; log it instead.
-      keepAlive(work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })));
+      keepAlive(
+        work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })),
+      );
     },
     // Bindings are not probed per request: a missing one is reported once, when the isolate starts (worker.ts).
     readiness: [],

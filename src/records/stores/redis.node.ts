@@ -39,7 +39,8 @@ export interface RedisRecordStore extends RecordStore {
 export function redisRecordStore(options: RedisRecordStoreOptions): RedisRecordStore {
   const owned = typeof options.redis === 'string';
   // Fail fast while Redis is away instead of queueing: the caller treats a failed call as a store failure.
-  const redis = typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : options.redis;
+  const redis =
+    typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : options.redis;
   // Connection errors surface as failed calls (store failures the caller decides about), not as crashes.
   if (owned) redis.on('error', () => {});
   const prefix = `${options.keyPrefix}rec:`;

@@ -38,5 +38,14 @@ export async function buildWorker(): Promise<WorkerBuild> {
   if (!compatibilityDate) throw new Error('wrangler.toml has no compatibility_date');
   const shippedConfig = /^FLOWGATE_CONFIG\s*=\s*"""([\s\S]*?)"""/m.exec(toml)?.[1];
   if (!shippedConfig) throw new Error('wrangler.toml has no FLOWGATE_CONFIG var');
-  return { dir, scriptPath, code, sources: map.sources, compatibilityDate, shippedConfig, wranglerOutput: stdout + stderr, remove: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    scriptPath,
+    code,
+    sources: map.sources,
+    compatibilityDate,
+    shippedConfig,
+    wranglerOutput: stdout + stderr,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }

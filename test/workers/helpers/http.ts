@@ -17,7 +17,10 @@ export const postJson = (url: string, body: string | undefined, headers: Record<
  * well-behaved client it stops sending once an answer arrives, and reports how much it had sent by
  * then: a server that refuses while streaming answers long before the whole body is out.
  */
-export function postChunked(url: string, parts: { prefix: string; fillBytes: number; suffix: string }): Promise<{ status: number; text: string; sentBeforeAnswer: number }> {
+export function postChunked(
+  url: string,
+  parts: { prefix: string; fillBytes: number; suffix: string },
+): Promise<{ status: number; text: string; sentBeforeAnswer: number }> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let answered = false;

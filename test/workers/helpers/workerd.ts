@@ -82,7 +82,12 @@ export async function startWorkerd(build: WorkerBuild, bindings: Record<string, 
     const entryPath = join(build.dir, 'entry-under-test.js');
     await writeFile(entryPath, entry.source);
     // Listed rather than discovered: Miniflare's import scanner does not parse the minified bundle.
-    code = { modules: [{ type: 'ESModule', path: entryPath }, { type: 'ESModule', path: build.scriptPath }] };
+    code = {
+      modules: [
+        { type: 'ESModule', path: entryPath },
+        { type: 'ESModule', path: build.scriptPath },
+      ],
+    };
   }
   const worker = { ...code, modulesRoot: build.dir, compatibilityDate: build.compatibilityDate, bindings };
   const objects = { RATE_LIMITER: 'FlowgateRateLimiter', ...(records ? { RECORDS: entry?.recordsClass ?? 'FlowgateRecords' } : {}) };
@@ -91,7 +96,9 @@ export async function startWorkerd(build: WorkerBuild, bindings: Record<string, 
     workers: [
       { name: 'flowgate', ...worker, durableObjects: objects },
       ...(isolates === 2 ? [{ name: 'second', ...worker, durableObjects: shared }] : []),
-      ...(client ? [{ name: 'client', modules: true, script: CLIENT_WORKER, compatibilityDate: build.compatibilityDate, serviceBindings: { GATEWAY: 'flowgate' } }] : []),
+      ...(client
+        ? [{ name: 'client', modules: true, script: CLIENT_WORKER, compatibilityDate: build.compatibilityDate, serviceBindings: { GATEWAY: 'flowgate' } }]
+        : []),
     ],
     host: '127.0.0.1',
     port: 0,

@@ -123,7 +123,8 @@ const BUILTINS: Record<string, Builtin> = {
   /** Lowercase hex digest of the UTF-8 text (non-strings are hashed as their JSON). */
   hash(args) {
     arity('hash', args, 2);
-    const digest = HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
+    const digest =
+      HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
     return digest(utf8.encode(toDisplayString(args[0])));
   },
 

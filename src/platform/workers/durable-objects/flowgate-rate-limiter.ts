@@ -70,7 +70,8 @@ function checkRequest(policies: unknown, now: unknown): asserts policies is Poli
     if (p.kind === 'gcra') {
       if (!positive(p.intervalMs) || !positive(p.burst)) throw new TypeError('gcra policies need positive intervalMs and burst');
     } else if (p.kind === 'window') {
-      if (!positive(p.limit) || !positive(p.windowMs) || !positive(p.windowEnd)) throw new TypeError('window policies need positive limit, windowMs and windowEnd');
+      if (!positive(p.limit) || !positive(p.windowMs) || !positive(p.windowEnd))
+        throw new TypeError('window policies need positive limit, windowMs and windowEnd');
     } else {
       throw new TypeError('policy.kind must be "gcra" or "window"');
     }
