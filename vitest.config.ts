@@ -6,7 +6,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Integration tests start servers on ephemeral ports and share one Redis; files run in parallel workers.
+    // Integration tests start servers on ephemeral ports and share the suite's own Redis; files run in parallel workers.
     pool: 'forks',
   },
 });

@@ -28,7 +28,7 @@ describe('flowgate CLI', () => {
       'good.yaml',
       `upstream: { endpoint: "${'http://127.0.0.1:9'}" }\nflows:\n  hello: { flowName: hello_world, qualifier: "1" }\n  order: { access: public, mode: ack }\n`,
     );
-    const cli = spawnCli(['check', '--config', config], { env: credsEnv });
+    const cli = await spawnCli(['check', '--config', config], { env: credsEnv });
     expect(await cli.exit()).toBe(0);
     expect(cli.stdout()).toContain('POST /flows/hello/run -> hello_world@1 [access public]');
     expect(cli.stdout()).toContain('POST /flows/order/run -> order [access public] (ack)');
@@ -47,7 +47,7 @@ describe('flowgate CLI', () => {
         'trust.yaml',
         `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: ${server}\nanonymous: { ipv6Prefix: 64 }\nflows:\n  hello: {}\n`,
       );
-      const cli = spawnCli(['check', '--config', config], { env: credsEnv });
+      const cli = await spawnCli(['check', '--config', config], { env: credsEnv });
       expect(await cli.exit()).toBe(0);
       expect(cli.stdout()).toContain(`${line}\n`);
     }
@@ -58,7 +58,7 @@ describe('flowgate CLI', () => {
       'bad-trust.yaml',
       `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: { trustProxy: [loopback, "10.0.0.0/33"] }\nanonymous: { ipv6Prefix: 16 }\nflows:\n  hello: {}\n`,
     );
-    const cli = spawnCli(['check', '--config', config], { env: credsEnv });
+    const cli = await spawnCli(['check', '--config', config], { env: credsEnv });
     expect(await cli.exit()).toBe(2);
     expect(cli.stderr()).toContain(
       'server.trustProxy.1: expected an IP address, a CIDR such as "10.0.0.0/8", or one of loopback, linklocal, uniquelocal, cloudflare',
@@ -72,7 +72,7 @@ describe('flowgate CLI', () => {
       `upstream: { region: cn-hangzhou, timeout: someday, credentials: { accessKeyId: testid, accessKeySecret: super-secret-value } }\nflows:\n  hello: { maxInputSize: lots }\n`,
     );
     for (const command of ['check', 'serve']) {
-      const cli = spawnCli([command, '--config', config]);
+      const cli = await spawnCli([command, '--config', config]);
       expect(await cli.exit()).toBe(2);
       expect(cli.stderr()).toContain('upstream.timeout: expected a duration');
       expect(cli.stderr()).toContain('flows.hello.maxInputSize: expected a size');
@@ -81,18 +81,18 @@ describe('flowgate CLI', () => {
   });
 
   it('an unreadable config file and unknown commands exit 2', async () => {
-    const missing = spawnCli(['check', '--config', join(dir, 'nope.yaml')]);
+    const missing = await spawnCli(['check', '--config', join(dir, 'nope.yaml')]);
     expect(await missing.exit()).toBe(2);
     expect(missing.stderr()).toContain('cannot read');
-    const unknown = spawnCli(['frobnicate']);
+    const unknown = await spawnCli(['frobnicate']);
     expect(await unknown.exit()).toBe(2);
-    const badPort = spawnCli(['serve', '--port', 'eighty']);
+    const badPort = await spawnCli(['serve', '--port', 'eighty']);
     expect(await badPort.exit()).toBe(2);
   });
 
   it('serve listens where it says, prints a working curl line, and drains on SIGTERM', async () => {
     const config = file('serve.yaml', `upstream: { endpoint: "${stub.url}" }\nflows:\n  hello: { flowName: hello_world }\n`);
-    const cli = spawnCli(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], { env: credsEnv });
+    const cli = await spawnCli(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], { env: credsEnv });
     const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     await cli.waitFor(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/flows\/hello\/run/);
     const res = await fetch(`${url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"who":"cli"}' });

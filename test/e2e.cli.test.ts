@@ -11,7 +11,7 @@ import { spawnCli } from './helpers/spawn.js';
 /** `flowgate emulator` and the demo as real processes (the compiled dist/, as users run them). */
 describe('flowgate emulator (process)', () => {
   it('starts, prints where it listens and the key, answers signed calls, and stops on SIGTERM', async () => {
-    const cli = spawnCli(
+    const cli = await spawnCli(
       [
         'emulator',
         '--port',
@@ -60,10 +60,10 @@ describe('flowgate emulator (process)', () => {
   });
 
   it('refuses bad flags and bad flows with exit code 2 and a message', async () => {
-    const badRate = spawnCli(['emulator', '--failure-rate', '1.5']);
+    const badRate = await spawnCli(['emulator', '--failure-rate', '1.5']);
     expect(await badRate.exit()).toBe(2);
     expect(badRate.stderr()).toMatch(/--failure-rate must be a number from 0 to 1/);
-    const badFolder = spawnCli(['emulator', '--flows', 'no/such/folder']);
+    const badFolder = await spawnCli(['emulator', '--flows', 'no/such/folder']);
     expect(await badFolder.exit()).toBe(2);
     expect(badFolder.stderr()).toMatch(/flows folder no\/such\/folder does not exist/);
   });
@@ -72,7 +72,7 @@ describe('flowgate emulator (process)', () => {
 describe('the demo (process)', () => {
   it('with no flowgate.yaml, `serve` runs emulator and gateway from any folder and prints a curl line that works', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'flowgate-demo-'));
-    const cli = spawnCli(['serve', '--port', '0', '--host', '127.0.0.1'], { cwd: empty });
+    const cli = await spawnCli(['serve', '--port', '0', '--host', '127.0.0.1'], { cwd: empty });
     try {
       const [, curlUrl, body] = await cli.waitFor(/try: curl -s -X POST (\S+) -H 'content-type: application\/json' -d '([^']*)'/);
       const res = await fetch(curlUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body! });
@@ -102,7 +102,7 @@ describe('the demo listens on loopback only unless --host says otherwise (proces
   // On Linux all of 127.0.0.0/8 is this machine, but a socket bound to 127.0.0.1 accepts nothing sent to
   // 127.0.0.2, while one bound to every address (0.0.0.0) does: that tells the two apart without a network.
   it('without --host it listens on 127.0.0.1 and says so', async () => {
-    const cli = spawnCli(['serve', '--port', '0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
+    const cli = await spawnCli(['serve', '--port', '0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
     try {
       const [, port] = await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
       expect(await accepts('127.0.0.1', Number(port))).toBe(true);
@@ -115,7 +115,7 @@ describe('the demo listens on loopback only unless --host says otherwise (proces
   });
 
   it('--host 0.0.0.0 opens it up on purpose', async () => {
-    const cli = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
+    const cli = await spawnCli(['serve', '--port', '0', '--host', '0.0.0.0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
     try {
       const [, port] = await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
       const res = await fetch(`http://127.0.0.2:${port}/healthz`);

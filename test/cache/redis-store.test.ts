@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRedisCacheStore } from '../../src/cache/stores/redis.node.js';
 import type { CacheEntry, CacheKey, CacheStore } from '../../src/cache/types.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { cryptoRandom } from '../../src/lib/random.js';
+
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
 
 const key = (flow: string, n: number): CacheKey => ({ flow, hash: n.toString(16).padStart(64, '0') });
 
@@ -25,7 +28,7 @@ describe('Redis cache store (real Redis)', () => {
   const clock = manualClock(Date.now());
 
   beforeAll(async () => {
-    redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     store = createRedisCacheStore({ redis, keyPrefix: prefix, timeoutMs: 1000, maxEntrySize: 4096, clock, random: cryptoRandom });
   });
   afterAll(async () => {

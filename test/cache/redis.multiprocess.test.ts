@@ -1,9 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { buildGateway, startGatewayProcess, type GatewayProcess } from '../helpers/separate-process.js';
 import { startGateway } from '../helpers/gateway.js';
+import { gate } from '../helpers/gate.js';
+import { monitorRedis, type RedisCommand, type RedisMonitor } from '../helpers/redis-monitor.js';
+
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
 
 const KEY = 'alice-key-0123456789abcdef';
 const ADMIN_KEY = 'ops-key-0123456789abcdef00';
@@ -15,15 +20,19 @@ const ADMIN_KEY = 'ops-key-0123456789abcdef00';
 describe('response cache shared through Redis by two processes', () => {
   const prefix = `flowgate-test-${randomUUID()}:`;
   let stub: UpstreamStub;
-  let build: ReturnType<typeof buildGateway>;
+  let build: Awaited<ReturnType<typeof buildGateway>>;
   let one: GatewayProcess;
   let two: GatewayProcess;
   let redis: Redis;
+  let monitor: RedisMonitor;
   const callsFor = (marker: string) => stub.calls.filter((c) => (c.form.Input ?? '').includes(marker)).length;
+  /** Commands the gateways sent to Redis: cache entry writes, and claims of the cross-process lock. */
+  const entryWrite = ([name, key]: RedisCommand) => name === 'set' && key!.startsWith(`${prefix}cache:quote:`);
+  const lockClaim = ([name, key]: RedisCommand) => name === 'set' && key!.startsWith(`${prefix}cache-lock:quote:`);
 
   const config = (upstreamUrl: string) => ({
     upstream: { endpoint: upstreamUrl, credentials: TEST_CREDENTIALS, timeout: '10s' },
-    store: 'redis://127.0.0.1:6379',
+    store: REDIS_URL,
     storeOptions: { keyPrefix: prefix, timeout: '1s' },
     cache: { lockWait: '5s' },
     callers: { alice: { apiKeys: [KEY] }, ops: { apiKeys: [ADMIN_KEY], admin: true } },
@@ -44,11 +53,13 @@ describe('response cache shared through Redis by two processes', () => {
   beforeAll(async () => {
     stub = await startUpstreamStub();
     stub.respond((call) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}'), run: stub.calls.length }, call));
-    build = buildGateway();
+    build = await buildGateway();
     [one, two] = await Promise.all([startGatewayProcess(build.dir, config(stub.url)), startGatewayProcess(build.dir, config(stub.url))]);
-    redis = new Redis('redis://127.0.0.1:6379');
+    redis = new Redis(REDIS_URL);
+    monitor = await monitorRedis(REDIS_URL);
   });
   afterAll(async () => {
+    monitor?.close();
     await Promise.all([one?.stop(), two?.stop()]);
     await stub?.close();
     build?.remove();
@@ -63,15 +74,13 @@ describe('response cache shared through Redis by two processes', () => {
   });
 
   it('a miss in the first process is a hit in the second', async () => {
+    const written = monitor.keys(entryWrite);
     const miss = await post(one, '{"t":"cross","n":1}');
     expect(miss.status).toBe(200);
     expect(miss.cacheStatus).toBe('flowgate; fwd=miss; stored');
-    // The write is deferred past the response; it lands within moments.
-    let hit = await post(two, '{ "n": 1.0, "t": "cross" }');
-    for (let i = 0; i < 20 && hit.cacheStatus !== 'flowgate; hit; ttl=60'; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      hit = await post(two, '{"n":1,"t":"cross"}');
-    }
+    // The write is deferred past the response: ask the second process once Redis has run it.
+    await monitor.keyHit(entryWrite, 1, written);
+    const hit = await post(two, '{ "n": 1.0, "t": "cross" }');
     expect(hit.cacheStatus).toBe('flowgate; hit; ttl=60');
     expect(hit.text).toBe(miss.text);
     expect(hit.executionName).toBe(miss.executionName);
@@ -80,17 +89,18 @@ describe('response cache shared through Redis by two processes', () => {
   });
 
   it('concurrent identical misses in both processes make one upstream call: the second process waits on the lock', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const upstream = gate();
     stub.respond(async (call) => {
-      await gate;
+      await upstream.opened;
       return succeeded({ locked: true, run: stub.calls.length }, call);
     });
+    const claimed = monitor.keys(lockClaim);
     const first = post(one, '{"t":"lock"}');
-    while (callsFor('lock') === 0) await new Promise((r) => setTimeout(r, 5));
+    await stub.received(stub.calls.length + 1);
     const second = post(two, '{"t":"lock"}');
-    await new Promise((r) => setTimeout(r, 200));
-    release();
+    // The second process has tried to claim the lock the first one holds: it is waiting on it now.
+    await monitor.keyHit(lockClaim, 2, claimed);
+    upstream.open();
     const [a, b] = await Promise.all([first, second]);
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
@@ -102,21 +112,21 @@ describe('response cache shared through Redis by two processes', () => {
   });
 
   it('when the lock holder fails, the waiting process runs for itself instead of waiting out the bound', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const upstream = gate();
     stub.respond(async (call) => {
       if (callsFor('holder-fails') === 1) {
-        await gate;
+        await upstream.opened;
         return upstreamError(503, 'ServiceUnavailable');
       }
       return succeeded({ second: true }, call);
     });
+    const claimed = monitor.keys(lockClaim);
     const first = post(one, '{"t":"holder-fails"}');
-    while (callsFor('holder-fails') === 0) await new Promise((r) => setTimeout(r, 5));
+    await stub.received(stub.calls.length + 1);
     const second = post(two, '{"t":"holder-fails"}');
-    await new Promise((r) => setTimeout(r, 100));
+    await monitor.keyHit(lockClaim, 2, claimed);
     const started = Date.now();
-    release();
+    upstream.open();
     const [a, b] = await Promise.all([first, second]);
     expect(a.status).toBe(502);
     expect(b.status).toBe(200);
@@ -128,8 +138,9 @@ describe('response cache shared through Redis by two processes', () => {
 
   it('a purge in one process is seen by the other', async () => {
     stub.respond((call) => succeeded({ run: stub.calls.length }, call));
+    const written = monitor.keys(entryWrite);
     await post(one, '{"t":"purge"}');
-    await new Promise((r) => setTimeout(r, 50));
+    await monitor.keyHit(entryWrite, 1, written);
     expect((await post(two, '{"t":"purge"}')).cacheStatus).toBe('flowgate; hit; ttl=60');
     const purge = await fetch(one.url + '/flows/quote/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
     expect(purge.status).toBe(200);

@@ -203,7 +203,7 @@ describe('where the rules apply', () => {
     const file = join(dir, 'cors.yaml');
     writeFileSync(file, 'upstream: { endpoint: "http://127.0.0.1:9" }\nserver: { cors: { credentials: true } }\nflows:\n  hello: {}\n');
     for (const command of ['check', 'serve']) {
-      const cli = spawnCli([command, '--config', file], { env });
+      const cli = await spawnCli([command, '--config', file], { env });
       expect(await cli.exit()).toBe(2);
       expect(cli.stderr()).toContain('server.cors.credentials: needs a list of origins');
     }

@@ -78,7 +78,7 @@ describe('webhook config', () => {
       'upstream: { endpoint: "http://127.0.0.1:9" }\nflows:\n  hook: { webhook: { provider: slack, secrets: ["very-secret-value"], prefix: "v0=" } }\n',
     );
     for (const command of ['check', 'serve']) {
-      const cli = spawnCli([command, '--config', file], { env });
+      const cli = await spawnCli([command, '--config', file], { env });
       expect(await cli.exit()).toBe(2);
       expect(cli.stderr()).toContain('flows.hook.webhook.prefix: applies only to provider "hmac", not "slack"');
       expect(cli.stderr()).not.toContain('very-secret-value');

@@ -2,13 +2,16 @@
  * `auth.failureLimit` over real HTTP: bad credentials are counted per client address, and past the limit
  * the address gets 429 before any credential is judged; with Redis the count holds across two gateways.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { manualClock } from '../../src/lib/clock.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { send } from '../helpers/post.js';
 import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
 
 const T0 = Date.UTC(2025, 0, 1);
 const GOOD_KEY = 'good-key-0123456789abcdef';
@@ -102,7 +105,7 @@ describe('failed authentications are limited per client address', () => {
   });
 
   it('holds across two gateways sharing Redis', async () => {
-    const shared = { store: 'redis://127.0.0.1:6379', server: { trustProxy: true }, storeOptions: { keyPrefix: `test:${randomUUID()}:` } };
+    const shared = { store: REDIS_URL, server: { trustProxy: true }, storeOptions: { keyPrefix: `test:${randomUUID()}:` } };
     const a = await start(shared);
     const b = await start(shared);
     const from = { 'x-forwarded-for': '203.0.113.30' };

@@ -2,7 +2,7 @@
  * Delivery de-duplication: a delivery id runs at most one execution, however many redeliveries arrive and
  * however they interleave — in one process (memory store) and across processes sharing Redis.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,9 @@ import { spawnCli, type Spawned } from '../helpers/spawn.js';
 import { until } from '../helpers/until.js';
 import { startUpstreamStub, succeeded, TEST_CREDENTIALS, upstreamError, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { NOW_MS, NOW_SEC, githubHeaders, signSlack, signStandardWebhooks, signStripe } from '../webhooks/support.js';
+
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
 
 const GH_SECRET = 'gh-hook-secret-dedupe';
 const STRIPE_SECRET = 'whsec_stripe_dedupe_0123456789';
@@ -192,14 +195,14 @@ describe('delivery de-duplication across two gateway processes sharing Redis', (
 
   beforeAll(async () => {
     stub = await startUpstreamStub();
-    redis = new Redis('redis://127.0.0.1:6379');
+    redis = new Redis(REDIS_URL);
     const dir = mkdtempSync(join(tmpdir(), 'flowgate-dedupe-'));
     const file = join(dir, 'flowgate.yaml');
     writeFileSync(
       file,
       [
         `upstream: { endpoint: "${stub.url}", timeout: 10s }`,
-        'store: redis://127.0.0.1:6379',
+        `store: ${REDIS_URL}`,
         `storeOptions: { keyPrefix: "${prefix}", timeout: 1s, onError: closed }`,
         'server: { accessLog: false }',
         'flows:',
@@ -208,7 +211,7 @@ describe('delivery de-duplication across two gateway processes sharing Redis', (
       ].join('\n'),
     );
     for (let i = 0; i < 2; i++) {
-      const cli = spawnCli(['serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], {
+      const cli = await spawnCli(['serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], {
         env: { ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret },
       });
       gateways.push(cli);

@@ -1,17 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { join } from 'node:path';
+import { builtDist } from './dist.js';
 
 /**
- * The compiled CLI (`dist/node.js`, built once by the suite's global setup, as `npm start` builds it)
- * and a scratch folder for config files.
+ * The compiled CLI (`dist/node.js`, as `npm start` builds it; built first if a source changed) and a
+ * scratch folder for config files.
  */
 export async function buildCli(): Promise<{ dir: string; cli: string; remove(): void }> {
+  const dist = await builtDist();
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-cli-'));
-  return { dir, cli: join(ROOT, 'dist', 'node.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cli: join(dist, 'node.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface CliProcess {

@@ -4,17 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { builtDist } from './dist.js';
 
 /**
- * A folder with an entry script for child processes. It runs the compiled `dist/` that the test
- * suite's global setup builds, exactly what `npm start` runs.
+ * A folder with an entry script for child processes. It runs the compiled `dist/` (built first if a
+ * source changed), exactly what `npm start` runs.
  */
-export function buildGateway(): { dir: string; remove(): void } {
+export async function buildGateway(): Promise<{ dir: string; remove(): void }> {
+  const dist = await builtDist();
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-proc-'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  writeFileSync(join(dir, 'serve-for-test.js'), ENTRY.replaceAll("'./", `'${pathToFileURL(join(ROOT, 'dist')).href}/`));
+  writeFileSync(join(dir, 'serve-for-test.js'), ENTRY.replaceAll("'./", `'${pathToFileURL(dist).href}/`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,18 +1,21 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
+import { builtDist } from './dist.js';
 
 export interface Spawned {
   child: ChildProcessWithoutNullStreams;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the first match of `pattern` on stderr or stdout, or rejects after `timeoutMs`. */
+  /** Resolves with the first match of `pattern` on stderr or stdout, checked as output arrives; rejects on exit or after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exit(): Promise<number | null>;
 }
 
-/** Runs the compiled CLI (`dist/node.js`, built by the global setup) as a real process. */
-export function spawnCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Spawned {
-  const child = spawn(process.execPath, [new URL('../../dist/node.js', import.meta.url).pathname, ...args], {
+/** Runs the compiled CLI (`dist/node.js`, built first if a source changed) as a real process. */
+export async function spawnCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Spawned> {
+  const dist = await builtDist();
+  const child = spawn(process.execPath, [join(dist, 'node.js'), ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', ...options.env },
   });
@@ -27,15 +30,32 @@ export function spawnCli(args: string[], options: { env?: Record<string, string>
     stderr: () => err,
     waitFor(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
-        const started = Date.now();
-        const poll = () => {
+        const check = () => {
           const m = pattern.exec(err) ?? pattern.exec(out);
-          if (m) return resolve(m);
-          if (child.exitCode !== null) return reject(new Error(`process exited (${child.exitCode}) before ${pattern}: ${err}${out}`));
-          if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${pattern}: ${err}${out}`));
-          setTimeout(poll, 20);
+          if (m) finish(() => resolve(m));
         };
-        poll();
+        const onExit = () => {
+          check();
+          finish(() => reject(new Error(`process exited (${child.exitCode}) before ${pattern}: ${err}${out}`)));
+        };
+        const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${pattern}: ${err}${out}`))), timeoutMs);
+        let done = false;
+        const finish = (settle: () => void) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          child.stderr.off('data', onData);
+          child.off('exit', onExit);
+          settle();
+        };
+        // Listeners added after the ones above: the buffers already hold each chunk when they run.
+        const onData = () => check();
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', onExit);
+        check();
+        if (child.exitCode !== null) onExit();
       });
     },
     exit: () => exited,

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import * as openApiUtilModule from '@alicloud/openapi-util';
+import { deadlineSignal, type Transport } from '../../src/cloudflow/transport.js';
 
 // The package is CommonJS with an `exports.default` class; interop differs between loaders.
 interface UtilClass {
@@ -13,9 +14,13 @@ const OpenApiUtil = ((m: unknown) => ((m as { getRPCSignature?: unknown }).getRP
 ) as UtilClass;
 
 /**
- * A loopback stand-in for CloudFlow that verifies every signature it receives with the official
+ * A stand-in for CloudFlow that verifies every signature it receives with the official
  * `@alicloud/openapi-util`, then answers as the test scripts it. It counts calls, so tests can prove
- * the upstream was never reached.
+ * the upstream was never reached. Two ways to reach it, one behaviour:
+ * - `startUpstreamStub()`: a loopback HTTP server, for gateways in other processes, workerd and the
+ *   Node transport itself;
+ * - `inProcessUpstream()`: a Transport that hands the gateway's signed request straight to the stub,
+ *   keeping the transport contract (deadline, cancellation) without a socket.
  */
 export interface ReceivedCall {
   headers: Record<string, string>;
@@ -30,7 +35,7 @@ export interface StubAnswer {
   json?: unknown;
   raw?: string;
   headers?: Record<string, string>;
-  /** Never answer (the socket stays open until the stub closes). */
+  /** Never answer (the call stays open until its deadline, its cancellation, or the stub closes). */
   hang?: boolean;
   delayMs?: number;
 }
@@ -41,7 +46,14 @@ export interface UpstreamStub {
   url: string;
   calls: ReceivedCall[];
   respond(responder: Responder): void;
+  /** Resolves once `count` verified calls have arrived in all (at once if they already have). */
+  received(count: number): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface InProcessUpstream extends UpstreamStub {
+  /** What the gateway's client sends through instead of a connection pool. */
+  transport: Transport;
 }
 
 export const TEST_CREDENTIALS = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
@@ -67,14 +79,24 @@ export function upstreamError(status: number, code: string, message = 'upstream 
   };
 }
 
+/** One request as it reached the stub: header names in lower case, the path with its query. */
+interface Incoming {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What the stub does with a request: an answer to send, or nothing (hang). */
+type Reply = { status: number; headers: Record<string, string>; body: string } | 'hang';
+
 function verify(
-  req: IncomingMessage,
-  body: string,
+  incoming: Incoming,
   query: Record<string, string>,
   form: Record<string, string>,
   secret: string,
 ): { ok: true; signature: 'v3' | 'rpc' } | { ok: false; why: string } {
-  const headers = req.headers as Record<string, string>;
+  const { headers, body } = incoming;
   if (query.Signature) {
     const { Signature, ...params } = query;
     const expected = OpenApiUtil.getRPCSignature({ ...params, ...form }, 'POST', secret);
@@ -89,7 +111,7 @@ function verify(
     if (name === 'host' || name === 'content-type' || name.startsWith('x-acs-')) signed[name] = value;
   }
   const expected = OpenApiUtil.getAuthorization(
-    { method: req.method, pathname: '/', headers: signed, query } as never,
+    { method: incoming.method, pathname: '/', headers: signed, query } as never,
     'ACS3-HMAC-SHA256',
     hash,
     TEST_CREDENTIALS.accessKeyId,
@@ -98,47 +120,146 @@ function verify(
   return expected === auth ? { ok: true, signature: 'v3' } : { ok: false, why: 'v3 signature mismatch' };
 }
 
-export async function startUpstreamStub(options: { secret?: string } = {}): Promise<UpstreamStub> {
-  const secret = options.secret ?? TEST_CREDENTIALS.accessKeySecret;
+/** The stub's behaviour, whatever carries the requests: verify, record, answer as scripted. */
+function stubCore(secret: string) {
   const calls: ReceivedCall[] = [];
+  const waiting = new Set<{ count: number; resolve: () => void }>();
   let responder: Responder = (call) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}') }, call);
+
+  async function handle(incoming: Incoming): Promise<Reply> {
+    const url = new URL(incoming.path, 'http://stub');
+    const query = Object.fromEntries(url.searchParams);
+    const form = Object.fromEntries(new URLSearchParams(incoming.body));
+    const verdict = verify(incoming, query, form, secret);
+    if (!verdict.ok) {
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ RequestId: 'SIG', Code: 'SignatureDoesNotMatch', Message: verdict.why }),
+      };
+    }
+    const call: ReceivedCall = { headers: incoming.headers, query, form, body: incoming.body, signature: verdict.signature };
+    calls.push(call);
+    for (const waiter of waiting) {
+      if (calls.length < waiter.count) continue;
+      waiting.delete(waiter);
+      waiter.resolve();
+    }
+    const answer = await responder(call);
+    if (answer.hang) return 'hang';
+    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+    return {
+      status: answer.status ?? 200,
+      headers: { 'content-type': 'application/json', ...answer.headers },
+      body: answer.raw ?? JSON.stringify(answer.json),
+    };
+  }
+
+  return {
+    calls,
+    handle,
+    respond(next: Responder) {
+      responder = next;
+    },
+    received(count: number): Promise<void> {
+      if (calls.length >= count) return Promise.resolve();
+      return new Promise((resolve) => waiting.add({ count, resolve }));
+    },
+  };
+}
+
+/** The stub on a loopback HTTP port. */
+export async function startUpstreamStub(options: { secret?: string } = {}): Promise<UpstreamStub> {
+  const core = stubCore(options.secret ?? TEST_CREDENTIALS.accessKeySecret);
   const open = new Set<ServerResponse>();
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', 'http://stub');
-    const query = Object.fromEntries(url.searchParams);
-    const form = Object.fromEntries(new URLSearchParams(body));
-    const verdict = verify(req, body, query, form, secret);
-    if (!verdict.ok) {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ RequestId: 'SIG', Code: 'SignatureDoesNotMatch', Message: verdict.why }));
-      return;
-    }
-    const call: ReceivedCall = { headers: req.headers as Record<string, string>, query, form, body, signature: verdict.signature };
-    calls.push(call);
-    const answer = await responder(call);
-    if (answer.hang) {
+    const reply = await core.handle({
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: req.headers as Record<string, string>,
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
+    if (reply === 'hang') {
       open.add(res);
       return;
     }
-    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-    res.end(answer.raw ?? JSON.stringify(answer.json));
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    calls,
-    respond(next) {
-      responder = next;
-    },
+    calls: core.calls,
+    respond: core.respond,
+    received: core.received,
     async close() {
       for (const res of open) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const inProcess = new Map<string, InProcessUpstream>();
+let nextId = 0;
+
+/** The in-process stub whose `url` is this endpoint, if one is open (the in-process gateway picks it up by its endpoint). */
+export function inProcessUpstreamAt(endpoint: string): InProcessUpstream | undefined {
+  try {
+    return inProcess.get(new URL(endpoint).origin);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The stub without a socket: `transport` hands each signed request to it and keeps the Transport
+ * contract, so the gateway's deadline and cancellation behave as over a connection. A hung call ends
+ * at its deadline, on cancellation, or when the stub closes (as a reset connection would).
+ */
+export function inProcessUpstream(options: { secret?: string } = {}): InProcessUpstream {
+  const core = stubCore(options.secret ?? TEST_CREDENTIALS.accessKeySecret);
+  const url = `http://upstream-${++nextId}.test`;
+  const hung = new Set<(error: Error) => void>();
+  let closed = false;
+  const transport: Transport = async (request) => {
+    const deadline = deadlineSignal(request.timeoutMs, request.signal);
+    try {
+      if (closed) throw new Error('connect ECONNREFUSED (the in-process upstream is closed)');
+      const target = new URL(request.url);
+      const headers: Record<string, string> = {};
+      for (const name in request.headers) headers[name.toLowerCase()] = request.headers[name]!;
+      headers.host ??= target.host;
+      const replied = core
+        .handle({ method: request.method, path: target.pathname + target.search, headers, body: request.body })
+        .then((reply) => (reply === 'hang' ? new Promise<never>((_, reject) => hung.add(reject)) : reply));
+      const reply = await deadline.race(replied);
+      return {
+        status: reply.status,
+        header: (name) => reply.headers[name.toLowerCase()] ?? null,
+        text: async () => (deadline.clear(), reply.body),
+      };
+    } catch (error) {
+      deadline.clear();
+      throw error;
+    }
+  };
+  const stub: InProcessUpstream = {
+    url,
+    calls: core.calls,
+    respond: core.respond,
+    received: core.received,
+    transport,
+    async close() {
+      closed = true;
+      inProcess.delete(url);
+      for (const reject of hung) reject(new Error('socket hang up (the in-process upstream closed)'));
+      hung.clear();
+    },
+  };
+  inProcess.set(url, stub);
+  return stub;
 }

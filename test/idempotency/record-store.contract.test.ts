@@ -1,5 +1,5 @@
 /** The record store contract, held against both implementations: memory and real Redis. */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { manualClock } from '../../src/lib/clock.js';
@@ -7,11 +7,14 @@ import { memoryRecordStore } from '../../src/records/stores/memory.js';
 import type { RecordStore } from '../../src/records/types.js';
 import { redisRecordStore } from '../../src/records/stores/redis.node.js';
 
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
+
 const claimOf = (token: string) => JSON.stringify({ state: 'in-flight', token, fingerprint: 'f', executionName: 'e' });
 
 const prefix = `fgtest:${randomUUID()}:`;
-const admin = new Redis('redis://127.0.0.1:6379');
-const redisStore = redisRecordStore({ redis: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+const admin = new Redis(REDIS_URL);
+const redisStore = redisRecordStore({ redis: REDIS_URL, keyPrefix: prefix });
 
 afterAll(async () => {
   const keys = await admin.keys(`${prefix}*`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import fc from 'fast-check';
 import { manualClock } from '../../src/lib/clock.js';
 import { memoryRateLimitStore } from '../../src/ratelimit/stores/memory.js';
@@ -8,6 +8,9 @@ import { retryAfterMs } from '../../src/ratelimit/gcra.js';
 import type { Decision, GcraPolicy, Policy, RateLimitStore } from '../../src/ratelimit/types.js';
 import { connectRedis, type RedisConnection } from '../../src/platform/node/redis.js';
 import { redisRateLimitStore } from '../../src/ratelimit/stores/redis.node.js';
+
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
 
 /**
  * The same cases against every store: the memory store and the Redis script must agree to the
@@ -196,7 +199,7 @@ contract('memory', () => memoryRateLimitStore());
 
 let connection: RedisConnection;
 contract('redis', () => {
-  connection = connectRedis('redis://127.0.0.1:6379', { timeoutMs: 2_000, log: () => {} });
+  connection = connectRedis(REDIS_URL, { timeoutMs: 2_000, log: () => {} });
   return redisRateLimitStore(connection.redis, { ready: connection.ready, timeoutMs: 2_000 });
 });
 afterAll(async () => {
@@ -207,7 +210,7 @@ describe('memory and Redis agree on any sequence of decisions', () => {
   let redisStore: RateLimitStore;
   let own: RedisConnection;
   beforeAll(() => {
-    own = connectRedis('redis://127.0.0.1:6379', { timeoutMs: 2_000, log: () => {} });
+    own = connectRedis(REDIS_URL, { timeoutMs: 2_000, log: () => {} });
     redisStore = redisRateLimitStore(own.redis, { ready: own.ready, timeoutMs: 2_000 });
   });
   afterAll(async () => {

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildCli, serveCli, type CliProcess } from '../helpers/built-cli.js';
 import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+
+/** The suite's own redis-server (test/global-setup.ts). */
+const REDIS_URL = inject('redisUrl');
 
 const KEY = 'mobile-key-0123456789abcdef';
 
 /**
- * Three real `flowgate serve` processes (the compiled CLI) share the Redis at 127.0.0.1:6379. The
+ * Three real `flowgate serve` processes (the compiled CLI) share the suite's own Redis. The
  * limit must hold across them exactly: one script run decides each request atomically.
  */
 describe('three gateway processes sharing Redis', () => {
@@ -24,7 +27,7 @@ describe('three gateway processes sharing Redis', () => {
       JSON.stringify({
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '5s' },
         server: { accessLog: false },
-        store: 'redis://127.0.0.1:6379',
+        store: REDIS_URL,
         // A generous deadline: this test is about exactness, and 300 requests land at once on a small machine.
         storeOptions: { keyPrefix: `test:${randomUUID()}:`, timeout: '5s', onError: 'closed' },
         callers: { 'mobile-app': { apiKeys: [KEY], rateLimit: { rate: '1/h', burst: 50 } } },
