@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
-import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from './helpers/upstream-stub.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { inProcessUpstream, startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from './helpers/upstream-stub.js';
+import { startGateway } from './helpers/gateway.js';
+import { inProcessGateway, type InProcessGateway } from './helpers/in-process.js';
+import { gate } from './helpers/gate.js';
 
 const API_KEY = 'mobile-key-0123456789abcdef';
 
@@ -17,8 +19,11 @@ function baseConfig(upstreamUrl: string, overrides: Record<string, unknown> = {}
   };
 }
 
-async function post(gw: TestGateway, path: string, body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const res = await fetch(gw.url + path, { method: 'POST', headers, body });
+/** A gateway in process (`fetch` is its own) or over a socket (global `fetch`). */
+type Gateway = { url: string; fetch?: typeof fetch };
+
+async function post(gw: Gateway, path: string, body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  const res = await (gw.fetch ?? fetch)(gw.url + path, { method: 'POST', headers, body });
   const text = await res.text();
   let json: Record<string, unknown> | undefined;
   try {
@@ -51,14 +56,14 @@ function postChunked(url: string, totalBytes: number): Promise<number> {
   });
 }
 
-describe('gateway core over real HTTP', () => {
+describe('gateway core', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const everything: string[] = [];
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
-    gw = await startGateway(baseConfig(stub.url));
+  beforeAll(() => {
+    stub = inProcessUpstream();
+    gw = inProcessGateway(baseConfig(stub.url));
   });
   afterEach(() => {
     stub.respond((call) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}') }, call));
@@ -204,13 +209,12 @@ describe('gateway core over real HTTP', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('413 by Content-Length and by a chunked body, the upstream provably not called', async () => {
+  it('413 by Content-Length, the upstream provably not called (a chunked body: see over a socket, below)', async () => {
     const before = stub.calls.length;
     const big = JSON.stringify({ a: 'x'.repeat(1024 * 1024) });
     const { res, json } = await run('/flows/hello/run', big);
     expect(res.status).toBe(413);
     expect(json).toMatchObject({ Code: 'EntityTooLarge', Message: 'The payload size exceeds maximum allowed size (1048576 bytes).' });
-    expect(await postChunked(gw.url + '/flows/hello/run', 3 * 1024 * 1024)).toBe(413);
     expect(stub.calls.length).toBe(before);
   });
 
@@ -263,9 +267,9 @@ describe('gateway core over real HTTP', () => {
     const { res, json } = await run('/flows/secret_flow/run', '{}');
     expect(res.status).toBe(404);
     expect(json).toMatchObject({ Code: 'FlowNotExists', Message: 'Flow secret_flow does not exist.' });
-    const get = await fetch(gw.url + '/flows/hello/run');
+    const get = await gw.fetch(gw.url + '/flows/hello/run');
     expect(get.status).toBe(405);
-    expect((await fetch(gw.url + '/nope')).status).toBe(404);
+    expect((await gw.fetch(gw.url + '/nope')).status).toBe(404);
   });
 
   it('replaces an unsafe X-Request-Id', async () => {
@@ -282,7 +286,7 @@ describe('gateway core over real HTTP', () => {
     expect(bad.res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const missing = await run('/flows/none/run', '{}', { 'content-type': 'application/json', origin: 'https://app.example' });
     expect(missing.res.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    const preflight = await fetch(gw.url + '/flows/hello/run', {
+    const preflight = await gw.fetch(gw.url + '/flows/hello/run', {
       method: 'OPTIONS',
       headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
     });
@@ -292,13 +296,13 @@ describe('gateway core over real HTTP', () => {
   });
 
   it('GET /flows, /healthz, /readyz and /openapi.json', async () => {
-    const flows = (await (await fetch(gw.url + '/flows')).json()) as { flows: { name: string }[] };
+    const flows = (await (await gw.fetch(gw.url + '/flows')).json()) as { flows: { name: string }[] };
     expect(flows.flows.map((f) => f.name)).toEqual(['hello', 'plain']);
     expect(JSON.stringify(flows)).not.toContain('hello_world');
-    expect((await fetch(gw.url + '/healthz')).status).toBe(200);
-    const ready = await fetch(gw.url + '/readyz');
+    expect((await gw.fetch(gw.url + '/healthz')).status).toBe(200);
+    const ready = await gw.fetch(gw.url + '/readyz');
     expect(ready.status).toBe(200);
-    const doc = (await (await fetch(gw.url + '/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await gw.fetch(gw.url + '/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(['/flows/hello/run', '/flows/plain/run', '/flows/{name}/cache', '/executions/{name}']);
   });
@@ -314,7 +318,8 @@ describe('gateway core over real HTTP', () => {
 
 describe('upstream faults outside the stub', () => {
   it('connection refused → 502 UpstreamError', async () => {
-    const gw = await startGateway(baseConfig('http://127.0.0.1:1'));
+    // No stub at that endpoint: the Node runtime's own connection pool makes the call.
+    const gw = inProcessGateway(baseConfig('http://127.0.0.1:1'));
     try {
       const { res, json } = await post(gw, '/flows/hello/run', '{}');
       expect(res.status).toBe(502);
@@ -326,8 +331,8 @@ describe('upstream faults outside the stub', () => {
   });
 
   it('a wrong secret is refused by the verifying upstream and answered 502', async () => {
-    const stub = await startUpstreamStub({ secret: 'another-secret' });
-    const gw = await startGateway(baseConfig(stub.url));
+    const stub = inProcessUpstream({ secret: 'another-secret' });
+    const gw = inProcessGateway(baseConfig(stub.url));
     try {
       const { res } = await post(gw, '/flows/hello/run', '{}');
       expect(res.status).toBe(502);
@@ -344,8 +349,8 @@ describe('upstream faults outside the stub', () => {
     ['rpc', 'sts-token-1'],
     ['v3', 'sts-token-1'],
   ])('signs with %s (STS token %s) and the official verifier agrees', async (signatureVersion, token) => {
-    const stub = await startUpstreamStub();
-    const gw = await startGateway({
+    const stub = inProcessUpstream();
+    const gw = inProcessGateway({
       ...baseConfig(stub.url),
       upstream: { endpoint: stub.url, signatureVersion, credentials: { ...TEST_CREDENTIALS, ...(token ? { securityToken: token } : {}) } },
     });
@@ -363,8 +368,8 @@ describe('upstream faults outside the stub', () => {
   });
 
   it('takes credentials from ALIBABA_CLOUD_* environment variables', async () => {
-    const stub = await startUpstreamStub();
-    const gw = await startGateway(
+    const stub = inProcessUpstream();
+    const gw = inProcessGateway(
       { upstream: { endpoint: stub.url }, flows: { plain: {} } },
       { env: { ALIBABA_CLOUD_ACCESS_KEY_ID: 'testid', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'testsecret', ALIBABA_CLOUD_SECURITY_TOKEN: 'env-token' } },
     );
@@ -376,14 +381,35 @@ describe('upstream faults outside the stub', () => {
       await stub.close();
     }
   });
+});
+
+describe('over a socket', () => {
+  it('413 for a chunked body over the limit, the upstream provably not called', async () => {
+    const stub = await startUpstreamStub();
+    const gw = await startGateway(baseConfig(stub.url));
+    try {
+      expect(await postChunked(gw.url + '/flows/hello/run', 3 * 1024 * 1024)).toBe(413);
+      expect(stub.calls).toHaveLength(0);
+    } finally {
+      await gw.close();
+      await stub.close();
+    }
+  });
 
   it('drains a request in flight on shutdown', async () => {
     const stub = await startUpstreamStub();
-    stub.respond((call) => ({ ...succeeded({ slow: true }, call), delayMs: 300 }));
-    const gw = await startGateway(baseConfig(stub.url));
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({ slow: true }, call);
+    });
+    const gw = await startGateway(baseConfig(stub.url, { upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS } }));
     const pending = post(gw, '/flows/hello/run', '{}');
-    await new Promise((r) => setTimeout(r, 100));
-    await gw.close();
+    await stub.received(1);
+    // The request is at the upstream: shut down (the server stops accepting at once), then let it answer.
+    const closed = gw.close();
+    upstream.open();
+    await closed;
     const { res, json } = await pending;
     expect(res.status).toBe(200);
     expect(json).toEqual({ slow: true });
@@ -395,13 +421,19 @@ describe('slow clients', () => {
   it('a client that trickles its headers is cut off after server.headersTimeout, while a slow execution is not', async () => {
     const { connect } = await import('node:net');
     const stub = await startUpstreamStub();
-    stub.respond((call) => ({ ...succeeded({ ok: 1 }, call), delayMs: 1_500 }));
+    // Real time is the point here: the answer comes only after both receive deadlines (and Node's checks of them) have passed.
+    stub.respond(async (call) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return succeeded({ ok: 1 }, call);
+    });
     const gw = await startGateway({
       ...baseConfig(stub.url),
       upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS },
       server: { headersTimeout: '300ms', requestTimeout: '600ms' },
     });
     try {
+      // An execution that takes longer than both deadlines still completes: they bound receiving, not answering.
+      const slow = post(gw, '/flows/hello/run', '{}');
       const port = Number(new URL(gw.url).port);
       const socket = connect(port, '127.0.0.1');
       const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
@@ -412,8 +444,7 @@ describe('slow clients', () => {
       const closedAt = await closed;
       clearInterval(trickle);
       expect(closedAt - started).toBeLessThan(3_000);
-      // An execution that takes longer than both deadlines still completes: they bound receiving, not answering.
-      const { res, json } = await post(gw, '/flows/hello/run', '{}');
+      const { res, json } = await slow;
       expect(res.status).toBe(200);
       expect(json).toEqual({ ok: 1 });
     } finally {
