@@ -5,10 +5,11 @@ import { request as httpRequest } from 'node:http';
 import { manualClock } from '../../src/lib/clock.js';
 import { memoryRecordStore } from '../../src/records/stores/memory.js';
 import type { RecordStore } from '../../src/records/types.js';
+import { gate } from '../helpers/gate.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
 import { send } from '../helpers/post.js';
-import { until } from '../helpers/until.js';
-import { startUpstreamStub, succeeded, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessUpstream, startUpstreamStub, succeeded, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef0';
@@ -26,15 +27,15 @@ const config = (stubUrl: string) => ({
 
 describe('ack mode', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock(Date.UTC(2026, 0, 1));
   const records = memoryRecordStore({ clock, maxSize: 1024 * 1024 });
 
   beforeAll(async () => {
-    stub = await startUpstreamStub();
-    gw = await startGateway(config(stub.url), { clock, records });
-    // The first request of a process pays for connection set-up and JIT; the 202 timing below is about the flow.
-    await send(`${gw.url}/healthz`);
+    stub = inProcessUpstream();
+    gw = inProcessGateway(config(stub.url), { clock, records });
+    // The first request pays for JIT; the 202 timing below is about the flow.
+    await gw.send(`${gw.url}/healthz`);
   });
   afterEach(() => stub.respond((call) => succeeded({ report: JSON.parse(call.form.Input ?? '{}') }, call)));
   afterAll(async () => {
@@ -43,12 +44,17 @@ describe('ack mode', () => {
   });
 
   const start = (body: string, apiKey = ALICE, flow = 'report', headers: Record<string, string> = {}) =>
-    send(`${gw.url}/flows/${flow}/run`, { body, headers: { 'x-api-key': apiKey, ...headers } });
+    gw.send(`${gw.url}/flows/${flow}/run`, { body, headers: { 'x-api-key': apiKey, ...headers } });
   /** `null` asks anonymously. */
-  const status = (name: string, apiKey: string | null = ALICE) => send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
+  const status = (name: string, apiKey: string | null = ALICE) => gw.send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
 
-  it('answers 202 within 100 ms while the flow takes seconds, then reports the outcome', async () => {
-    stub.respond((call) => ({ ...succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call), delayMs: 2_000 }));
+  it('answers 202 within 100 ms while the flow is still running, then reports the outcome', async () => {
+    // The flow runs until the test lets it finish, after every 202 has come back.
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call);
+    });
     const marker = randomUUID();
     const accepted = await start(JSON.stringify({ marker }));
     expect(accepted.status).toBe(202);
@@ -70,12 +76,12 @@ describe('ack mode', () => {
     expect(running.headers.get('retry-after')).toBe('1');
     expect(running.headers.get('cache-control')).toBe('no-store');
 
-    await until(async () => (await status(name)).json!.Status !== 'Running');
+    upstream.open();
+    await gw.drain();
     const done = await status(name);
     expect(done.json).toMatchObject({ Status: 'Succeeded', Result: { StatusCode: 200, Body: { report: 'done', input: { marker } } } });
     expect(done.json!.UpstreamExecutionName).toMatch(new RegExp(`^${name}:`));
     const finished = () => gw.logs.find((l) => l.msg === 'background execution finished' && l.requestId === accepted.json!.RequestId);
-    await until(() => finished() !== undefined);
     expect(finished()).toMatchObject({ status: 200, executionStatus: 'Succeeded', flow: 'report', caller: 'alice' });
   });
 
@@ -85,7 +91,7 @@ describe('ack mode', () => {
     }));
     const accepted = await start('{"day":"2026-01-01"}');
     const name = accepted.json!.ExecutionName as string;
-    await until(async () => (await status(name)).json!.Status !== 'Running');
+    await gw.drain();
     expect((await status(name)).json).toMatchObject({
       Status: 'Failed',
       Result: { StatusCode: 404, Body: { Code: 'NoData', Message: 'nothing for that day' } },
@@ -120,7 +126,7 @@ describe('ack mode', () => {
     const name = `order_${randomUUID().replace(/-/g, '')}`;
     const accepted = await start('{}', ALICE, 'report', { 'x-execution-name': name });
     expect(accepted.json!.ExecutionName).toBe(name);
-    await until(async () => (await status(name)).json!.Status !== 'Running');
+    await gw.drain();
     const before = stub.calls.length;
     const reused = await start('{}', ALICE, 'report', { 'x-execution-name': name });
     expect(reused.status).toBe(409);
@@ -128,8 +134,72 @@ describe('ack mode', () => {
     expect(stub.calls.length).toBe(before);
   });
 
+  it('with Idempotency-Key, a retried start is acknowledged with the same execution and runs once', async () => {
+    // The run goes on until both starts have been answered.
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({}, call);
+    });
+    const key = randomUUID();
+    const body = JSON.stringify({ marker: key });
+    const first = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
+    const second = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
+    expect(second.status).toBe(202);
+    expect(second.json!.ExecutionName).toBe(first.json!.ExecutionName);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    upstream.open();
+    await gw.drain();
+    expect((await status(first.json!.ExecutionName as string)).json!.Status).toBe('Succeeded');
+    const later = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
+    expect(later.json).toMatchObject({ ExecutionName: first.json!.ExecutionName, Status: 'Succeeded' });
+    expect(stub.calls.filter((c) => c.form.Input?.includes(key))).toHaveLength(1);
+  });
+});
+
+describe('ack mode: a run whose process died', () => {
+  it('is reported as Unknown once its lease has passed', async () => {
+    const clock = manualClock(Date.UTC(2026, 0, 1));
+    const stub = inProcessUpstream();
+    const gw = inProcessGateway(config(stub.url), { clock, records: memoryRecordStore({ clock, maxSize: 1024 * 1024 }) });
+    const status = (name: string) => gw.send(`${gw.url}/executions/${name}`, { headers: { 'x-api-key': ALICE } });
+    try {
+      // The run never ends, as if the process running it had died: its record stays Running until the lease passes.
+      stub.respond(() => ({ hang: true }));
+      const name = (await gw.send(`${gw.url}/flows/report/run`, { body: '{}', headers: { 'x-api-key': ALICE } })).json!.ExecutionName as string;
+      expect((await status(name)).json!.Status).toBe('Running');
+      clock.advance(10_000 + 30_000 + 1);
+      expect((await status(name)).json!.Status).toBe('Unknown');
+    } finally {
+      // The stub going away ends the hung call, so the gateway has nothing left to wait for.
+      await stub.close();
+      await gw.close();
+    }
+  });
+});
+
+describe('ack mode over a socket', () => {
+  let stub: UpstreamStub;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+    gw = await startGateway(config(stub.url));
+  });
+  afterAll(async () => {
+    await gw.close();
+    await stub.close();
+  });
+
+  const status = (name: string) => send(`${gw.url}/executions/${name}`, { headers: { 'x-api-key': ALICE } });
+
   it('the background run survives the client hanging up right after the 202', async () => {
-    stub.respond((call) => ({ ...succeeded({ survived: true }, call), delayMs: 300 }));
+    // The run finishes only once the client has gone.
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({ survived: true }, call);
+    });
     const { port } = new URL(gw.url);
     const name = await new Promise<string>((resolve, reject) => {
       const req = httpRequest(
@@ -154,38 +224,15 @@ describe('ack mode', () => {
       req.on('error', reject);
       req.end('{}');
     });
-    await until(async () => (await status(name)).json!.Status !== 'Running');
+    upstream.open();
+    await gw.drain();
     expect((await status(name)).json).toMatchObject({ Status: 'Succeeded', Result: { Body: { survived: true } } });
-  });
-
-  it('with Idempotency-Key, a retried start is acknowledged with the same execution and runs once', async () => {
-    stub.respond((call) => ({ ...succeeded({}, call), delayMs: 200 }));
-    const key = randomUUID();
-    const body = JSON.stringify({ marker: key });
-    const first = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
-    const second = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
-    expect(second.status).toBe(202);
-    expect(second.json!.ExecutionName).toBe(first.json!.ExecutionName);
-    expect(second.headers.get('idempotent-replayed')).toBe('true');
-    await until(async () => (await status(first.json!.ExecutionName as string)).json!.Status === 'Succeeded');
-    const later = await start(body, ALICE, 'report-once', { 'idempotency-key': key });
-    expect(later.json).toMatchObject({ ExecutionName: first.json!.ExecutionName, Status: 'Succeeded' });
-    expect(stub.calls.filter((c) => c.form.Input?.includes(key))).toHaveLength(1);
-  });
-
-  it('a run abandoned by a dead process is reported as Unknown once its lease has passed', async () => {
-    stub.respond(() => ({ hang: true }));
-    const name = (await start('{}')).json!.ExecutionName as string;
-    expect((await status(name)).json!.Status).toBe('Running');
-    clock.advance(10_000 + 30_000 + 1);
-    expect((await status(name)).json!.Status).toBe('Unknown');
-    clock.advance(-(10_000 + 30_000 + 1));
   });
 });
 
 describe('ack mode: execution names are per caller', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock(Date.UTC(2026, 0, 1));
   /** Holds the final write of Idempotency-Key records while `hold` is set, to look inside the in-flight window. */
   let hold: Promise<void> | undefined;
@@ -202,10 +249,10 @@ describe('ack mode: execution names are per caller', () => {
     },
   };
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
+  beforeAll(() => {
+    stub = inProcessUpstream();
     stub.respond((call) => succeeded({ input: JSON.parse(call.form.Input ?? '{}') }, call));
-    gw = await startGateway(config(stub.url), { clock, records });
+    gw = inProcessGateway(config(stub.url), { clock, records });
   });
   afterAll(async () => {
     await gw.close();
@@ -213,9 +260,13 @@ describe('ack mode: execution names are per caller', () => {
   });
 
   const start = (apiKey: string | null, headers: Record<string, string>, body = '{}', flow = 'report') =>
-    send(`${gw.url}/flows/${flow}/run`, { body, headers: { ...(apiKey ? { 'x-api-key': apiKey } : {}), ...headers } });
-  const status = (name: string, apiKey: string | null) => send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
-  const settled = (name: string, apiKey: string) => until(async () => (await status(name, apiKey)).json!.Status !== 'Running');
+    gw.send(`${gw.url}/flows/${flow}/run`, { body, headers: { ...(apiKey ? { 'x-api-key': apiKey } : {}), ...headers } });
+  const status = (name: string, apiKey: string | null) => gw.send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
+  /** Once every background run has ended, the execution is no longer Running. */
+  const settled = async (name: string, apiKey: string) => {
+    await gw.drain();
+    expect((await status(name, apiKey)).json!.Status).not.toBe('Running');
+  };
   const unique = () => randomUUID().slice(0, 8);
 
   it('caller B is not refused because caller A used a request id that differs only in punctuation', async () => {
@@ -335,7 +386,11 @@ describe('ack mode: execution names are per caller', () => {
 describe('ack mode and shutdown', () => {
   it('closing the gateway (SIGTERM path) waits for the background run and records its outcome', async () => {
     const stub = await startUpstreamStub();
-    stub.respond((call) => ({ ...succeeded({ finished: true }, call), delayMs: 1_000 }));
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({ finished: true }, call);
+    });
     const clock = manualClock(Date.UTC(2026, 0, 1));
     const records = memoryRecordStore({ clock, maxSize: 1024 * 1024 });
     const gw = await startGateway(config(stub.url), { records, clock });
@@ -343,7 +398,11 @@ describe('ack mode and shutdown', () => {
     expect(accepted.status).toBe(202);
     const name = accepted.json!.ExecutionName as string;
     expect(JSON.parse((await records.get(`exec:alice:${name}`))!).status).toBe('Running');
-    await gw.close();
+    await stub.received(1);
+    // The run is at the upstream: start the shutdown, then let the run finish while it drains.
+    const closed = gw.close();
+    upstream.open();
+    await closed;
     const recorded = JSON.parse((await records.get(`exec:alice:${name}`))!);
     expect(recorded).toMatchObject({ status: 'Succeeded', response: { status: 200 } });
     expect(JSON.parse(recorded.response.body)).toEqual({ finished: true });

@@ -9,6 +9,8 @@ export interface TestGateway {
   config: Config;
   logs: LogLine[];
   server: StartedServer;
+  /** Resolves when background work (cache writes, ack runs) has settled. */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export async function startGateway(raw: Record<string, unknown>, options: NodeDe
     config,
     logs,
     server,
+    drain: () => runtime.drain(),
     async close() {
       await server.shutdown(() => runtime.drain());
       await runtime.close();
