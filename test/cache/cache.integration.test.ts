@@ -1,8 +1,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type ReceivedCall, type UpstreamStub } from '../helpers/upstream-stub.js';
+import type { ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import {
+  inProcessUpstream,
+  startUpstreamStub,
+  succeeded,
+  upstreamError,
+  TEST_CREDENTIALS,
+  type ReceivedCall,
+  type UpstreamStub,
+} from '../helpers/upstream-stub.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { gate } from '../helpers/gate.js';
+import type { Deps } from '../../src/deps.js';
 import { manualClock } from '../../src/lib/clock.js';
-import { cryptoRandom } from '../../src/lib/random.js';
 
 const ALICE_KEY = 'alice-key-0123456789abcdef';
 const BOB_KEY = 'bob-key-0123456789abcdef0';
@@ -30,32 +42,62 @@ function echoWithCount(stub: UpstreamStub) {
   return (call: ReceivedCall) => succeeded({ echo: JSON.parse(call.form.Input ?? '{}'), run: stub.calls.length }, call);
 }
 
-async function post(gw: TestGateway, path: string, body: string, headers: Record<string, string> = {}) {
+/**
+ * Counts the cache lookups that have completed. A request looks its key up once, then (with nothing to
+ * wait for in between) starts or joins the run for that key: once n lookups are done and the requests'
+ * own continuations have run, n requests have joined.
+ */
+function watchLookups() {
+  let done = 0;
+  const waiting = new Set<{ count: number; resolve: () => void }>();
+  return {
+    wrap(deps: Deps) {
+      const store = deps.cache!;
+      deps.cache = {
+        ...store,
+        get: (key) =>
+          store.get(key).finally(() => {
+            done++;
+            for (const waiter of waiting) {
+              if (done < waiter.count) continue;
+              waiting.delete(waiter);
+              waiter.resolve();
+            }
+          }),
+      };
+    },
+    get done() {
+      return done;
+    },
+    /** Resolves once `count` lookups in all have completed and every continuation queued by them has run. */
+    async reached(count: number): Promise<void> {
+      if (done < count) await new Promise<void>((resolve) => waiting.add({ count, resolve }));
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+/** A gateway in process (`fetch` is its own) or over a socket (global `fetch`). */
+type Gateway = { url: string; fetch?: typeof fetch };
+
+async function post(gw: Gateway, path: string, body: string, headers: Record<string, string> = {}) {
   const credential: Record<string, string> = headers.authorization || headers['x-api-key'] ? {} : { 'x-api-key': ALICE_KEY };
-  const res = await fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...credential, ...headers }, body });
+  const res = await (gw.fetch ?? fetch)(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...credential, ...headers }, body });
   const text = await res.text();
   return { res, text, status: res.status, cacheStatus: res.headers.get('cache-status'), age: res.headers.get('age') };
 }
 
-describe('response cache over real HTTP', () => {
+describe('response cache', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
-  let requestsReceived = 0;
-  /** Resolves once the gateway has received `n` more requests, and a moment more for them to reach the cache. */
-  const untilReceived = async (n: number) => {
-    const target = requestsReceived + n;
-    while (requestsReceived < target) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 100));
-  };
+  let gw: InProcessGateway;
+  const lookups = watchLookups();
   /** Upstream calls whose Input carries this marker. */
   const callsFor = (marker: string) => stub.calls.filter((c) => (c.form.Input ?? '').includes(marker)).length;
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
+  beforeAll(() => {
+    stub = inProcessUpstream();
     stub.respond(echoWithCount(stub));
-    // Every request without X-Request-Id draws one UUID: a count of requests the gateway has received.
-    const counting = { ...cryptoRandom, uuid: () => (requestsReceived++, cryptoRandom.uuid()) };
-    gw = await startGateway(config(stub.url), { random: counting });
+    gw = inProcessGateway(config(stub.url), { adjustDeps: (deps) => lookups.wrap(deps) });
   });
   afterEach(() => stub.respond(echoWithCount(stub)));
   afterAll(async () => {
@@ -176,13 +218,17 @@ describe('response cache over real HTTP', () => {
   });
 
   it('100 concurrent identical first requests make exactly one upstream execution; 99 are collapsed', async () => {
-    // The upstream answers slowly: only once the gateway has received all 100 requests, and a moment more.
-    const received = untilReceived(100);
+    // The upstream answers only once all 100 requests have joined the run.
+    const upstream = gate();
     stub.respond(async (call) => {
-      await received;
-      return { ...succeeded({ slow: true, run: stub.calls.length }, call), delayMs: 300 };
+      await upstream.opened;
+      return succeeded({ slow: true, run: stub.calls.length }, call);
     });
-    const answers = await Promise.all(Array.from({ length: 100 }, () => post(gw, '/flows/slow/run', '{"t":"stampede"}')));
+    const joined = lookups.reached(lookups.done + 100);
+    const pending = Promise.all(Array.from({ length: 100 }, () => post(gw, '/flows/slow/run', '{"t":"stampede"}')));
+    await joined;
+    upstream.open();
+    const answers = await pending;
     expect(callsFor('stampede')).toBe(1);
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(new Set(answers.map((a) => a.text)).size).toBe(1);
@@ -196,12 +242,16 @@ describe('response cache over real HTTP', () => {
   });
 
   it('when the shared run fails, every waiter gets the same error and the upstream is called once', async () => {
-    const received = untilReceived(20);
+    const upstream = gate();
     stub.respond(async () => {
-      await received;
-      return { ...upstreamError(500, 'InternalServerError'), delayMs: 200 };
+      await upstream.opened;
+      return upstreamError(500, 'InternalServerError');
     });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => post(gw, '/flows/slow/run', '{"t":"leader-fails"}')));
+    const joined = lookups.reached(lookups.done + 20);
+    const pending = Promise.all(Array.from({ length: 20 }, () => post(gw, '/flows/slow/run', '{"t":"leader-fails"}')));
+    await joined;
+    upstream.open();
+    const answers = await pending;
     expect(callsFor('leader-fails')).toBe(1);
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(502));
     expect(answers.every((a) => JSON.parse(a.text).Code === 'UpstreamError')).toBe(true);
@@ -210,51 +260,19 @@ describe('response cache over real HTTP', () => {
     expect(new Set(answers.map((a) => JSON.parse(a.text).RequestId)).size).toBe(20);
   });
 
-  it('a shared run survives its first client disconnecting while others wait', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    stub.respond(async (call) => {
-      await gate;
-      return succeeded({ survived: true }, call);
-    });
-    const controller = new AbortController();
-    const leaderReceived = untilReceived(1);
-    const leader = fetch(gw.url + '/flows/slow/run', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
-      body: '{"t":"disconnect"}',
-      signal: controller.signal,
-    }).catch((error: unknown) => error);
-    await leaderReceived;
-    while (callsFor('disconnect') === 0) await new Promise((r) => setTimeout(r, 5));
-    const followerReceived = untilReceived(1);
-    const follower = post(gw, '/flows/slow/run', '{"t":"disconnect"}');
-    await followerReceived;
-    await new Promise((r) => setTimeout(r, 50));
-    controller.abort();
-    await new Promise((r) => setTimeout(r, 50));
-    release();
-    const answer = await follower;
-    expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.text)).toEqual({ survived: true });
-    expect(answer.cacheStatus).toBe('flowgate; fwd=miss; collapsed');
-    expect(await leader).toBeInstanceOf(Error);
-    expect(callsFor('disconnect')).toBe(1);
-  });
-
   it('purge: admin only (others 403, anonymous 401); the next request is a miss', async () => {
     await post(gw, '/flows/quote/run', '{"t":"purge"}');
     expect((await post(gw, '/flows/quote/run', '{"t":"purge"}')).cacheStatus).toMatch(/hit/);
 
-    const anonymous = await fetch(gw.url + '/flows/quote/cache', { method: 'DELETE' });
+    const anonymous = await gw.fetch(gw.url + '/flows/quote/cache', { method: 'DELETE' });
     expect(anonymous.status).toBe(401);
     expect((await anonymous.json()).Code).toBe('InvalidCredentials');
-    const alice = await fetch(gw.url + '/flows/quote/cache', { method: 'DELETE', headers: { 'x-api-key': ALICE_KEY } });
+    const alice = await gw.fetch(gw.url + '/flows/quote/cache', { method: 'DELETE', headers: { 'x-api-key': ALICE_KEY } });
     expect(alice.status).toBe(403);
     expect((await alice.json()).Code).toBe('AccessDenied');
     expect((await post(gw, '/flows/quote/run', '{"t":"purge"}')).cacheStatus).toMatch(/hit/);
 
-    const admin = await fetch(gw.url + '/flows/quote/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
+    const admin = await gw.fetch(gw.url + '/flows/quote/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
     expect(admin.status).toBe(200);
     const body = await admin.json();
     expect(body).toEqual({ RequestId: admin.headers.get('x-request-id'), Flow: 'quote', Purged: true });
@@ -264,10 +282,10 @@ describe('response cache over real HTTP', () => {
     expect(callsFor('purge')).toBe(3);
 
     // Other flows' entries are untouched; a flow without cache answers Purged: false; unknown flows 404.
-    const plain = await fetch(gw.url + '/flows/plain/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
+    const plain = await gw.fetch(gw.url + '/flows/plain/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
     expect(await plain.json()).toMatchObject({ Flow: 'plain', Purged: false });
-    expect((await fetch(gw.url + '/flows/nope/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } })).status).toBe(404);
-    const wrongMethod = await fetch(gw.url + '/flows/quote/cache', { method: 'GET', headers: { 'x-api-key': ADMIN_KEY } });
+    expect((await gw.fetch(gw.url + '/flows/nope/cache', { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } })).status).toBe(404);
+    const wrongMethod = await gw.fetch(gw.url + '/flows/quote/cache', { method: 'GET', headers: { 'x-api-key': ADMIN_KEY } });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('DELETE');
   });
@@ -275,14 +293,14 @@ describe('response cache over real HTTP', () => {
 
 describe('response cache time, with an injected clock', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock();
   const callsFor = (marker: string) => stub.calls.filter((c) => (c.form.Input ?? '').includes(marker)).length;
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
+  beforeAll(() => {
+    stub = inProcessUpstream();
     stub.respond(echoWithCount(stub));
-    gw = await startGateway(config(stub.url), { clock });
+    gw = inProcessGateway(config(stub.url), { clock });
   });
   afterAll(async () => {
     await gw.close();
@@ -326,5 +344,56 @@ describe('response cache time, with an injected clock', () => {
     clock.advance(1);
     expect((await post(gw, '/flows/quote/run', '{"t":"maxage"}', { 'cache-control': 'max-age=0' })).cacheStatus).toBe('flowgate; fwd=stale; stored');
     expect(callsFor('maxage')).toBe(3);
+  });
+});
+
+describe('response cache over a socket', () => {
+  let stub: UpstreamStub;
+  let gw: TestGateway;
+  const lookups = watchLookups();
+  /** The server side of each request, in arrival order. */
+  const responses: ServerResponse[] = [];
+  const callsFor = (marker: string) => stub.calls.filter((c) => (c.form.Input ?? '').includes(marker)).length;
+
+  beforeAll(async () => {
+    stub = await startUpstreamStub();
+    gw = await startGateway(config(stub.url), { adjustDeps: (deps) => lookups.wrap(deps) });
+    // Added after the server's own handler, so a response's close is seen after the server has acted on it.
+    gw.server.server.on('request', (_req, res: ServerResponse) => responses.push(res));
+  });
+  afterAll(async () => {
+    await gw.close();
+    await stub.close();
+  });
+
+  it('a shared run survives its first client disconnecting while others wait', async () => {
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({ survived: true }, call);
+    });
+    const controller = new AbortController();
+    const leader = fetch(gw.url + '/flows/slow/run', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+      body: '{"t":"disconnect"}',
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await stub.received(1);
+    const leaderResponse = responses[0]!;
+    const followerJoined = lookups.reached(lookups.done + 1);
+    const follower = post(gw, '/flows/slow/run', '{"t":"disconnect"}');
+    await followerJoined;
+    // The leader's client goes away; the server has acted on it once the leader's response has closed.
+    const leaderClosed = leaderResponse.closed ? Promise.resolve() : once(leaderResponse, 'close');
+    controller.abort();
+    await leaderClosed;
+    upstream.open();
+    const answer = await follower;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({ survived: true });
+    expect(answer.cacheStatus).toBe('flowgate; fwd=miss; collapsed');
+    expect(await leader).toBeInstanceOf(Error);
+    expect(callsFor('disconnect')).toBe(1);
   });
 });

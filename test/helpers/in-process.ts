@@ -2,8 +2,9 @@ import type { Hono } from 'hono';
 import { createApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { AppEnv } from '../../src/env.js';
+import type { GatewayOptions } from './gateway.js';
 import type { LogLine } from '../../src/log.js';
-import { createNodeRuntime, type NodeDepsOptions, type NodeRuntime } from '../../src/platform/node/runtime.js';
+import { createNodeRuntime, type NodeRuntime } from '../../src/platform/node/runtime.js';
 import { answerOf, type Answer } from './post.js';
 import { inProcessUpstreamAt } from './upstream-stub.js';
 
@@ -42,12 +43,13 @@ export interface InProcessGateway {
  * the official library. For what needs a socket (slow clients, disconnects, drain on shutdown, raw HTTP)
  * use helpers/gateway.ts.
  */
-export function inProcessGateway(raw: Record<string, unknown>, options: NodeDepsOptions & { env?: Record<string, string> } = {}): InProcessGateway {
+export function inProcessGateway(raw: Record<string, unknown>, options: GatewayOptions = {}): InProcessGateway {
   const config = parseConfig(raw, options.env ?? {});
   const logs: LogLine[] = [];
   const transport = options.transport ?? inProcessUpstreamAt(config.upstream.endpoint)?.transport;
   const runtime = createNodeRuntime(config, { log: (line) => logs.push(line), ...options, ...(transport ? { transport } : {}) });
   runtime.deps.clientIp = (c) => (c.env as { peer?: string } | undefined)?.peer;
+  options.adjustDeps?.(runtime.deps);
   const app = createApp(runtime.deps);
   const url = 'http://gateway.test';
 
