@@ -1,19 +1,19 @@
-/** `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) over real HTTP, with an injected clock for expiry. */
+/** `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) through the gateway in process, with an injected clock for expiry. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '../../src/lib/clock.js';
 import type { RecordStore } from '../../src/records/types.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { send } from '../helpers/post.js';
-import { until } from '../helpers/until.js';
-import { startUpstreamStub, succeeded, TEST_CREDENTIALS, upstreamError, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { gate } from '../helpers/gate.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { inProcessUpstream, succeeded, TEST_CREDENTIALS, upstreamError, type UpstreamStub } from '../helpers/upstream-stub.js';
 
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef0';
 const NOW = Date.UTC(2026, 0, 1);
 
 const config = (stubUrl: string, extra: Record<string, unknown> = {}) => ({
-  upstream: { endpoint: stubUrl, credentials: TEST_CREDENTIALS, timeout: '1500ms' },
+  // Short: two tests wait out an upstream that never answers.
+  upstream: { endpoint: stubUrl, credentials: TEST_CREDENTIALS, timeout: '500ms' },
   callers: { alice: { apiKeys: [ALICE] }, bob: { apiKeys: [BOB] } },
   flows: {
     orders: { flowName: 'create_order', idempotency: { ttl: '1h', required: true }, errors: { OutOfStock: 409, NoSuchItem: 404 } },
@@ -25,12 +25,12 @@ const config = (stubUrl: string, extra: Record<string, unknown> = {}) => ({
 
 describe('Idempotency-Key', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock(NOW);
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
-    gw = await startGateway(config(stub.url), { clock });
+  beforeAll(() => {
+    stub = inProcessUpstream();
+    gw = inProcessGateway(config(stub.url), { clock });
   });
   afterEach(() => {
     stub.respond((call) => succeeded({ order: JSON.parse(call.form.Input ?? '{}'), n: stub.calls.length }, call));
@@ -42,7 +42,7 @@ describe('Idempotency-Key', () => {
   });
 
   const call = (flow: string, body: string, key: string | undefined, apiKey = ALICE, headers: Record<string, string> = {}) =>
-    send(`${gw.url}/flows/${flow}/run`, { body, headers: { 'x-api-key': apiKey, ...(key === undefined ? {} : { 'idempotency-key': key }), ...headers } });
+    gw.send(`${gw.url}/flows/${flow}/run`, { body, headers: { 'x-api-key': apiKey, ...(key === undefined ? {} : { 'idempotency-key': key }), ...headers } });
   const runsOf = (marker: string) => stub.calls.filter((c) => c.form.Input?.includes(marker)).length;
 
   it('the first request runs; a retry with the same key and body replays the stored answer', async () => {
@@ -69,15 +69,21 @@ describe('Idempotency-Key', () => {
   });
 
   it('a retry while the first is in flight gets 409; the first still completes and is then replayed', async () => {
-    stub.respond((c) => ({ ...succeeded({ ok: true }, c), delayMs: 300 }));
+    // The first runs until the retry has been answered.
+    const upstream = gate();
+    stub.respond(async (c) => {
+      await upstream.opened;
+      return succeeded({ ok: true }, c);
+    });
     const key = randomUUID();
     const body = JSON.stringify({ marker: key });
     const first = call('orders', body, key);
-    await until(() => runsOf(key) === 1);
+    await stub.received(stub.calls.length + 1);
     const second = await call('orders', body, key);
     expect(second.status).toBe(409);
     expect(second.json).toMatchObject({ Code: 'Conflict' });
     expect(second.headers.get('retry-after')).toBe('1');
+    upstream.open();
     expect((await first).status).toBe(200);
     expect((await call('orders', body, key)).headers.get('idempotent-replayed')).toBe('true');
     expect(runsOf(key)).toBe(1);
@@ -92,11 +98,16 @@ describe('Idempotency-Key', () => {
     // Whitespace is a different body too: the fingerprint is over the exact bytes.
     expect((await call('orders', JSON.stringify({ marker: key, qty: 1 }, null, 1), key)).status).toBe(422);
 
-    stub.respond((c) => ({ ...succeeded({}, c), delayMs: 300 }));
+    const upstream = gate();
+    stub.respond(async (c) => {
+      await upstream.opened;
+      return succeeded({}, c);
+    });
     const key2 = randomUUID();
     const first = call('orders', JSON.stringify({ marker: key2 }), key2);
-    await until(() => runsOf(key2) === 1);
+    await stub.received(stub.calls.length + 1);
     expect((await call('orders', JSON.stringify({ marker: key2, changed: true }), key2)).status).toBe(422);
+    upstream.open();
     await first;
     expect(runsOf(key)).toBe(1);
     expect(runsOf(key2)).toBe(1);
@@ -174,10 +185,10 @@ describe('Idempotency-Key', () => {
     const body = JSON.stringify({ marker: key });
     stub.respond(() => ({ hang: true }));
     const abandoned = call('orders', body, key);
-    await until(() => runsOf(key) === 1);
+    await stub.received(stub.calls.length + 1);
     expect((await call('orders', body, key)).status).toBe(409);
-    // upstream timeout (1.5 s) + 30 s margin later, the claim is gone.
-    clock.advance(1_500 + 30_000 + 1);
+    // upstream timeout (0.5 s) + 30 s margin later, the claim is gone.
+    clock.advance(500 + 30_000 + 1);
     stub.respond((c) => succeeded({ second: true }, c));
     const taken = await call('orders', body, key);
     expect(taken.status).toBe(200);
@@ -207,15 +218,15 @@ describe('Idempotency-Key when the record store fails', () => {
   };
 
   it('onError: closed answers 503 and runs nothing; onError: open runs without the record', async () => {
-    const stub = await startUpstreamStub();
-    const closed = await startGateway(config(stub.url, { storeOptions: { onError: 'closed' } }), { records: failing });
-    const open = await startGateway(config(stub.url, { storeOptions: { onError: 'open' } }), { records: failing });
+    const stub = inProcessUpstream();
+    const closed = inProcessGateway(config(stub.url, { storeOptions: { onError: 'closed' } }), { records: failing });
+    const open = inProcessGateway(config(stub.url, { storeOptions: { onError: 'open' } }), { records: failing });
     try {
-      const refused = await send(`${closed.url}/flows/orders/run`, { body: '{}', headers: { 'x-api-key': ALICE, 'idempotency-key': 'k1' } });
+      const refused = await closed.send(`${closed.url}/flows/orders/run`, { body: '{}', headers: { 'x-api-key': ALICE, 'idempotency-key': 'k1' } });
       expect(refused.status).toBe(503);
       expect(refused.json).toMatchObject({ Code: 'ServiceUnavailable' });
       expect(stub.calls).toHaveLength(0);
-      const served = await send(`${open.url}/flows/orders/run`, { body: '{}', headers: { 'x-api-key': ALICE, 'idempotency-key': 'k1' } });
+      const served = await open.send(`${open.url}/flows/orders/run`, { body: '{}', headers: { 'x-api-key': ALICE, 'idempotency-key': 'k1' } });
       expect(served.status).toBe(200);
       expect(stub.calls).toHaveLength(1);
       expect(open.logs.at(-1)).toMatchObject({ idempotency: 'bypass', detail: 'record store unavailable' });
