@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { Redis } from 'ioredis';
 import { manualClock } from '../../src/lib/clock.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { gate, settledCount, type Gate } from '../helpers/gate.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
 import { send } from '../helpers/post.js';
 import { spawnCli, type Spawned } from '../helpers/spawn.js';
-import { until } from '../helpers/until.js';
-import { startUpstreamStub, succeeded, TEST_CREDENTIALS, upstreamError, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessUpstream, startUpstreamStub, succeeded, TEST_CREDENTIALS, upstreamError, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { NOW_MS, NOW_SEC, githubHeaders, signSlack, signStandardWebhooks, signStripe } from '../webhooks/support.js';
 
 /** The suite's own redis-server (test/global-setup.ts). */
@@ -31,19 +31,21 @@ async function githubDelivery(body: string, deliveryId: string): Promise<Headers
   return headers;
 }
 
-const slow = (ms: number) => (call: Parameters<Parameters<UpstreamStub['respond']>[0]>[0]) => ({
-  ...succeeded({ ran: JSON.parse(call.form.Input ?? '{}') }, call),
-  delayMs: ms,
-});
+/** Runs the flow once `upstream` is opened. */
+const heldUntil = (upstream: Gate) => async (call: Parameters<Parameters<UpstreamStub['respond']>[0]>[0]) => {
+  await upstream.opened;
+  return succeeded({ ran: JSON.parse(call.form.Input ?? '{}') }, call);
+};
 
 describe('delivery de-duplication in one process (memory store)', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock(NOW_MS);
+  const send = (url: string, init: { body: string; headers: Headers }) => gw.send(url, init);
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
-    gw = await startGateway(
+  beforeAll(() => {
+    stub = inProcessUpstream();
+    gw = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '5s' },
         flows: {
@@ -69,11 +71,16 @@ describe('delivery de-duplication in one process (memory store)', () => {
   const callsFor = (id: string) => stub.calls.filter((call) => call.form.Input?.includes(id)).length;
 
   it('20 simultaneous redeliveries make exactly one execution; the others get 409 while it runs', async () => {
-    stub.respond(slow(400));
+    // The one run goes on until the 19 others have been answered.
+    const upstream = gate();
+    stub.respond(heldUntil(upstream));
     const id = randomUUID();
     const body = JSON.stringify({ ref: 'refs/heads/main', marker: id });
     const headers = await githubDelivery(body, id);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => send(`${gw.url}/flows/github/run`, { body, headers })));
+    const pending = Array.from({ length: 20 }, () => send(`${gw.url}/flows/github/run`, { body, headers }));
+    await settledCount(pending, 19);
+    upstream.open();
+    const answers = await Promise.all(pending);
     expect(callsFor(id)).toBe(1);
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -172,7 +179,9 @@ describe('delivery de-duplication in one process (memory store)', () => {
   });
 
   it('ack mode: 20 simultaneous redeliveries make one execution and every one of them is acknowledged with the same name', async () => {
-    stub.respond(slow(300));
+    // The run goes on until every delivery has been acknowledged.
+    const upstream = gate();
+    stub.respond(heldUntil(upstream));
     const id = randomUUID();
     const body = JSON.stringify({ marker: id });
     const headers = await githubDelivery(body, id);
@@ -180,8 +189,9 @@ describe('delivery de-duplication in one process (memory store)', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
     const names = new Set(answers.map((a) => a.json!.ExecutionName));
     expect(names.size).toBe(1);
-    // Every claim has been answered, so no second run can start after the first one shows up.
-    await until(() => callsFor(id) > 0);
+    // Every claim has been answered and every background run has ended: exactly one ran.
+    upstream.open();
+    await gw.drain();
     expect(callsFor(id)).toBe(1);
   });
 });
@@ -230,11 +240,15 @@ describe('delivery de-duplication across two gateway processes sharing Redis', (
   });
 
   it('20 simultaneous redeliveries spread over both processes make exactly one execution', async () => {
-    stub.respond(slow(500));
+    const upstream = gate();
+    stub.respond(heldUntil(upstream));
     const id = randomUUID();
     const body = JSON.stringify({ marker: id });
     const headers = await githubDelivery(body, id);
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(`${urls[i % 2]}/flows/github/run`, { body, headers })));
+    const pending = Array.from({ length: 20 }, (_, i) => send(`${urls[i % 2]}/flows/github/run`, { body, headers }));
+    await settledCount(pending, 19);
+    upstream.open();
+    const answers = await Promise.all(pending);
     expect(stub.calls.filter((c) => c.form.Input?.includes(id))).toHaveLength(1);
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 409)).toHaveLength(19);
@@ -250,7 +264,8 @@ describe('delivery de-duplication across two gateway processes sharing Redis', (
   });
 
   it('ack mode: the outcome recorded by one process is readable through the other, and SIGTERM drains a background run', async () => {
-    stub.respond(slow(1_500));
+    const upstream = gate();
+    stub.respond(heldUntil(upstream));
     const id = randomUUID();
     const body = JSON.stringify({ marker: id });
     const accepted = await send(`${urls[0]}/flows/github-ack/run`, { body, headers: await githubDelivery(body, id) });
@@ -260,6 +275,9 @@ describe('delivery de-duplication across two gateway processes sharing Redis', (
     const running = JSON.parse((await redis.get(`${prefix}rec:exec:webhook:github:${name}`))!);
     expect(running.status).toBe('Running');
     gateways[0]!.child.kill('SIGTERM');
+    // The process is draining while the run is still held at the upstream; then the run may end.
+    await gateways[0]!.waitFor(/draining requests in flight/);
+    upstream.open();
     expect(await gateways[0]!.exit()).toBe(0);
     const finished = JSON.parse((await redis.get(`${prefix}rec:exec:webhook:github:${name}`))!);
     expect(finished).toMatchObject({ status: 'Succeeded', response: { status: 200 } });
