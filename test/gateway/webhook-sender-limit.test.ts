@@ -1,14 +1,13 @@
 /**
- * Webhook flows are limited twice over real HTTP: per client address before the body is read (unsigned
+ * Webhook flows are limited twice through the gateway: per client address before the body is read (unsigned
  * floods), and per verified sender after the signature (validly signed floods from many addresses).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { manualClock } from '../../src/lib/clock.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { send } from '../helpers/post.js';
-import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { inProcessUpstream, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { NOW_MS, githubHeaders, signStripe } from '../webhooks/support.js';
 
 const GH_SECRET = 'gh-hook-secret-for-limits';
@@ -16,15 +15,15 @@ const STRIPE_SECRET = 'whsec_limits_0123456789abcdef';
 
 describe('per-sender limits on webhook flows', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock(NOW_MS);
   let address = 0;
   /** A different client address per request (trustProxy), as a sender's delivery fleet looks. */
   const nextAddress = () => `198.51.100.${(address++ % 250) + 1}`;
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
-    gw = await startGateway(
+  beforeAll(() => {
+    stub = inProcessUpstream();
+    gw = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
         server: { trustProxy: true },
@@ -48,7 +47,7 @@ describe('per-sender limits on webhook flows', () => {
   async function deliverGithub(flow: string, from: string, body = JSON.stringify({ zen: randomUUID() })) {
     const headers = githubHeaders(await octokitSign(GH_SECRET, body), randomUUID());
     headers.set('x-forwarded-for', from);
-    return send(`${gw.url}/flows/${flow}/run`, { body, headers });
+    return gw.send(`${gw.url}/flows/${flow}/run`, { body, headers });
   }
 
   it('holds validly signed deliveries from many addresses to the flow rate, keyed by the sender', async () => {
@@ -81,14 +80,14 @@ describe('per-sender limits on webhook flows', () => {
     const from = nextAddress();
     const before = stub.calls.length;
     for (let i = 0; i < 3; i++) {
-      const forged = await send(`${gw.url}/flows/github2/run`, {
+      const forged = await gw.send(`${gw.url}/flows/github2/run`, {
         body: '{}',
         headers: { 'x-forwarded-for': from, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
       });
       expect(forged.status).toBe(401);
       expect(forged.json).toMatchObject({ Code: 'InvalidSignature' });
     }
-    const held = await send(`${gw.url}/flows/github2/run`, {
+    const held = await gw.send(`${gw.url}/flows/github2/run`, {
       body: '{}',
       headers: { 'x-forwarded-for': from, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
     });
@@ -107,7 +106,7 @@ describe('per-sender limits on webhook flows', () => {
       const headers = signStripe(body, STRIPE_SECRET);
       headers.set('x-forwarded-for', from);
       headers.set('content-type', 'application/json');
-      return send(`${gw.url}/flows/stripe/run`, { body, headers });
+      return gw.send(`${gw.url}/flows/stripe/run`, { body, headers });
     };
     expect((await deliver(nextAddress())).status).toBe(200);
     expect((await deliver(nextAddress())).status).toBe(200);
@@ -118,7 +117,7 @@ describe('per-sender limits on webhook flows', () => {
   });
 
   it('adds no sender check to flows without a webhook', async () => {
-    const ok = await send(`${gw.url}/flows/plain/run`, { body: '{}', headers: { 'x-forwarded-for': nextAddress() } });
+    const ok = await gw.send(`${gw.url}/flows/plain/run`, { body: '{}', headers: { 'x-forwarded-for': nextAddress() } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('ratelimit-policy')).toBe('"flow";q=1;w=60');
   });

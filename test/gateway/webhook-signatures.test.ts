@@ -1,14 +1,13 @@
 /**
- * Webhook flows end to end over real HTTP: deliveries signed by the providers' own libraries run the flow;
+ * Webhook flows end to end through the gateway: deliveries signed by the providers' own libraries run the flow;
  * forged, altered or replayed ones are refused with 401 before CloudFlow is called.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { manualClock } from '../../src/lib/clock.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { send } from '../helpers/post.js';
-import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { inProcessUpstream, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { NOW_MS, NOW_SEC, githubHeaders, signSlack, signStandardWebhooks, signStripe, standardWebhooksSecret } from '../webhooks/support.js';
 
 const SECRETS = {
@@ -46,12 +45,12 @@ const SIGNATURE_HEADER: Record<Provider, string> = {
 
 describe('webhook flows verify real signatures at the gateway', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   const clock = manualClock(NOW_MS);
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
-    gw = await startGateway(
+  beforeAll(() => {
+    stub = inProcessUpstream();
+    gw = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
         callers: { ops: { apiKeys: ['ops-key-0123456789abcdef'], admin: true } },
@@ -76,7 +75,7 @@ describe('webhook flows verify real signatures at the gateway', () => {
 
   const deliver = (provider: Provider, body: string, headers: Headers) => {
     headers.set('content-type', 'application/json');
-    return send(`${gw.url}/flows/${provider}/run`, { body, headers });
+    return gw.send(`${gw.url}/flows/${provider}/run`, { body, headers });
   };
 
   /** Asserts a 401 InvalidSignature and that CloudFlow was not called for it. */
