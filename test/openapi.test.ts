@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { openApiDocument } from '../src/routes/openapi.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { inProcessGateway, type InProcessGateway } from './helpers/in-process.js';
 
 type Json = Record<string, unknown>;
 
@@ -123,11 +123,11 @@ export function openApiProblems(doc: Json): string[] {
 }
 
 describe('GET /openapi.json', () => {
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   let doc: Json;
   beforeAll(async () => {
-    gw = await startGateway(RAW);
-    const res = await fetch(`${gw.url}/openapi.json`);
+    gw = inProcessGateway(RAW);
+    const res = await gw.fetch(`${gw.url}/openapi.json`);
     expect(res.headers.get('content-type')).toBe('application/json');
     doc = (await res.json()) as Json;
   });

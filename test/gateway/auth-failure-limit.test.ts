@@ -1,14 +1,13 @@
 /**
- * `auth.failureLimit` over real HTTP: bad credentials are counted per client address, and past the limit
+ * `auth.failureLimit` through the gateway: bad credentials are counted per client address, and past the limit
  * the address gets 429 before any credential is judged; with Redis the count holds across two gateways.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { manualClock } from '../../src/lib/clock.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { send } from '../helpers/post.js';
-import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { inProcessUpstream, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 
 /** The suite's own redis-server (test/global-setup.ts). */
 const REDIS_URL = inject('redisUrl');
@@ -20,9 +19,9 @@ const JWT_SECRET = 'jwt-secret-0123456789abcdef0123456789';
 describe('failed authentications are limited per client address', () => {
   let stub: UpstreamStub;
   const clock = manualClock(T0);
-  const gateways: TestGateway[] = [];
+  const gateways: InProcessGateway[] = [];
   const start = async (extra: Record<string, unknown>) => {
-    const gw = await startGateway(
+    const gw = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
         callers: { app: { apiKeys: [GOOD_KEY] } },
@@ -36,8 +35,8 @@ describe('failed authentications are limited per client address', () => {
     return gw;
   };
 
-  beforeAll(async () => {
-    stub = await startUpstreamStub();
+  beforeAll(() => {
+    stub = inProcessUpstream();
   });
   beforeEach(() => clock.set(T0));
   afterAll(async () => {
@@ -47,7 +46,7 @@ describe('failed authentications are limited per client address', () => {
     expect(logged).not.toMatch(/wrong-key-|good-key-/);
   });
 
-  const call = (gw: TestGateway, headers: Record<string, string>) => send(`${gw.url}/flows/hello/run`, { body: '{}', headers });
+  const call = (gw: InProcessGateway, headers: Record<string, string>) => gw.send(`${gw.url}/flows/hello/run`, { body: '{}', headers });
   const wrongKey = () => `wrong-key-${randomUUID()}`;
 
   it('answers 429 once the burst of bad keys is spent, even for the right key, and recovers at the rate', async () => {
@@ -118,7 +117,7 @@ describe('failed authentications are limited per client address', () => {
 
   it('follows storeOptions.onError when the store fails: open judges credentials as usual, closed answers 503', async () => {
     const counters: Record<string, number> = {};
-    const open = await startGateway(
+    const open = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
         store: 'redis://127.0.0.1:1',

@@ -12,7 +12,7 @@ import { inProcessUpstreamAt } from './upstream-stub.js';
 export const LOOPBACK_PEER = '127.0.0.1';
 
 export interface InProcessGateway {
-  /** The origin requests are addressed to (`http://gateway.test`); nothing listens there. */
+  /** The origin requests are addressed to (`http://gateway-<n>.test`, one per gateway); nothing listens there. */
   url: string;
   config: Config;
   logs: LogLine[];
@@ -51,7 +51,7 @@ export function inProcessGateway(raw: Record<string, unknown>, options: GatewayO
   runtime.deps.clientIp = (c) => (c.env as { peer?: string } | undefined)?.peer;
   options.adjustDeps?.(runtime.deps);
   const app = createApp(runtime.deps);
-  const url = 'http://gateway.test';
+  const url = `http://gateway-${++opened}.test`;
 
   function gatewayFetch(input: RequestInfo | URL, init: RequestInit & { peer?: string | undefined } = {}): Promise<Response> {
     const { peer, ...rest } = init;
@@ -74,7 +74,7 @@ export function inProcessGateway(raw: Record<string, unknown>, options: GatewayO
     return answerOf(res, performance.now() - started);
   }
 
-  return {
+  const gateway: InProcessGateway = {
     url,
     config,
     logs,
@@ -85,8 +85,24 @@ export function inProcessGateway(raw: Record<string, unknown>, options: GatewayO
     request: (path, init) => send(path, init),
     drain: () => runtime.drain(),
     async close() {
+      gateways.delete(url);
       await runtime.drain();
       await runtime.close();
     },
   };
+  gateways.set(url, gateway);
+  return gateway;
+}
+
+const gateways = new Map<string, InProcessGateway>();
+let opened = 0;
+
+/**
+ * `fetch` for in-process gateways: the request goes to the open gateway whose `url` is its origin, so a
+ * test written against URLs reaches several gateways in process as it would over sockets.
+ */
+export function fetchInProcess(input: string | URL, init?: RequestInit & { peer?: string | undefined }): Promise<Response> {
+  const gateway = gateways.get(new URL(input).origin);
+  if (!gateway) throw new Error(`no in-process gateway is open at ${new URL(input).origin}`);
+  return gateway.fetch(input, init);
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { manualClock } from '../../src/lib/clock.js';
-import { startUpstreamStub, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { inProcessUpstream, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { fetchInProcess, inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
 
 const KEY = 'mobile-key-0123456789abcdef';
 const OTHER_KEY = 'partner-key-0123456789abcdef';
@@ -13,38 +13,36 @@ const NOW = Date.UTC(2024, 5, 1, 12, 0, 0);
 const nowSeconds = NOW / 1000;
 
 async function post(url: string, headers: Record<string, string> = {}, body = '{}') {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetchInProcess(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const text = await res.text();
   return { res, text, json: JSON.parse(text) as Record<string, unknown> };
 }
 
 /**
- * Starts a chunked POST whose body never finishes, and resolves with the status as soon as the
- * gateway answers. A gateway that tried to read the body would never answer.
+ * Starts a POST whose body (no Content-Length) never finishes, and resolves with the status as soon as
+ * the gateway answers. A gateway that tried to read the body would never answer.
  */
-function postNeverEnding(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...headers } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, headers: res.headers });
-      req.destroy();
-    });
-    req.on('error', (error) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
-    });
-    req.write('{"never":"');
+async function postNeverEnding(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string> }> {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"never":"'));
+    },
   });
+  const res = await fetchInProcess(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, duplex: 'half' } as RequestInit);
+  await res.body?.cancel();
+  await body.cancel().catch(() => {});
+  return { status: res.status, headers: Object.fromEntries(res.headers) };
 }
 
-describe('callers, limits and refusals over real HTTP (memory store)', () => {
+describe('callers, limits and refusals through the gateway (memory store)', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
-  let trusting: TestGateway;
+  let gw: InProcessGateway;
+  let trusting: InProcessGateway;
   const clock = manualClock(NOW);
   const seen: string[] = [];
 
   beforeAll(async () => {
-    stub = await startUpstreamStub();
+    stub = inProcessUpstream();
     const raw = (trustProxy: boolean) => ({
       upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
       server: { trustProxy },
@@ -66,8 +64,8 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
         unlimited: { access: 'public' },
       },
     });
-    gw = await startGateway(raw(false), { clock });
-    trusting = await startGateway(raw(true), { clock });
+    gw = inProcessGateway(raw(false), { clock });
+    trusting = inProcessGateway(raw(true), { clock });
   });
   afterAll(async () => {
     await gw.close();
@@ -279,7 +277,7 @@ describe('callers, limits and refusals over real HTTP (memory store)', () => {
 
 describe('RS256 and ES256 tokens verified through a JWKS served on loopback', () => {
   let stub: UpstreamStub;
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   let jwks: Server;
   let served: { keys: JWK[] } = { keys: [] };
   let jwksHits = 0;
@@ -314,8 +312,8 @@ describe('RS256 and ES256 tokens verified through a JWKS served on loopback', ()
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(served));
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-    stub = await startUpstreamStub();
-    gw = await startGateway(
+    stub = inProcessUpstream();
+    gw = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS },
         auth: { jwt: { jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`, jwksCacheTtl: '10m' } },
@@ -375,8 +373,8 @@ describe('RS256 and ES256 tokens verified through a JWKS served on loopback', ()
 
 describe('a JWKS that cannot be fetched', () => {
   it('answers 503, not 401, while no keys were ever fetched', async () => {
-    const stub = await startUpstreamStub();
-    const gw = await startGateway({
+    const stub = inProcessUpstream();
+    const gw = inProcessGateway({
       upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS },
       auth: { jwt: { jwksUrl: 'http://127.0.0.1:1/jwks.json' } },
       flows: { secure: {} },

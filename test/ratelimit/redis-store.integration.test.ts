@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Counters } from '../../src/lib/counters.js';
-import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { inProcessUpstream, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
 import { startDedicatedRedis, type DedicatedRedis } from '../helpers/redis-server.js';
 
 const KEY = 'mobile-key-0123456789abcdef';
@@ -21,9 +21,9 @@ function config(upstream: string, store: string, onError: 'open' | 'closed') {
   };
 }
 
-async function timedPost(gw: TestGateway) {
+async function timedPost(gw: InProcessGateway) {
   const started = performance.now();
-  const res = await fetch(`${gw.url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: '{}' });
+  const res = await gw.fetch(`${gw.url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: '{}' });
   const json = (await res.json()) as Record<string, unknown>;
   return { res, json, ms: performance.now() - started };
 }
@@ -31,7 +31,7 @@ async function timedPost(gw: TestGateway) {
 describe('a Redis store that is not there at all', () => {
   let stub: UpstreamStub;
   beforeAll(async () => {
-    stub = await startUpstreamStub();
+    stub = inProcessUpstream();
   });
   afterAll(async () => {
     await stub.close();
@@ -39,7 +39,7 @@ describe('a Redis store that is not there at all', () => {
 
   it('fail-open serves without limits, promptly, and says so in the log and counters', async () => {
     const counters: Counters = {};
-    const gw = await startGateway(config(stub.url, 'redis://127.0.0.1:1', 'open'), { counters });
+    const gw = inProcessGateway(config(stub.url, 'redis://127.0.0.1:1', 'open'), { counters });
     try {
       for (let i = 0; i < 4; i++) {
         const { res, ms } = await timedPost(gw);
@@ -50,7 +50,7 @@ describe('a Redis store that is not there at all', () => {
       expect(counters).toMatchObject({ 'ratelimit.store_errors': 4, 'ratelimit.failed_open': 4 });
       expect(gw.logs.filter((l) => l.path === '/flows/hello/run').every((l) => l.rateLimitStore === 'unavailable')).toBe(true);
       expect(gw.logs.some((l) => l.level === 'warn' && String(l.msg).includes('failing open'))).toBe(true);
-      const ready = await fetch(`${gw.url}/readyz`);
+      const ready = await gw.fetch(`${gw.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks.redis?.ok).toBe(false);
     } finally {
@@ -60,7 +60,7 @@ describe('a Redis store that is not there at all', () => {
 
   it('fail-closed answers 503 ServiceUnavailable, promptly, and never calls the upstream', async () => {
     const before = stub.calls.length;
-    const gw = await startGateway(config(stub.url, 'redis://127.0.0.1:1', 'closed'));
+    const gw = inProcessGateway(config(stub.url, 'redis://127.0.0.1:1', 'closed'));
     try {
       for (let i = 0; i < 4; i++) {
         const { res, json, ms } = await timedPost(gw);
@@ -79,15 +79,15 @@ describe('a Redis store that is not there at all', () => {
 describe('a dedicated redis-server stopped mid-test', () => {
   let stub: UpstreamStub;
   let redis: DedicatedRedis;
-  let open: TestGateway;
-  let closed: TestGateway;
+  let open: InProcessGateway;
+  let closed: InProcessGateway;
   const openCounters: Counters = {};
 
   beforeAll(async () => {
-    stub = await startUpstreamStub();
+    stub = inProcessUpstream();
     redis = await startDedicatedRedis();
-    open = await startGateway(config(stub.url, redis.url, 'open'), { counters: openCounters });
-    closed = await startGateway(config(stub.url, redis.url, 'closed'));
+    open = inProcessGateway(config(stub.url, redis.url, 'open'), { counters: openCounters });
+    closed = inProcessGateway(config(stub.url, redis.url, 'closed'));
   });
   afterAll(async () => {
     await open.close();
@@ -112,7 +112,7 @@ describe('a dedicated redis-server stopped mid-test', () => {
     const third = await timedPost(open);
     expect(third.res.status).toBe(429);
     expect(openCounters['ratelimit.script_loads']).toBe(2); // back on EVALSHA
-    expect((await fetch(`${open.url}/readyz`)).status).toBe(200);
+    expect((await open.fetch(`${open.url}/readyz`)).status).toBe(200);
   });
 
   it('after the server dies, fail-open keeps serving and fail-closed answers 503, neither past the deadline', async () => {
@@ -130,7 +130,7 @@ describe('a dedicated redis-server stopped mid-test', () => {
       expect(json.Code).toBe('ServiceUnavailable');
       expect(ms).toBeLessThan(DEADLINE);
     }
-    expect((await fetch(`${open.url}/readyz`)).status).toBe(503);
+    expect((await open.fetch(`${open.url}/readyz`)).status).toBe(503);
   });
 
   it('limits again once Redis is back', async () => {
