@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
-import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessUpstream, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 
 const MOBILE_KEY = 'mobile-key-0123456789abcdef';
 const PARTNER_KEY = 'partner-key-0123456789abcdef';
@@ -32,7 +32,7 @@ describe('access lists and token callers', () => {
   let gw: InProcessGateway;
 
   beforeAll(async () => {
-    stub = await startUpstreamStub();
+    stub = inProcessUpstream();
     gw = inProcessGateway(
       {
         ...base(stub.url),

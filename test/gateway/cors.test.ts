@@ -1,13 +1,16 @@
 /**
  * CORS as a browser sees it: each request goes through the Fetch standard's preflight and CORS check
- * (test/helpers/browser-cors.ts) against the real Node server, with and without credentials.
+ * (test/helpers/browser-cors.ts) against the gateway, with and without credentials.
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
-import { browserFetch, type BrowserFetch } from '../helpers/browser-cors.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { startUpstreamStub, succeeded, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { browserFetch as browserFetchOver, type BrowserFetch } from '../helpers/browser-cors.js';
+import { fetchInProcess, inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { inProcessUpstream, succeeded, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+
+/** What a browser does, against the in-process gateway the URL names. */
+const browserFetch = (url: string, request: BrowserFetch, body?: string) => browserFetchOver(url, request, body, fetchInProcess);
 
 const APP = 'https://app.example';
 const KEY = 'app-key-0123456789abcdef';
@@ -37,8 +40,8 @@ const post = (origin: string, headers: Record<string, string>, credentials: bool
 
 let stub: UpstreamStub;
 
-beforeAll(async () => {
-  stub = await startUpstreamStub();
+beforeAll(() => {
+  stub = inProcessUpstream();
   stub.respond((call) => succeeded({ hello: 'world', n: stub.calls.length }, call));
 });
 
@@ -47,9 +50,9 @@ afterAll(async () => {
 });
 
 describe('every origin, no credentials (cors: true)', () => {
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   beforeAll(async () => {
-    gw = await startGateway(config(stub.url, true));
+    gw = inProcessGateway(config(stub.url, true));
   });
   afterAll(async () => {
     await gw.close();
@@ -85,9 +88,9 @@ describe('every origin, no credentials (cors: true)', () => {
 });
 
 describe('listed origins with credentials', () => {
-  let gw: TestGateway;
+  let gw: InProcessGateway;
   beforeAll(async () => {
-    gw = await startGateway(config(stub.url, { origins: [APP, 'http://localhost:5173'], credentials: true, maxAge: 600 }));
+    gw = inProcessGateway(config(stub.url, { origins: [APP, 'http://localhost:5173'], credentials: true, maxAge: 600 }));
   });
   afterAll(async () => {
     await gw.close();
@@ -131,7 +134,7 @@ describe('listed origins with credentials', () => {
 
   it('every answer says it varies by Origin, so a shared cache never hands one origin’s answer to another', async () => {
     for (const headers of [{}, { origin: 'https://evil.example' }, { origin: APP }] as Record<string, string>[]) {
-      const res = await fetch(`${gw.url}/flows`, { headers });
+      const res = await gw.fetch(`${gw.url}/flows`, { headers });
       await res.arrayBuffer();
       expect(res.headers.get('vary')).toMatch(/\bOrigin\b/);
     }
@@ -140,7 +143,7 @@ describe('listed origins with credentials', () => {
 
 describe('allowHeaders with "*" (no credentials)', () => {
   it('covers X-API-Key; a bearer token passes only because Authorization is listed by name', async () => {
-    const gw = await startGateway(config(stub.url, { origins: [APP], allowHeaders: ['*', 'Authorization'] }));
+    const gw = inProcessGateway(config(stub.url, { origins: [APP], allowHeaders: ['*', 'Authorization'] }));
     try {
       const key = await browserFetch(`${gw.url}/flows/hello/run`, post(APP, { 'x-api-key': KEY }, false), '{}');
       expect(key.failure).toBeUndefined();
@@ -159,6 +162,6 @@ describe('configs browsers cannot use do not start', () => {
     ['"*" as the only allowed header while tokens need Authorization', { allowHeaders: ['*'] }],
     ['an origin with a trailing slash', { origins: [`${APP}/`] }],
   ])('%s', async (_what, cors) => {
-    await expect(startGateway(config(stub.url, cors))).rejects.toThrow(ConfigError);
+    expect(() => inProcessGateway(config(stub.url, cors))).toThrow(ConfigError);
   });
 });

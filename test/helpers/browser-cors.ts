@@ -96,6 +96,8 @@ export async function browserFetch(
   url: string,
   request: BrowserFetch,
   body?: string,
+  /** The network: global `fetch`, or an in-process gateway's. */
+  fetch: (url: string, init: RequestInit) => Promise<Response> = globalThis.fetch,
 ): Promise<
   | { failure: string; response?: Response; preflight?: Response }
   | { failure?: undefined; response: Response; preflight?: Response; readable: (name: string) => boolean }
