@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EventEmitter, once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudFlowClient } from '../../src/cloudflow/client.js';
 import { staticCredentials } from '../../src/cloudflow/credentials.js';
@@ -13,12 +14,17 @@ import { undiciTransport, type PooledTransport } from '../../src/platform/node/t
 let server: Server;
 let origin: string;
 const held = new Set<ServerResponse>();
+/** Emits `held` each time the server starts holding a request it will not answer. */
+const arrivals = new EventEmitter();
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
-      if (req.url === '/hang') return void held.add(res);
+      if (req.url === '/hang') {
+        held.add(res);
+        return void arrivals.emit('held');
+      }
       if (req.url === '/stall') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
         res.write('{"Status":');
@@ -91,8 +97,11 @@ describe.each(transports)('%s transport deadline', (_name, make) => {
 
   it("rejects with the caller's cancellation, not a timeout", async () => {
     const controller = new AbortController();
+    const arrived = once(arrivals, 'held');
     const pending = pooled.transport(call('/hang', 10_000, controller.signal));
-    setTimeout(() => controller.abort(new Error('client went away')), 50);
+    // The caller goes away once the call is at the upstream.
+    await arrived;
+    controller.abort(new Error('client went away'));
     const error = await failure(pending);
     expect(error.name).not.toBe('TimeoutError');
   });
@@ -114,7 +123,7 @@ describe('undici pool transport with every connection busy', () => {
   it('a call queued behind a busy connection still ends at its own deadline', async () => {
     // The only connection is held by a call with a long deadline; undici's socket timers never start
     // for the queued one, so only the transport's own timer can end it on time.
-    const blocker = pooled.transport(call('/hang', 3_000)).catch((error: Error) => error);
+    const blocker = pooled.transport(call('/hang', 1_000)).catch((error: Error) => error);
     const started = Date.now();
     const error = await failure(pooled.transport(call('/ok', 150)));
     expect(error.name).toBe('TimeoutError');
@@ -123,11 +132,14 @@ describe('undici pool transport with every connection busy', () => {
   });
 
   it('a queued call can be cancelled by its caller', async () => {
+    const arrived = once(arrivals, 'held');
     const blocker = pooled.transport(call('/hang', 1_000)).catch((error: Error) => error);
+    // The only connection is busy once the blocker is at the upstream: the next call waits in the queue.
+    await arrived;
     const controller = new AbortController();
     const started = Date.now();
     const pending = pooled.transport(call('/ok', 10_000, controller.signal));
-    setTimeout(() => controller.abort(new Error('client went away')), 50);
+    controller.abort(new Error('client went away'));
     expect((await failure(pending)).message).toBe('client went away');
     expect(Date.now() - started).toBeLessThan(900);
     await blocker;
