@@ -37,7 +37,6 @@ export interface StubAnswer {
   headers?: Record<string, string>;
   /** Never answer (the call stays open until its deadline, its cancellation, or the stub closes). */
   hang?: boolean;
-  delayMs?: number;
 }
 
 export type Responder = (call: ReceivedCall) => StubAnswer | Promise<StubAnswer>;
@@ -147,7 +146,6 @@ function stubCore(secret: string) {
     }
     const answer = await responder(call);
     if (answer.hang) return 'hang';
-    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     return {
       status: answer.status ?? 200,
       headers: { 'content-type': 'application/json', ...answer.headers },

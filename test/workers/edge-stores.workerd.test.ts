@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { gate } from '../helpers/gate.js';
 import { until } from '../helpers/until.js';
 import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type ReceivedCall, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { githubHeaders } from '../webhooks/support.js';
@@ -144,7 +145,12 @@ describe('the response cache in the Cache API (RECORDS bound: generations in the
   it('two concurrent identical misses make one upstream call; the second is collapsed', async () => {
     const marker = randomUUID();
     const body = JSON.stringify({ marker });
-    stub.respond((call) => ({ ...echo(stub)(call), delayMs: 400 }));
+    // Nothing outside workerd shows when the second request has joined the first one's run, so the run
+    // takes a while in real time: long enough for a request sent at the same moment to join it.
+    stub.respond(async (call) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return echo(stub)(call);
+    });
     const [a, b] = await Promise.all([quote(body), quote(body)]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.text).toBe(b.text);
@@ -241,15 +247,21 @@ describe('records in the Durable Object, shared by two isolates', () => {
     const marker = randomUUID();
     const key = randomUUID();
     const body = JSON.stringify({ marker });
-    stub.respond((call) => ({ ...echo(stub)(call), delayMs: 600 }));
+    // The first runs until both retries have been answered.
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return echo(stub)(call);
+    });
     const first = orders(body, key);
-    await until(() => callsWith(stub, marker) === 1);
+    await stub.received(stub.calls.length + 1);
     const [here, there] = await Promise.all([orders(body, key), ordersOnSecond(body, key)]);
     for (const conflict of [here, there]) {
       expect(conflict.status).toBe(409);
       expect(conflict.json).toMatchObject({ Code: 'Conflict' });
       expect(conflict.headers.get('retry-after')).toBe('1');
     }
+    upstream.open();
     expect((await first).status).toBe(200);
     expect((await ordersOnSecond(body, key)).headers.get('idempotent-replayed')).toBe('true');
     expect(callsWith(stub, marker)).toBe(1);
@@ -275,7 +287,12 @@ describe('records in the Durable Object, shared by two isolates', () => {
 
   it('ack mode: 202 at once, the run finishes through waitUntil, and either isolate reports the outcome', async () => {
     const marker = randomUUID();
-    stub.respond((call) => ({ ...succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call), delayMs: 500 }));
+    // The run goes on until the execution has been seen Running.
+    const upstream = gate();
+    stub.respond(async (call) => {
+      await upstream.opened;
+      return succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call);
+    });
     const started = Date.now();
     const accepted = await postJson(`${edge.url}/flows/report/run`, JSON.stringify({ marker }), { 'x-api-key': APP_KEY });
     expect(accepted.status).toBe(202);
@@ -284,6 +301,7 @@ describe('records in the Durable Object, shared by two isolates', () => {
     expect(accepted.headers.get('location')).toBe(`/executions/${name}`);
     const status = async () => answerOf(await edge.second(`/executions/${name}`, { headers: { 'x-api-key': APP_KEY } }));
     expect((await status()).json).toMatchObject({ ExecutionName: name, Flow: 'report', Status: 'Running' });
+    upstream.open();
     await until(async () => (await status()).json?.Status !== 'Running');
     const done = await status();
     expect(done.json).toMatchObject({ Status: 'Succeeded', Result: { StatusCode: 200, Body: { report: 'done', input: { marker } } } });
