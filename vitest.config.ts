@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,7 +7,15 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Integration tests start servers on ephemeral ports and share the suite's own Redis; files run in parallel workers.
+    // Files run in parallel worker processes; tests start servers on ephemeral ports and share the suite's own Redis.
     pool: 'forks',
+    // Vitest's default leaves a core free, which on a 2-core machine means one file at a time; many files
+    // here wait on sockets, child processes and workerd, so every core gets a worker.
+    maxWorkers: Math.max(2, availableParallelism()),
+    // A worker keeps its module graph from one file to the next instead of importing src/ and the
+    // libraries afresh per file (most of the import time). Nothing in src/ keeps module-level state
+    // that a test changes; spies are restored after each test so none outlives its file.
+    isolate: false,
+    restoreMocks: true,
   },
 });
