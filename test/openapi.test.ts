@@ -1,8 +1,12 @@
 /**
- * `/openapi.json` is a structurally valid OpenAPI 3.1 document: every $ref resolves, every path template
- * parameter is declared (and nothing else is), operationIds are unique, responses are well formed. The
- * checker is small and local (no validator dependency) and is itself shown to catch each defect.
+ * `/openapi.json` is a valid OpenAPI 3.1 document:
+ * - it passes the official OpenAPI 3.1 JSON Schema (spec.openapis.org), as checked by
+ *   `@seriousme/openapi-schema-validator`, which also resolves every $ref;
+ * - and what that schema cannot express: every path template parameter is declared (and nothing else
+ *   is), operationIds are unique, no response describes Content-Type as a header. The local checker for
+ *   those is itself shown to catch each defect, and so is the official validator.
  */
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { openApiDocument } from '../src/routes/openapi.js';
@@ -133,6 +137,14 @@ describe('GET /openapi.json', () => {
   });
   afterAll(() => gw.close());
 
+  it('passes the official OpenAPI 3.1 schema, every $ref resolving', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(doc));
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
   it('is structurally valid OpenAPI 3.1', () => {
     expect(openApiProblems(doc)).toEqual([]);
   });
@@ -179,6 +191,27 @@ describe('GET /openapi.json', () => {
     );
     const throttled = deref(doc, ((((doc.paths as Json)['/flows/create-order/run'] as Json).post as Json).responses as Json)['429']);
     expect(Object.keys(throttled.headers as Json)).toEqual(expect.arrayContaining(['Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id']));
+  });
+
+  it('the official validator refuses a document with a defect the schema covers', async () => {
+    const config = parseConfig(RAW, {});
+    const fresh = () => openApiDocument(config) as Json;
+    const verdict = async (document: Json) => new Validator().validate(document);
+    expect((await verdict(fresh())).valid).toBe(true);
+
+    const noDescription = fresh();
+    ((((noDescription.paths as Json)['/flows/{name}/cache'] as Json).delete as Json).responses as Json)['200'] = {};
+    const missing = await verdict(noDescription);
+    expect(missing.valid).toBe(false);
+    expect(missing.errors).toEqual(expect.arrayContaining([expect.objectContaining({ message: "must have required property 'description'" })]));
+
+    const badParameter = fresh();
+    (((badParameter.paths as Json)['/executions/{name}'] as Json).get as Json).parameters = [{ name: 'name', in: 'body' }];
+    expect((await verdict(badParameter)).valid).toBe(false);
+
+    const dangling = fresh();
+    (((dangling.paths as Json)['/executions/{name}'] as Json).get as Json).responses = { '200': { $ref: '#/components/responses/Nope' } };
+    expect(await verdict(dangling)).toEqual({ valid: false, errors: "Can't resolve #/components/responses/Nope" });
   });
 
   it('the checker catches each defect it looks for', () => {
