@@ -8,13 +8,14 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cachedJwks } from '../../src/auth/jwks.js';
 import { manualClock } from '../../src/lib/clock.js';
-import { until } from '../helpers/until.js';
 import { manualTimer } from '../helpers/manual-timer.js';
 
 interface KeyServer {
   url: string;
   /** Fetches received and not answered yet, oldest first. */
   held: { req: IncomingMessage; res: ServerResponse }[];
+  /** Resolves once `count` fetches in all have been received (at once if they have). */
+  untilHeld(count: number): Promise<void>;
   hits: number;
   answer(index: number, body: unknown, status?: number): void;
   close(): Promise<void>;
@@ -23,14 +24,21 @@ interface KeyServer {
 async function keyServer(): Promise<KeyServer> {
   const held: KeyServer['held'] = [];
   const state = { hits: 0 };
+  const waiting = new Set<{ count: number; resolve: () => void }>();
   const server: Server = createServer((req, res) => {
     state.hits++;
     held.push({ req, res });
+    for (const waiter of waiting) {
+      if (held.length < waiter.count) continue;
+      waiting.delete(waiter);
+      waiter.resolve();
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
     held,
+    untilHeld: (count) => (held.length >= count ? Promise.resolve() : new Promise((resolve) => waiting.add({ count, resolve }))),
     get hits() {
       return state.hits;
     },
@@ -77,7 +85,7 @@ describe('cachedJwks', () => {
     const getKey = cachedJwks({ url: server.url, fetch, clock, ttlMs: 600_000 });
     const token = await sign('k1');
     const burst = Promise.all(Array.from({ length: 20 }, () => keyFor(getKey, token)));
-    await until(() => server!.held.length === 1);
+    await server.untilHeld(1);
     server.answer(0, { keys: [jwk] });
     expect(await burst).toHaveLength(20);
     expect(server.hits).toBe(1);
@@ -90,12 +98,12 @@ describe('cachedJwks', () => {
     const getKey = cachedJwks({ url: server.url, fetch, clock, ttlMs: 600_000, leaseMs: 1_000, timer: timers.timer });
     const token = await sign('k1');
     void keyFor(getKey, token).catch(() => {}); // the first request: its fetch is never answered
-    await until(() => server!.held.length === 1);
+    await server.untilHeld(1);
     const others = Promise.all(Array.from({ length: 5 }, () => keyFor(getKey, token)));
-    await until(() => timers.armed().length === 5);
+    await timers.untilArmed(5);
     clock.advance(1_000);
     timers.fireAll();
-    await until(() => server!.held.length === 2);
+    await server.untilHeld(2);
     server.answer(1, { keys: [jwk] });
     expect(await others).toHaveLength(5);
     expect(server.hits).toBe(2);
@@ -106,11 +114,11 @@ describe('cachedJwks', () => {
     const getKey = cachedJwks({ url: server.url, fetch, clock: manualClock(), ttlMs: 600_000 });
     const token = await sign('k1');
     const both = Promise.allSettled([keyFor(getKey, token), keyFor(getKey, token)]);
-    await until(() => server!.held.length === 1);
+    await server.untilHeld(1);
     server.answer(0, {}, 503);
     expect((await both).map((r) => r.status === 'rejected' && (r.reason as Error).name)).toEqual(['JwksUnavailableError', 'JwksUnavailableError']);
     const next = keyFor(getKey, token);
-    await until(() => server!.held.length === 2);
+    await server.untilHeld(2);
     server.answer(1, { keys: [jwk] });
     await expect(next).resolves.toBeDefined();
   });
@@ -120,20 +128,20 @@ describe('cachedJwks', () => {
     const clock = manualClock();
     const getKey = cachedJwks({ url: server.url, fetch, clock, ttlMs: 600_000, cooldownMs: 30_000 });
     const first = keyFor(getKey, await sign('k1'));
-    await until(() => server!.held.length === 1);
+    await server.untilHeld(1);
     server.answer(0, { keys: [jwk] });
     await first;
     await expect(keyFor(getKey, await signRotated())).rejects.toThrow(); // within the cooldown: no fetch
     expect(server.hits).toBe(1);
     clock.advance(30_000);
     const rotated = keyFor(getKey, await signRotated());
-    await until(() => server!.held.length === 2);
+    await server.untilHeld(2);
     server.answer(1, {}, 500);
     await expect(rotated).rejects.toThrow(); // refresh failed: k2 still unknown
     await expect(keyFor(getKey, await sign('k1'))).resolves.toBeDefined(); // k1 still served
     clock.advance(30_000);
     const later = keyFor(getKey, await signRotated());
-    await until(() => server!.held.length === 3);
+    await server.untilHeld(3);
     server.answer(2, { keys: [jwk, rotatedJwk] });
     await expect(later).resolves.toBeDefined();
   });
@@ -145,12 +153,12 @@ describe('cachedJwks', () => {
     const getKey = cachedJwks({ url: server.url, fetch, clock, ttlMs: 600_000, leaseMs: 1_000, timer: timers.timer });
     const first = keyFor(getKey, await sign('k1'));
     first.catch(() => {});
-    await until(() => server!.held.length === 1);
+    await server.untilHeld(1);
     const waiting = keyFor(getKey, await signRotated());
-    await until(() => timers.armed().length === 1);
+    await timers.untilArmed(1);
     clock.advance(1_000);
     timers.fireAll();
-    await until(() => server!.held.length === 2);
+    await server.untilHeld(2);
     server.answer(1, { keys: [rotatedJwk] }); // the newer fetch: the issuer rotated to k2
     await expect(waiting).resolves.toBeDefined();
     server.answer(0, { keys: [jwk] }); // the older fetch lands late, with the old set

@@ -11,7 +11,6 @@ import type { CacheKey } from '../../src/cache/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { manualTimer } from '../helpers/manual-timer.js';
-import { until } from '../helpers/until.js';
 
 const KEY: CacheKey = { flow: 'quote', hash: 'b'.repeat(64) };
 const request = { key: KEY, ttlMs: 60_000, runTimeoutMs: 30_000, directives: parseCacheControl(undefined) };
@@ -33,7 +32,7 @@ describe('response cache: joining another request’s run', () => {
     let runs = 0;
     const execute = async () => ({ body: `{"run":${++runs}}`, executionName: `fg_${runs}` });
     const followers = Promise.all([1, 2, 3].map(() => cache.answer(request, execute)));
-    await until(() => timers.armed().length === 3);
+    await timers.untilArmed(3);
     expect(timers.armed()).toEqual([LEASE, LEASE, LEASE]);
     clock.advance(LEASE);
     timers.fireAll();
@@ -52,7 +51,7 @@ describe('response cache: joining another request’s run', () => {
     let finish!: (body: string) => void;
     const leader = cache.answer(request, () => new Promise((resolve) => (finish = (body) => resolve({ body, executionName: 'fg_leader' }))));
     const follower = cache.answer(request, async () => ({ body: 'never', executionName: 'fg_never' }));
-    await until(() => timers.armed().length === 1);
+    await timers.untilArmed(1);
     finish('{"by":"leader"}');
     expect((await follower).outcome.body).toBe('{"by":"leader"}');
     expect((await leader).headers['cache-status']).toBe('flowgate; fwd=miss; stored');
@@ -69,7 +68,7 @@ describe('response cache: joining another request’s run', () => {
     let fail!: () => void;
     const first = failing.answer(request, () => new Promise((_, reject) => (fail = () => reject(new GatewayError('UpstreamError', 502, 'upstream failed')))));
     const second = failing.answer(request, async () => ({ body: 'never', executionName: 'fg_never' }));
-    await until(() => timers.armed().length === 1);
+    await timers.untilArmed(1);
     fail();
     await expect(first).rejects.toMatchObject({ code: 'UpstreamError', headers: { 'cache-status': 'flowgate; fwd=miss' } });
     await expect(second).rejects.toMatchObject({ code: 'UpstreamError', headers: { 'cache-status': 'flowgate; fwd=miss; collapsed' } });

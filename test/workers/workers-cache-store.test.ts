@@ -4,7 +4,6 @@ import { durableObjectGenerations, type GenerationSource } from '../../src/cache
 import { createWorkersCacheStore } from '../../src/cache/stores/cache-api.workers.js';
 import type { RecordsNamespace, RecordsStub } from '../../src/records/stores/durable-object.workers.js';
 import { manualTimer } from '../helpers/manual-timer.js';
-import { until } from '../helpers/until.js';
 
 /**
  * The parts of the Workers cache store that do not need the Cache API itself: option checks, the
@@ -128,16 +127,22 @@ describe('durableObjectGenerations', () => {
     const timers = manualTimer();
     const { namespace, state } = generationObject();
     let gets = 0;
+    let firstRead!: () => void;
+    const firstReadStarted = new Promise<void>((resolve) => (firstRead = resolve));
     const object = namespace.get(undefined as never);
     const gated: RecordsNamespace = {
       idFromName: (name) => name,
-      get: () => ({ ...object, get: (key: string) => (++gets === 1 ? new Promise<never>(() => {}) : object.get(key)) }) as RecordsStub,
+      get: () =>
+        ({
+          ...object,
+          get: (key: string) => (++gets === 1 ? (firstRead(), new Promise<never>(() => {})) : object.get(key)),
+        }) as RecordsStub,
     };
     const source = durableObjectGenerations(gated, { clock, refreshMs: 5_000, leaseMs: 50, timer: timers.timer });
     void source.current('quote'); // the cancelled request's read
-    await until(() => gets === 1);
+    await firstReadStarted;
     const lookups = Promise.all([source.current('quote'), source.current('quote')]);
-    await until(() => timers.armed().length === 2);
+    await timers.untilArmed(2);
     expect(timers.armed()).toEqual([50, 50]);
     timers.fireAll();
     expect(await lookups).toEqual([0, 0]);
@@ -150,7 +155,8 @@ describe('durableObjectGenerations', () => {
     const object = namespace.get(undefined as never);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    let readBeforePurge = false;
+    let readDone!: () => void;
+    const readBeforePurge = new Promise<void>((resolve) => (readDone = resolve));
     const slow: RecordsNamespace = {
       idFromName: (name) => name,
       get: () =>
@@ -158,7 +164,7 @@ describe('durableObjectGenerations', () => {
           ...object,
           get: async (key: string) => {
             const before = await object.get(key);
-            readBeforePurge = true;
+            readDone();
             await held;
             return before;
           },
@@ -166,7 +172,7 @@ describe('durableObjectGenerations', () => {
     };
     const source = durableObjectGenerations(slow, { clock, refreshMs: 5_000, leaseMs: 50 });
     const stale = source.current('quote'); // reads 0, lands after the purge
-    await until(() => readBeforePurge);
+    await readBeforePurge;
     const purged = await source.advance('quote');
     release();
     expect(await stale).toBe(purged);
