@@ -1,18 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { buildDistIfStale } from './helpers/dist.js';
+import { buildDistIfStale, sourcesChangedAt } from './helpers/dist.js';
 import { startDedicatedRedis } from './helpers/redis-server.js';
+import { bundleWorker } from './workers/helpers/build-worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** `redis://127.0.0.1:<port>` of the suite's own redis-server. */
     redisUrl: string;
-    /** POST here to have `dist/` built when it is stale (see helpers/dist.ts). */
-    distBuilder: string;
+    /**
+     * The build service: POST `/dist` has `dist/` built when it is stale (helpers/dist.ts); POST `/worker`
+     * answers `{ dir, output }`, the Worker bundled once per run (workers/helpers/build-worker.ts).
+     */
+    builder: string;
   }
 }
 
@@ -48,35 +53,60 @@ function ensureRedisServer(): void {
   );
 }
 
+/** What a failed build printed, or its message. */
+const failure = (error: unknown) => {
+  const output = error as { stdout?: string; stderr?: string; message?: string };
+  return `${output.stdout ?? ''}${output.stderr ?? ''}` || String(output.message);
+};
+
 /**
  * Once per run: a private `redis-server` on a free port for every test that needs Redis (the suite never
- * touches a Redis it did not start), and a build service that compiles `dist/` for the tests that run
- * the compiled CLI, only when one asks and only when a source changed since the last build.
+ * touches a Redis it did not start), and a build service, so that each build runs once for all test files
+ * and only for the tests that need it: `dist/` for those that run the compiled CLI (only when a source
+ * changed since the last build), the Worker bundle for those that run it in workerd.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   ensureRedisServer();
   const redis = await startDedicatedRedis();
   project.provide('redisUrl', redis.url);
 
-  let building: Promise<unknown> | undefined;
+  let dist: Promise<unknown> | undefined;
+  const bundles = mkdtempSync(join(tmpdir(), 'flowgate-bundles-'));
+  let bundle: { startedAt: number; done: Promise<{ dir: string; output: string }> } | undefined;
+  const worker = () => {
+    if (!bundle || sourcesChangedAt() > bundle.startedAt) {
+      const startedAt = Date.now();
+      const dir = mkdtempSync(join(bundles, 'worker-'));
+      bundle = { startedAt, done: bundleWorker(dir).then((output) => ({ dir, output })) };
+      bundle.done.catch(() => (bundle = undefined));
+    }
+    return bundle.done;
+  };
   const builder = createServer((req, res) => {
-    building ??= buildDistIfStale().finally(() => (building = undefined));
-    building.then(
-      () => res.end('ok'),
-      (error: unknown) => {
-        res.statusCode = 500;
-        const output = error as { stdout?: string; stderr?: string; message?: string };
-        res.end(`${output.stdout ?? ''}${output.stderr ?? ''}` || String(output.message));
-      },
-    );
     req.resume();
+    const reply = (work: Promise<unknown>, body: (value: unknown) => string) =>
+      work.then(
+        (value) => res.end(body(value)),
+        (error: unknown) => {
+          res.statusCode = 500;
+          res.end(failure(error));
+        },
+      );
+    if (req.url === '/dist') {
+      dist ??= buildDistIfStale().finally(() => (dist = undefined));
+      return void reply(dist, () => 'ok');
+    }
+    if (req.url === '/worker') return void reply(worker(), (value) => JSON.stringify(value));
+    res.statusCode = 404;
+    res.end();
   });
   await new Promise<void>((resolve) => builder.listen(0, '127.0.0.1', resolve));
-  project.provide('distBuilder', `http://127.0.0.1:${(builder.address() as AddressInfo).port}/`);
+  project.provide('builder', `http://127.0.0.1:${(builder.address() as AddressInfo).port}`);
 
   return async () => {
     builder.closeAllConnections();
     await new Promise<void>((resolve) => builder.close(() => resolve()));
+    rmSync(bundles, { recursive: true, force: true });
     await redis.stop();
   };
 }

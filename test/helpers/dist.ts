@@ -20,9 +20,14 @@ function newest(path: string): number {
   return latest;
 }
 
+/** The latest change to anything a build of `src/` reads, in ms since the epoch. */
+export function sourcesChangedAt(): number {
+  return Math.max(newest(join(ROOT, 'src')), ...INPUTS.map((file) => newest(join(ROOT, file))));
+}
+
 export function distIsStale(): boolean {
   const built = statSync(ENTRY, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  return Math.max(newest(join(ROOT, 'src')), ...INPUTS.map((file) => newest(join(ROOT, file)))) > built;
+  return sourcesChangedAt() > built;
 }
 
 /** Compiles `src/` to `dist/` with the build tsconfig (what `npm run build` does), unless dist/ is current. */
@@ -37,7 +42,7 @@ export async function buildDistIfStale(): Promise<'current' | 'built'> {
  * does the work, once for all test files at a time; only tests that run the compiled CLI ask for it.
  */
 export async function builtDist(): Promise<string> {
-  const answer = await fetch(inject('distBuilder'), { method: 'POST' });
+  const answer = await fetch(`${inject('builder')}/dist`, { method: 'POST' });
   if (!answer.ok) throw new Error(`building dist/ failed: ${await answer.text()}`);
   return DIST;
 }

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { inject } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -21,15 +22,30 @@ export interface WorkerBuild {
   remove(): Promise<void>;
 }
 
-/** Bundles the Worker the way a deployment does: `wrangler deploy --dry-run --outdir`, with the repository's wrangler.toml. */
-export async function buildWorker(): Promise<WorkerBuild> {
-  const dir = await mkdtemp(join(tmpdir(), 'flowgate-worker-'));
+/**
+ * Bundles the Worker the way a deployment does: `wrangler deploy --dry-run --outdir`, with the repository's
+ * wrangler.toml. Returns what wrangler printed.
+ */
+export async function bundleWorker(outdir: string): Promise<string> {
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
-  const { stdout, stderr } = await run(wrangler, ['deploy', '--dry-run', '--outdir', dir], {
+  const { stdout, stderr } = await run(wrangler, ['deploy', '--dry-run', '--outdir', outdir], {
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
     timeout: 60_000,
   });
+  return stdout + stderr;
+}
+
+/**
+ * The Worker as `wrangler deploy` would upload it, in a folder of this caller's own. The suite's global
+ * setup bundles it once per run (again only if a source changed), however many test files ask.
+ */
+export async function buildWorker(): Promise<WorkerBuild> {
+  const answer = await fetch(`${inject('builder')}/worker`, { method: 'POST' });
+  if (!answer.ok) throw new Error(`bundling the Worker failed: ${await answer.text()}`);
+  const bundle = (await answer.json()) as { dir: string; output: string };
+  const dir = await mkdtemp(join(tmpdir(), 'flowgate-worker-'));
+  for (const file of ['worker.js', 'worker.js.map']) await copyFile(join(bundle.dir, file), join(dir, file));
   const scriptPath = join(dir, 'worker.js');
   const code = await readFile(scriptPath, 'utf8');
   const map = JSON.parse(await readFile(scriptPath + '.map', 'utf8')) as { sources: string[] };
@@ -45,7 +61,7 @@ export async function buildWorker(): Promise<WorkerBuild> {
     sources: map.sources,
     compatibilityDate,
     shippedConfig,
-    wranglerOutput: stdout + stderr,
+    wranglerOutput: bundle.output,
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
