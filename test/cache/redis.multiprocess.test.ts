@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessUpstream, startUpstreamStub, succeeded, upstreamError, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 import { buildGateway, startGatewayProcess, type GatewayProcess } from '../helpers/separate-process.js';
-import { startGateway } from '../helpers/gateway.js';
+import { inProcessGateway } from '../helpers/in-process.js';
 import { gate } from '../helpers/gate.js';
 import { monitorRedis, type RedisCommand, type RedisMonitor } from '../helpers/redis-monitor.js';
 
@@ -151,8 +151,8 @@ describe('response cache shared through Redis by two processes', () => {
 
 describe('response cache with Redis down', () => {
   it('fails open: serves without the cache and logs the store failure', async () => {
-    const stub = await startUpstreamStub();
-    const gw = await startGateway({
+    const stub = inProcessUpstream();
+    const gw = inProcessGateway({
       upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
       store: 'redis://127.0.0.1:1',
       storeOptions: { timeout: '100ms' },
@@ -160,7 +160,7 @@ describe('response cache with Redis down', () => {
     });
     try {
       for (let i = 0; i < 2; i++) {
-        const res = await fetch(gw.url + '/flows/quote/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"t":"down"}' });
+        const res = await gw.fetch(gw.url + '/flows/quote/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"t":"down"}' });
         expect(res.status).toBe(200);
         expect(res.headers.get('cache-status')).toBe('flowgate; fwd=miss');
       }
