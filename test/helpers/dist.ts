@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
@@ -10,6 +10,8 @@ export const DIST = join(ROOT, 'dist');
 /** Every build (this one, `npm run build`, `npm start`, `npm ci`'s prepare) writes it anew: a source changed since makes dist/ stale. */
 const ENTRY = join(DIST, 'node.js');
 const INPUTS = ['tsconfig.build.json', 'tsconfig.base.json', 'package.json', 'package-lock.json'];
+/** tsc's record of the last build here, so a rebuild compiles only what changed (a few seconds, not ten). */
+const BUILD_INFO = join(ROOT, 'node_modules', '.cache', 'flowgate-dist.tsbuildinfo');
 
 /** The latest change under `path`: files, and folders too (a deleted or renamed source changes its folder). */
 function newest(path: string): number {
@@ -30,10 +32,19 @@ export function distIsStale(): boolean {
   return sourcesChangedAt() > built;
 }
 
-/** Compiles `src/` to `dist/` with the build tsconfig (what `npm run build` does), unless dist/ is current. */
+/**
+ * Compiles `src/` to `dist/` with the build tsconfig (what `npm run build` does), unless dist/ is current.
+ * The build is incremental; the entry's time is then set to when the build started, which is what
+ * `distIsStale` compares with.
+ */
 export async function buildDistIfStale(): Promise<'current' | 'built'> {
   if (!distIsStale()) return 'current';
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  // tsc's incremental record does not notice outputs that were deleted: without the entry, start afresh.
+  if (!statSync(ENTRY, { throwIfNoEntry: false })) rmSync(BUILD_INFO, { force: true });
+  const started = new Date();
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', BUILD_INFO], { cwd: ROOT });
+  utimesSync(ENTRY, started, started);
   return 'built';
 }
 
