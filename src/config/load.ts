@@ -6,6 +6,7 @@ import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { createWebhookVerifier } from '../webhooks/index.js';
 import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
 import { corsNeeds, corsProblems } from './cors.js';
+import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
@@ -135,7 +136,7 @@ function accessEntryIssues(entry: string, path: string, callerNames: Set<string>
 function jwtIssues(jwt: ParsedConfig['auth']['jwt']): string[] {
   if (!jwt) return [];
   const issues: string[] = [];
-  if (jwt.secret !== undefined && new TextEncoder().encode(jwt.secret).length < 32) issues.push('auth.jwt.secret: must be at least 32 bytes for HS256');
+  if (jwt.secret !== undefined && utf8(jwt.secret).length < 32) issues.push('auth.jwt.secret: must be at least 32 bytes for HS256');
   (jwt.algorithms ?? []).forEach((alg, i) => {
     const hmac = alg.startsWith('HS');
     if (hmac && !jwt.secret) issues.push(`auth.jwt.algorithms.${i}: ${alg} needs "secret", not "jwksUrl"`);

@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from '../lib/random.js';
+import { toHex, utf8 } from '../lib/bytes.js';
 
 /** CloudFlow's ExecutionName rule (StartSyncExecution, StartExecution): 1 to 128 characters. */
 export const EXECUTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -19,7 +19,6 @@ const HASHED_PREFIX = 'fh_';
 const MAX_ENCODED = 128 - ENCODED_PREFIX.length;
 /** Readable head of a hashed name: `fh_` + head + `_` + 64 hex digits fills the 128 characters at most. */
 const MAX_HEAD = 128 - HASHED_PREFIX.length - 1 - 64;
-const encoder = new TextEncoder();
 
 /**
  * The execution name a request gets when it chose none, derived from its request id so that logs and
@@ -40,7 +39,7 @@ export function executionNameFor(requestId: string): string {
     const encoded = requestId.replace(ESCAPED, escape);
     if (encoded.length <= MAX_ENCODED) return ENCODED_PREFIX + encoded;
   }
-  return `${HASHED_PREFIX}${readableHead(requestId)}_${toHex(sha256(encoder.encode(requestId)))}`;
+  return `${HASHED_PREFIX}${readableHead(requestId)}_${toHex(sha256(utf8(requestId)))}`;
 }
 
 /** The escaped id's first characters, up to the first character it cannot carry, never cut inside an escape. */

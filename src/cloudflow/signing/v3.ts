@@ -1,6 +1,7 @@
 import type { Credentials } from '../credentials.js';
 import { canonicalParams } from './encoding.js';
-import { webCrypto, type Bytes, type SigningCrypto } from './digests.js';
+import type { Bytes } from '../../lib/bytes.js';
+import { webCrypto, type SigningCrypto } from './digests.js';
 
 /**
  * ACS3-HMAC-SHA256 (Alibaba Cloud "V3" signature), as in reference/cloudflow-api.md §2.1.

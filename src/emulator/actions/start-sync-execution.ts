@@ -3,11 +3,10 @@
  * its result. An execution that fails or times out is still HTTP 200, with `Status` and `ErrorCode`/`ErrorMessage`;
  * only calls that never start an execution are HTTP errors.
  */
+import { utf8 } from '../../lib/bytes.js';
 import { emulatorError } from '../errors.js';
 import { NAME_RULE } from '../flow-store.js';
 import { isoMillis, type Action } from './types.js';
-
-const encoder = new TextEncoder();
 
 export const startSyncExecution: Action = async ({ params, store, engine, uuid, signal, maxInputSize }) => {
   const flowName = params.FlowName;
@@ -37,7 +36,7 @@ export const startSyncExecution: Action = async ({ params, store, engine, uuid, 
 
 function parseInput(text: string | undefined, maxInputSize: number): Record<string, unknown> {
   if (text === undefined || text === '') return {};
-  if (encoder.encode(text).byteLength > maxInputSize) {
+  if (utf8(text).byteLength > maxInputSize) {
     throw emulatorError('EntityTooLarge', `The payload size exceeds maximum allowed size (${maxInputSize} bytes). Input is limited to ${maxInputSize} bytes.`);
   }
   let value: unknown;

@@ -10,6 +10,7 @@
  * Cancellation is one AbortSignal tree: the execution's signal (timeout, stop) → a Parallel/Map child signal
  * (a sibling failed) → a Task's own signal (Task Timeout). Every sleep and fetch is tied to the nearest one.
  */
+import { utf8 } from '../../lib/bytes.js';
 import { renderTemplate, type Template } from './constructor.js';
 import type { ChoiceState, ExecutionMode, MapState, ParallelState, Scope, State, TaskState } from './definition.js';
 import { ErrorNames, ExecutionInterrupt, StateFailure, toStateFailure } from './errors.js';
@@ -41,7 +42,6 @@ interface StateResult {
 }
 
 const WAIT_LIMIT_SECONDS: Record<ExecutionMode, number> = { Express: 20, Standard: 300 };
-const utf8 = new TextEncoder();
 
 export async function runScope(env: RunEnvironment, scope: Scope, input: unknown, signal: AbortSignal): Promise<unknown> {
   let state = scope.states.get(scope.startAt)!;
@@ -326,7 +326,7 @@ function toJsonValue(value: unknown, stateName: string): unknown {
 
 /** The documented 64 KiB limit on a state's output (which is the next state's input). */
 function checkSize(env: RunEnvironment, stateName: string, value: unknown): unknown {
-  const bytes = utf8.encode(JSON.stringify(value) ?? 'null').length;
+  const bytes = utf8(JSON.stringify(value) ?? 'null').length;
   if (bytes > env.maxStateBytes) {
     throw new StateFailure(ErrorNames.DataLimitExceeded, `the output of state "${stateName}" is ${bytes} bytes, over the ${env.maxStateBytes}-byte limit`);
   }

@@ -7,6 +7,7 @@
  * cases not shown there are inferred and marked below. `toBase64` and `jsonToString` are the inferred
  * counterparts of the documented `fromBase64` and `stringToJson`.
  */
+import { fromBase64, toBase64, utf8 } from '../../../lib/bytes.js';
 import { ErrorNames, StateFailure } from '../errors.js';
 import { md5Hex } from './md5.js';
 import { sha1Hex, sha256Hex, sha512Hex } from './sha.js';
@@ -48,8 +49,6 @@ function integerArg(name: string, value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) ? value : fail(`${name}() expects an integer, got ${JSON.stringify(value) ?? 'null'}`);
 }
 
-const utf8 = new TextEncoder();
-
 const HASH_ALGORITHMS: Record<string, (data: Uint8Array) => string> = {
   MD5: md5Hex,
   'SHA-1': sha1Hex,
@@ -87,22 +86,13 @@ const BUILTINS: Record<string, Builtin> = {
 
   fromBase64(args) {
     arity('fromBase64', args, 1);
-    const text = stringArg('fromBase64', args[0]);
-    let binary: string;
-    try {
-      binary = atob(text);
-    } catch {
-      return fail('fromBase64() got a string that is not base64');
-    }
-    return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const bytes = fromBase64(stringArg('fromBase64', args[0])) ?? fail('fromBase64() got a string that is not base64');
+    return new TextDecoder().decode(bytes);
   },
 
   toBase64(args) {
     arity('toBase64', args, 1);
-    const bytes = utf8.encode(stringArg('toBase64', args[0]));
-    let binary = '';
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    return btoa(binary);
+    return toBase64(utf8(stringArg('toBase64', args[0])));
   },
 
   stringToJson(args) {
@@ -125,7 +115,7 @@ const BUILTINS: Record<string, Builtin> = {
     arity('hash', args, 2);
     const digest =
       HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
-    return digest(utf8.encode(toDisplayString(args[0])));
+    return digest(utf8(toDisplayString(args[0])));
   },
 
   /** Shallow merge; keys of the second map win. Inferred (the reference shows only the name). */
