@@ -1,6 +1,7 @@
 import type { FlowConfig } from '../config/load.js';
 import type { CloudFlowError, SyncExecutionResult } from './types.js';
 import { GatewayError, gatewayError } from '../errors.js';
+import { parseJson } from '../lib/json.js';
 
 /** What a successful run answers with, and what the response cache stores. */
 export interface SuccessOutcome {
@@ -18,11 +19,7 @@ export function mapExecution(result: SyncExecutionResult, flow: FlowConfig): Suc
   switch (result.status) {
     case 'Succeeded': {
       const output = result.output?.trim() ? result.output : '{}';
-      try {
-        JSON.parse(output);
-      } catch {
-        throw gatewayError('UpstreamError', undefined, { cause: 'the execution Output is not JSON' });
-      }
+      if (parseJson(output) === undefined) throw gatewayError('UpstreamError', undefined, { cause: 'the execution Output is not JSON' });
       return { body: output, executionName: result.name };
     }
     case 'Failed': {

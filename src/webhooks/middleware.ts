@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
+import { parseJsonObject } from '../lib/json.js';
 import { webhookOptionsFromConfig } from './from-config.js';
 import { createWebhookVerifier } from './index.js';
 import type { WebhookVerifier } from './types.js';
@@ -62,10 +63,6 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
 function slackChallenge(rawBody: Uint8Array): string | undefined {
   const text = decoder.decode(rawBody);
   if (!text.includes('url_verification')) return undefined;
-  try {
-    const body = JSON.parse(text) as { type?: unknown; challenge?: unknown };
-    return body.type === 'url_verification' && typeof body.challenge === 'string' ? body.challenge : undefined;
-  } catch {
-    return undefined;
-  }
+  const body = parseJsonObject(text);
+  return body?.type === 'url_verification' && typeof body.challenge === 'string' ? body.challenge : undefined;
 }

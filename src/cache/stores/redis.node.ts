@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
 import type { Clock } from '../../lib/clock.js';
+import { parseJsonObject } from '../../lib/json.js';
 import type { Random } from '../../lib/random.js';
 import { guardStoreCall, storeOk } from '../../lib/store-result.js';
 
@@ -101,11 +102,8 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheSto
 
 /** A value that is not ours (or from an older layout) is a miss, never an error. */
 function parseEntry(raw: string): CacheEntry | undefined {
-  try {
-    const v = JSON.parse(raw) as Partial<StoredEntry>;
-    if (typeof v.b !== 'string' || typeof v.e !== 'string' || typeof v.s !== 'number' || typeof v.x !== 'number' || typeof v.g !== 'number') return undefined;
-    return { body: v.b, executionName: v.e, storedAt: v.s, expiresAt: v.x, generation: v.g };
-  } catch {
+  const v = parseJsonObject(raw) as Partial<StoredEntry> | undefined;
+  if (!v || typeof v.b !== 'string' || typeof v.e !== 'string' || typeof v.s !== 'number' || typeof v.x !== 'number' || typeof v.g !== 'number')
     return undefined;
-  }
+  return { body: v.b, executionName: v.e, storedAt: v.s, expiresAt: v.x, generation: v.g };
 }
