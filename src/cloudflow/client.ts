@@ -1,11 +1,12 @@
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { Random } from '../lib/random.js';
+import { isoSeconds } from '../lib/iso-time.js';
 import { parseJsonObject } from '../lib/json.js';
 import { cryptoRandom } from '../lib/random.js';
 import type { CredentialsProvider } from './credentials.js';
 import { webCrypto, type SigningCrypto } from './signing/digests.js';
-import { encodeRfc3986, formEncode, isoSeconds } from './signing/encoding.js';
+import { encodeRfc3986, formEncode } from './signing/encoding.js';
 import { signRpc } from './signing/rpc.js';
 import { v3Signer } from './signing/v3.js';
 import type { Transport, UpstreamResponse } from './transport.js';

@@ -6,7 +6,8 @@
 import { utf8 } from '../../lib/bytes.js';
 import { emulatorError } from '../errors.js';
 import { NAME_RULE } from '../flow-store.js';
-import { isoMillis, type Action } from './types.js';
+import { isoTime } from '../../lib/iso-time.js';
+import type { Action } from './types.js';
 
 export const startSyncExecution: Action = async ({ params, store, engine, uuid, signal, maxInputSize }) => {
   const flowName = params.FlowName;
@@ -29,8 +30,8 @@ export const startSyncExecution: Action = async ({ params, store, engine, uuid, 
     ...(result.status === 'Succeeded' ? { Output: JSON.stringify(result.output ?? {}) } : {}),
     ...(result.errorCode !== undefined ? { ErrorCode: result.errorCode } : {}),
     ...(result.errorMessage !== undefined ? { ErrorMessage: result.errorMessage } : {}),
-    StartedTime: isoMillis(result.startedAt),
-    StoppedTime: isoMillis(result.stoppedAt),
+    StartedTime: isoTime(result.startedAt),
+    StoppedTime: isoTime(result.stoppedAt),
   };
 };
 
