@@ -19,7 +19,8 @@ import type { BuiltinEnvironment } from './expression/builtins.js';
 import { evaluateExpression, truthy, type ExpressionScope } from './expression/evaluate.js';
 import { runHttpRequest, HTTP_REQUEST_ACTION } from './http-task.js';
 import { localHandlerName, type TaskContext, type TaskHandlers } from './local-task.js';
-import type { Clock, Sleep } from './time.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Sleep } from './time.js';
 
 export interface RunEnvironment {
   handlers: TaskHandlers;
