@@ -4,6 +4,7 @@ import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 
 /**
  * The configuration contract (design.md §3). Messages name the key path and what was expected,
@@ -89,7 +90,8 @@ const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
   return z.NEVER;
 });
 
-const nameRule = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+/** An exposed flow name (`POST /flows/{name}/run`): URL-safe without escaping; not necessarily the CloudFlow FlowName. */
+export const EXPOSED_FLOW_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Options that only the generic `hmac` provider reads; the presets fix them, so setting them elsewhere is a mistake. */
 const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;
@@ -118,7 +120,7 @@ const webhookSchema = z
   });
 
 export const flowSchema = z.strictObject({
-  flowName: z.string().regex(nameRule, 'must follow the CloudFlow naming rule ^[A-Za-z_][A-Za-z0-9_-]{0,127}$').optional(),
+  flowName: z.string().regex(CLOUDFLOW_NAME, `must follow the CloudFlow naming rule ${CLOUDFLOW_NAME.source}`).optional(),
   description: z.string().optional(),
   qualifier: z.string().min(1).optional(),
   /** The `?qualifier=` values callers may choose; without this list the query parameter is refused. */
@@ -263,7 +265,7 @@ export const configSchema = z.strictObject({
         .default(64),
     })
     .prefault({}),
-  flows: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'exposed flow names use letters, digits, _ and -'), flowSchema),
+  flows: z.record(z.string().regex(EXPOSED_FLOW_NAME, 'exposed flow names use letters, digits, _ and -'), flowSchema),
 });
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -1,9 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, utf8 } from '../lib/bytes.js';
 
-/** CloudFlow's ExecutionName rule (StartSyncExecution, StartExecution): 1 to 128 characters. */
-export const EXECUTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
-
 /** Ids made only of these characters are their own encoding: generated UUIDs take this path. */
 const PLAIN = /^[A-Za-z0-9-]*$/;
 /** What the escaping encoding can carry: the request-id alphabet. */
@@ -23,7 +20,7 @@ const MAX_HEAD = 128 - HASHED_PREFIX.length - 1 - 64;
 /**
  * The execution name a request gets when it chose none, derived from its request id so that logs and
  * CloudFlow executions correlate. Injective: two different ids never give the same name, so one request
- * can never be refused or confused because of another's name. Every result matches `EXECUTION_NAME`.
+ * can never be refused or confused because of another's name. Every result follows CloudFlow's naming rule (`CLOUDFLOW_NAME`).
  *
  * - `fg_<id>` when the id is letters, digits and `-` only (generated UUIDs: `fg_0b6f2c9e-…`).
  * - `fg_<escaped id>` otherwise: `_` becomes `__`, `.` becomes `_d`, `:` becomes `_c` (a prefix-free code,

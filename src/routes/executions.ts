@@ -2,7 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
-import { EXECUTION_NAME } from '../executions/name.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { executionKey, type ExecutionRecord } from '../executions/record.js';
 import { parseRecord } from '../records/types.js';
 import { guardStoreCall } from '../lib/store-result.js';
@@ -21,7 +21,7 @@ export function executionsRoute(deps: Deps, identifyCaller: MiddlewareHandler<Ap
   const { clock, config, records: store } = deps;
   return new Hono<AppEnv>().get('/executions/:name', identifyCaller, async (c) => {
     const name = c.req.param('name');
-    if (!EXECUTION_NAME.test(name)) throw gatewayError('ExecutionNotExists', '(invalid name)');
+    if (!CLOUDFLOW_NAME.test(name)) throw gatewayError('ExecutionNotExists', '(invalid name)');
     const caller = c.get('caller');
     const asked = c.req.query('caller');
     if (asked !== undefined && (asked === '' || asked.length > MAX_CALLER_ID)) {

@@ -5,7 +5,7 @@
  */
 import { utf8 } from '../../lib/bytes.js';
 import { emulatorError } from '../errors.js';
-import { NAME_RULE } from '../flow-store.js';
+import { CLOUDFLOW_NAME, CLOUDFLOW_NAME_IN_WORDS } from '../../cloudflow/types.js';
 import { isoTime } from '../../lib/iso-time.js';
 import type { Action } from './types.js';
 
@@ -13,8 +13,8 @@ export const startSyncExecution: Action = async ({ params, store, engine, uuid, 
   const flowName = params.FlowName;
   if (!flowName) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter FlowName.');
   const executionName = params.ExecutionName;
-  if (executionName !== undefined && !NAME_RULE.test(executionName)) {
-    throw emulatorError('InvalidArgument', `Parameter error. ExecutionName must be 1-128 letters, digits, "_" or "-", starting with a letter or "_".`);
+  if (executionName !== undefined && !CLOUDFLOW_NAME.test(executionName)) {
+    throw emulatorError('InvalidArgument', `Parameter error. ExecutionName must be ${CLOUDFLOW_NAME_IN_WORDS}.`);
   }
   const input = parseInput(params.Input, maxInputSize);
   const { flow, version } = store.resolve(flowName, params.Qualifier);
