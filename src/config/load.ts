@@ -3,8 +3,7 @@ import type * as z from 'zod';
 import type { Credentials } from '../cloudflow/credentials.js';
 import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
-import { createWebhookVerifier } from '../webhooks/index.js';
-import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
+import { flowWebhookVerifier } from '../webhooks/from-config.js';
 import { corsNeeds, corsProblems } from './cors.js';
 import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
@@ -85,9 +84,9 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     if (flow.webhook) {
       // The factory's own checks (secret whitespace, header syntax) stop the start here rather than refuse every delivery later.
       try {
-        createWebhookVerifier(webhookOptionsFromConfig(flow.webhook));
+        flowWebhookVerifier(name, flow.webhook);
       } catch (error) {
-        issues.push(`flows.${name}.webhook: ${(error as Error).message}`);
+        issues.push((error as Error).message);
       }
     }
     flows[name] = { ...flow, name, flowName: flow.flowName ?? name, access };

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseDuration, parseRate, parseSize } from './units.js';
-import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { misplacedHmacOptions } from '../webhooks/options.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
@@ -93,30 +94,23 @@ const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
 /** An exposed flow name (`POST /flows/{name}/run`): URL-safe without escaping; not necessarily the CloudFlow FlowName. */
 export const EXPOSED_FLOW_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Options that only the generic `hmac` provider reads; the presets fix them, so setting them elsewhere is a mistake. */
-const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;
-
 const webhookSchema = z
   .strictObject({
     provider: z.enum(WEBHOOK_PROVIDERS),
     secrets: z.array(z.string().min(1)).min(1),
     tolerance: duration().default(300_000),
     header: z.string().optional(),
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
-    encoding: z.enum(['hex', 'base64']).optional(),
+    algorithm: z.enum(HMAC_ALGORITHMS).optional(),
+    encoding: z.enum(SIGNATURE_ENCODINGS).optional(),
     prefix: z.string().optional(),
     timestampHeader: z.string().optional(),
     /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
     dedupeTtl: duration().default(4 * 86_400_000),
   })
   .superRefine((v, ctx) => {
-    if (v.provider === 'hmac') {
-      if (!v.header) ctx.addIssue({ code: 'custom', path: ['header'], message: 'provider "hmac" needs "header", the header carrying the signature' });
-      return;
-    }
-    for (const key of HMAC_ONLY) {
-      if (v[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `applies only to provider "hmac", not "${v.provider}"` });
-    }
+    if (v.provider === 'hmac' && !v.header)
+      ctx.addIssue({ code: 'custom', path: ['header'], message: 'provider "hmac" needs "header", the header carrying the signature' });
+    for (const key of misplacedHmacOptions(v)) ctx.addIssue({ code: 'custom', path: [key], message: `applies only to provider "hmac", not "${v.provider}"` });
   });
 
 export const flowSchema = z.strictObject({

@@ -3,8 +3,7 @@ import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { parseJsonObject } from '../lib/json.js';
-import { webhookOptionsFromConfig } from './from-config.js';
-import { createWebhookVerifier } from './index.js';
+import { flowWebhookVerifier } from './from-config.js';
 import type { WebhookVerifier } from './types.js';
 
 export interface VerifyWebhookOptions {
@@ -25,11 +24,7 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
   const verifiers = new Map<string, WebhookVerifier>();
   for (const flow of Object.values(flows)) {
     if (!flow.webhook) continue;
-    try {
-      verifiers.set(flow.name, createWebhookVerifier(webhookOptionsFromConfig(flow.webhook)));
-    } catch (error) {
-      throw new TypeError(`flows.${flow.name}.webhook: ${(error as Error).message}`, { cause: error });
-    }
+    verifiers.set(flow.name, flowWebhookVerifier(flow.name, flow.webhook));
   }
 
   // Flows without a webhook pass straight through, synchronously (see rateLimit for why that matters).
