@@ -74,6 +74,18 @@ export function gatewayError<C extends ErrorCode>(
   return new GatewayError(code, entry.status, message, options);
 }
 
+/** The stores a request may be unable to do without, as a 503 names them. */
+export type UnavailableStore = 'rate limiter' | 'request record store' | 'execution record store' | 'cache store';
+
+/**
+ * 503 `ServiceUnavailable` for a store the request cannot do without: a store call failed or timed out and
+ * either `storeOptions.onError` is `closed` or the answer itself depends on the store (an `ack` record, a
+ * purge). Store outages are usually short, so it asks for a retry after 1 s (RFC 9110 §10.2.3).
+ */
+export function storeUnavailable(store: UnavailableStore): GatewayError {
+  return gatewayError('ServiceUnavailable', `The ${store} is unavailable. Please try again later.`, { headers: { 'retry-after': '1' } });
+}
+
 export function errorBody(requestId: string, error: GatewayError): ErrorBody {
   return { RequestId: requestId, Code: error.code, Message: error.message, ...error.extra };
 }

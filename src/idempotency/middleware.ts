@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { sha256Hex } from '../cloudflow/signing/digests.js';
 import type { AppEnv } from '../env.js';
-import { GatewayError, gatewayError } from '../errors.js';
+import { GatewayError, gatewayError, storeUnavailable } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
 import type { Random } from '../lib/random.js';
@@ -66,8 +66,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const claimed = await guardStoreCall(() => store.claim(scope.key, JSON.stringify(claim), leaseMs), storeTimeoutMs);
     if (!claimed.ok) {
       log.detail = `record store ${claimed.error}`;
-      if (onError === 'closed')
-        throw gatewayError('ServiceUnavailable', 'The request record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+      if (onError === 'closed') throw storeUnavailable('request record store');
       log.idempotency = 'bypass';
       return next();
     }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { GatewayError, errorBody, gatewayError } from '../errors.js';
+import { GatewayError, errorBody, gatewayError, storeUnavailable } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { executionNameFor } from '../executions/name.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
@@ -56,7 +56,7 @@ export function ackHandler(deps: Deps) {
       const claimed = await guardStoreCall(() => store.claim(executionKey(callerId, name), value, ttlMs), storeTimeoutMs);
       if (!claimed.ok) {
         c.get('log').detail = `record store ${claimed.error}`;
-        throw gatewayError('ServiceUnavailable', 'The execution record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+        throw storeUnavailable('execution record store');
       }
       if (claimed.value === undefined) break;
       if (chosen) throw gatewayError('Conflict', `An execution named ${name} already exists.`);

@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { gatewayError } from '../errors.js';
+import { gatewayError, storeUnavailable } from '../errors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { executionKey, type ExecutionRecord } from '../executions/record.js';
 import { parseRecord } from '../records/types.js';
@@ -32,7 +32,7 @@ export function executionsRoute(deps: Deps, identifyCaller: MiddlewareHandler<Ap
     const found = await guardStoreCall(() => store.get(executionKey(owner, name)), config.storeOptions.timeout);
     if (!found.ok) {
       c.get('log').detail = `record store ${found.error}`;
-      throw gatewayError('ServiceUnavailable', 'The execution record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+      throw storeUnavailable('execution record store');
     }
     const record = parseRecord<ExecutionRecord>(found.value);
     // The key already names the owner; the stored id is checked too, so a record can only ever reach its own caller.
