@@ -1,11 +1,9 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createMemoryCacheStore } from '../../cache/stores/memory.js';
 import type { CacheStore } from '../../cache/types.js';
-import { createCloudFlowClient } from '../../cloudflow/client.js';
-import { staticCredentials } from '../../cloudflow/credentials.js';
 import type { Transport } from '../../cloudflow/transport.js';
 import type { Config } from '../../config/load.js';
-import type { Deps } from '../../deps.js';
+import { assembleDeps, configuresCache, type Deps } from '../../deps.js';
 import type { Logger } from '../../log.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import type { Counters } from '../../lib/counters.js';
@@ -52,21 +50,11 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   const buffered = options.log ? undefined : stdoutLogger();
   const log = options.log ?? buffered!;
   const pooled = options.transport ? undefined : undiciTransport(config.upstream.endpoint, { connections: config.upstream.connections });
-  const upstream = createCloudFlowClient({
-    endpoint: config.upstream.endpoint,
-    credentials: staticCredentials(config.upstream.credentials),
-    transport: options.transport ?? pooled!.transport,
-    signatureVersion: config.upstream.signatureVersion,
-    timeoutMs: config.upstream.timeout,
-    clock,
-    random,
-    crypto: nodeCrypto,
-  });
   const inFlight = new Set<Promise<unknown>>();
   const counters: Counters = options.counters ?? {};
   // store: redis://… shares rate-limit counters and cached answers across processes, over one connection.
   const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
-  const needsCache = Object.values(config.flows).some((flow) => flow.cache);
+  const needsCache = configuresCache(config);
   let cache: CacheStore | undefined;
   if (needsCache && !redis) {
     cache = createMemoryCacheStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize, clock });
@@ -89,9 +77,9 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     (redis
       ? redisRecordStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix })
       : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }));
-  const deps: Deps = {
-    config,
-    upstream,
+  const deps = assembleDeps(config, {
+    transport: options.transport ?? pooled!.transport,
+    signingCrypto: nodeCrypto,
     clock,
     random,
     log,
@@ -104,21 +92,17 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     },
     // The socket's peer; server.trustProxy decides which forwarded header, if any, is believed.
     platformClientAddress: false,
-    defer(work) {
-      const tracked = work.catch((error: unknown) =>
-        log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }),
-      );
-      inFlight.add(tracked);
-      void tracked.finally(() => inFlight.delete(tracked));
+    keepAlive(work) {
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
     },
     readiness: redis ? [redis.readiness] : [],
     rateLimitStore,
     counters,
-    fetch: (input, init) => fetch(input, init),
     cache,
     sha256Hex: nodeCrypto.sha256Hex,
     records,
-  };
+  });
   return {
     deps,
     counters,
