@@ -60,9 +60,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const config = parseConfig(raw, {});
     const runtime = createNodeRuntime(config, options.log ? { log: options.log } : {});
     const server = await startServer(createApp(runtime.deps), config, { port: options.port, host: options.host ?? DEMO_HOST });
-    const shown = server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host;
     return {
-      gatewayUrl: `http://${shown}:${server.port}`,
+      gatewayUrl: server.url,
       emulator,
       config,
       async close() {

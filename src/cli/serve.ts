@@ -27,10 +27,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const runtime = createNodeRuntime(config);
   const app = createApp(runtime.deps);
   const started = await startServer(app, config, { port, host: values.host });
-  const shown = started.host === '0.0.0.0' || started.host === '::' ? '127.0.0.1' : started.host;
   const first = Object.values(config.flows)[0];
-  process.stderr.write(`flowgate listening on http://${shown}:${started.port} -> ${config.upstream.endpoint}\n`);
-  if (first) process.stderr.write(`try: curl -s -X POST http://${shown}:${started.port}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
+  process.stderr.write(`flowgate listening on ${started.url} -> ${config.upstream.endpoint}\n`);
+  if (first) process.stderr.write(`try: curl -s -X POST ${started.url}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
   await nextSignal();
   process.stderr.write('flowgate: draining requests in flight\n');
   await started.shutdown(() => runtime.drain());

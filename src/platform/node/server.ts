@@ -1,74 +1,48 @@
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Hono } from 'hono';
 import type { Config } from '../../config/load.js';
 import type { AppEnv } from '../../env.js';
 import { errorBody, gatewayError } from '../../errors.js';
+import { listen } from './http-server.js';
 
 export interface StartedServer {
   server: ServerType;
   port: number;
   host: string;
+  /** Where this machine reaches the gateway (`http://127.0.0.1:8787` for a wildcard host). */
+  url: string;
   /** Stops accepting, waits for requests in flight (and `drain`) up to shutdownTimeout, then closes the rest. */
   shutdown(drain?: () => Promise<void>): Promise<void>;
 }
 
-export function startServer(
+/** The gateway on Node's HTTP server, with `server.*` deadlines, the `Expect: 100-continue` rule and Node parser refusals answered. */
+export async function startServer(
   app: Hono<AppEnv>,
   config: Config,
   overrides: { port?: number | undefined; host?: string | undefined } = {},
 ): Promise<StartedServer> {
-  const port = overrides.port ?? config.server.port;
-  const host = overrides.host ?? config.server.host;
-  const inFlight = new Set<ServerResponse>();
-  let closing = false;
-  return new Promise((resolve, reject) => {
-    // Node checks header and request deadlines on this interval (30 s by default), so it bounds how exact they are.
-    const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(config.server.headersTimeout / 2)));
-    const serverOptions = { connectionsCheckingInterval, headersTimeout: config.server.headersTimeout, requestTimeout: config.server.requestTimeout };
-    const server = serve({ fetch: app.fetch, port, hostname: host, serverOptions }, (info: AddressInfo) => {
-      resolve({
-        server,
-        port: info.port,
-        host,
-        async shutdown(drain) {
-          closing = true;
-          // Keep-alive sockets turn idle as their last answers finish; close each as it does.
-          for (const res of inFlight) res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
-          await shutdown(server, config.server.shutdownTimeout, drain);
-        },
-      });
-    }) as Server;
-    server.once('error', reject);
-    server.on('checkContinue', continueUnlessTooLarge(server, config.server.maxBodySize));
-    server.on('clientError', answerClientError);
-    server.on('request', (_req, res: ServerResponse) => {
-      if (closing) res.setHeader('connection', 'close');
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-    });
-    // Executions may run 5 minutes, so there is no idle cut-off on a socket awaiting its answer;
-    // slow-loris clients are bounded by the header and request-receive deadlines instead.
-    server.headersTimeout = config.server.headersTimeout;
-    server.requestTimeout = config.server.requestTimeout;
-    server.keepAliveTimeout = config.server.keepAliveTimeout;
-    server.setTimeout(0);
+  const { headersTimeout, requestTimeout, keepAliveTimeout, shutdownTimeout, maxBodySize } = config.server;
+  // Node checks header and request deadlines on this interval (30 s by default), so it bounds how exact they are.
+  const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(headersTimeout / 2)));
+  const http = await listen(app.fetch, {
+    port: overrides.port ?? config.server.port,
+    host: overrides.host ?? config.server.host,
+    serverOptions: { connectionsCheckingInterval, headersTimeout, requestTimeout },
+    configure(server) {
+      server.on('checkContinue', continueUnlessTooLarge(server, maxBodySize));
+      server.on('clientError', answerClientError);
+      // Executions may run 5 minutes, so there is no idle cut-off on a socket awaiting its answer;
+      // slow-loris clients are bounded by the header and request-receive deadlines instead.
+      server.headersTimeout = headersTimeout;
+      server.requestTimeout = requestTimeout;
+      server.keepAliveTimeout = keepAliveTimeout;
+      server.setTimeout(0);
+    },
   });
-}
-
-async function shutdown(server: Server, timeoutMs: number, drain?: () => Promise<void>): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  const outcome = await Promise.race([Promise.all([closed, drain?.()]).then(() => 'drained' as const), deadline]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') server.closeAllConnections();
+  return { server: http.server, port: http.port, host: http.host, url: http.url, shutdown: (drain) => http.close(shutdownTimeout, drain) };
 }
 
 /**

@@ -1,0 +1,81 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Server, ServerOptions, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ListenOptions {
+  port: number;
+  host: string;
+  /** Given to `http.createServer`: header and request deadlines, and how often Node checks them. */
+  serverOptions?: ServerOptions | undefined;
+  /** Listeners and timeouts to set before the first connection (they run before `listen`). */
+  configure?: ((server: Server) => void) | undefined;
+}
+
+export interface HttpServer {
+  server: ServerType;
+  /** The port bound (the one the OS chose for port 0). */
+  port: number;
+  host: string;
+  /** A URL this machine reaches the server at: a wildcard host is shown as 127.0.0.1, IPv6 in brackets. */
+  url: string;
+  /**
+   * Stops accepting, answers what is in flight (new requests on kept-alive sockets get `Connection: close`),
+   * and waits for those answers and `drain` for up to `graceMs`; past it, cuts every connection. Resolves
+   * once the server is closed.
+   */
+  close(graceMs: number, drain?: () => Promise<void>): Promise<void>;
+}
+
+/**
+ * A Web-standard `fetch` handler served over Node's HTTP server (`@hono/node-server`), with the lifecycle
+ * the gateway and the emulator share: answers in flight are tracked, and closing drains them before it
+ * cuts anything. Rejects when the port cannot be bound (EADDRINUSE, EACCES).
+ */
+export function listen(fetch: (request: Request) => Response | Promise<Response>, options: ListenOptions): Promise<HttpServer> {
+  const { port, host, serverOptions, configure } = options;
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname: host, ...(serverOptions ? { serverOptions } : {}) }, (info: AddressInfo) => {
+      resolve({
+        server,
+        port: info.port,
+        host,
+        url: `http://${reachableHost(host)}:${info.port}`,
+        close(graceMs, drain) {
+          closing = true;
+          // Keep-alive sockets turn idle as their last answers finish; close each as it does.
+          for (const res of inFlight) res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+          return closeGracefully(server, graceMs, drain);
+        },
+      });
+    }) as Server;
+    server.once('error', reject);
+    server.on('request', (_req, res: ServerResponse) => {
+      if (closing) res.setHeader('connection', 'close');
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+    });
+    configure?.(server);
+  });
+}
+
+async function closeGracefully(server: Server, graceMs: number, drain?: () => Promise<void>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), graceMs);
+  });
+  const outcome = await Promise.race([Promise.all([closed, drain?.()]).then(() => 'drained' as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    server.closeAllConnections();
+    await closed;
+  }
+}
+
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
