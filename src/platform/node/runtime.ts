@@ -70,7 +70,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     });
   }
   const rateLimitStore = redis
-    ? redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters })
+    ? redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout })
     : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys });
   const records =
     options.records ??
