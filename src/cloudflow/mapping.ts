@@ -12,7 +12,8 @@ export interface SuccessOutcome {
 }
 
 /**
- * CloudFlow answers HTTP 200 even when the execution failed; flowgate does not (design.md §1).
+ * CloudFlow answers HTTP 200 even when the execution failed; flowgate does not: Succeeded is 200 with the
+ * Output, Failed the flow's `errors` status (default 500), TimedOut 504, Stopped 500 (README, "HTTP API").
  * Returns the success outcome or throws the GatewayError the caller should see.
  */
 export function mapExecution(result: SyncExecutionResult, flow: FlowConfig): SuccessOutcome {

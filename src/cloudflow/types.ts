@@ -20,7 +20,7 @@ export interface StartSyncExecutionRequest {
   qualifier?: string | undefined;
 }
 
-/** The StartSyncExecution response body (reference/cloudflow-api.md §1.4), with our names. */
+/** The StartSyncExecution response body (CloudFlow API reference, StartSyncExecution), with our names. */
 export interface SyncExecutionResult {
   requestId: string;
   flowName: string;

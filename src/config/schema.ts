@@ -8,7 +8,7 @@ import { corsSchema } from './cors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 
 /**
- * The configuration contract (design.md §3). Messages name the key path and what was expected,
+ * The configuration contract (README, "Configuration"). Messages name the key path and what was expected,
  * never the value found: a value in the wrong key may be a secret. Units are parsed here, once, so the rest of the code
  * sees milliseconds, bytes and `{count, periodMs}` only.
  */

@@ -1,6 +1,6 @@
 /**
  * CreateFlow, DescribeFlow, ListFlows, UpdateFlow and DeleteFlow, with the request and response fields of the
- * real API (reference/cloudflow-fdl.md §3.4; SDK models CreateFlowRequest, DescribeFlowResponseBody, …).
+ * real API (the fnf 2019-03-15 SDK models CreateFlowRequest, DescribeFlowResponseBody, …; docs/emulator.md, Sources).
  */
 import type { ExecutionMode } from '../engine/index.js';
 import { emulatorError } from '../errors.js';

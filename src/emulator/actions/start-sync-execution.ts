@@ -1,5 +1,5 @@
 /**
- * StartSyncExecution (reference/cloudflow-api.md §1.3–1.4): runs an Express flow to its end and answers with
+ * StartSyncExecution (CloudFlow API reference, StartSyncExecution): runs an Express flow to its end and answers with
  * its result. An execution that fails or times out is still HTTP 200, with `Status` and `ErrorCode`/`ErrorMessage`;
  * only calls that never start an execution are HTTP errors.
  */

@@ -2,7 +2,7 @@
  * Runs states. One execution = one `RunEnvironment`; scopes (the flow, Parallel branches, Map iterations) run
  * with `runScope`, which follows `Next` until a state ends the scope.
  *
- * Per state (reference §1.3): `$Input = InputConstructor(raw input)`, then the state's work produces `$Output`
+ * Per state (CloudFlow FDL, "Input and output"): `$Input = InputConstructor(raw input)`, then the state's work produces `$Output`
  * (the raw result), then `OutputConstructor` builds the state output (seeing `$Global` as it was), then
  * `GlobalConstructor` updates `$Global` from the raw `$Output`. Without constructors a state passes on its input
  * (Pass, Wait, Choice, Succeed) or its raw result (Task, Parallel `{Branch<i>}`, Map `{Items}`).
@@ -108,7 +108,7 @@ function act(env: RunEnvironment, state: TaskState | ParallelState | MapState, i
   }
 }
 
-/** The `$Context` object (reference §1.3); `Flow.Name` is an addition of this engine. */
+/** The `$Context` object (CloudFlow FDL, "Input and output"); `Flow.Name` is an addition of this engine. */
 function contextObject(env: RunEnvironment, stateName: string, input: unknown, current: Record<string, unknown>): Record<string, unknown> {
   return {
     Execution: { Name: env.execution.name, Input: env.execution.input, RoleArn: '' },
@@ -127,7 +127,7 @@ async function choose(env: RunEnvironment, state: ChoiceState, scope: Expression
 type Outcome = { caught: false; value: unknown } | { caught: true; output: unknown; next: string };
 
 /**
- * Retry first, Catch once retries are spent (reference §1.6). In each list only the first rule matching the
+ * Retry first, Catch once retries are spent (CloudFlow FDL, "Error handling"). In each list only the first rule matching the
  * error applies. Each Retry rule counts its own attempts; `MaxAttempts` counts retries after the first try.
  * The wait before retry n (0-based) is `IntervalSeconds × BackoffRate^n`, capped by `MaxBackoffSeconds`.
  */

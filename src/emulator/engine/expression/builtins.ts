@@ -1,9 +1,9 @@
 /**
  * The built-in functions of FDL expressions.
  *
- * Documented (reference §1.5): arrayContains, arrayUnique, format, fromBase64, stringToJson (alias fromJSON),
- * hash (MD5/SHA-1/SHA-256/SHA-512), jsonMerge, length, mapKeys, mapValues, regexMatchString, split, toArray,
- * get, intAdd, randomInt, uuid. The reference lists names and a few examples only; argument orders and edge
+ * Documented (CloudFlow FDL, "Built-in functions"): arrayContains, arrayUnique, format, fromBase64, stringToJson
+ * (alias fromJSON), hash (MD5/SHA-1/SHA-256/SHA-512), jsonMerge, length, mapKeys, mapValues, regexMatchString,
+ * split, toArray, get, intAdd, randomInt, uuid. The documentation lists names and a few examples only; argument orders and edge
  * cases not shown there are inferred and marked below. `toBase64` and `jsonToString` are the inferred
  * counterparts of the documented `fromBase64` and `stringToJson`.
  */
@@ -124,7 +124,7 @@ const BUILTINS: Record<string, Builtin> = {
     return toHex(digest(utf8(toDisplayString(args[0]))));
   },
 
-  /** Shallow merge; keys of the second map win. Inferred (the reference shows only the name). */
+  /** Shallow merge; keys of the second map win. Inferred (the documentation shows only the name). */
   jsonMerge(args) {
     arity('jsonMerge', args, 2);
     return { ...mapArg('jsonMerge', args[0]), ...mapArg('jsonMerge', args[1]) };
@@ -167,7 +167,7 @@ const BUILTINS: Record<string, Builtin> = {
     return stringArg('split', args[0]).split(stringArg('split', args[1]));
   },
 
-  /** `toArray(a, b, …)` → `[a, b, …]`. Inferred: the reference gives the name only. */
+  /** `toArray(a, b, …)` → `[a, b, …]`. Inferred: the documentation gives the name only. */
   toArray(args) {
     return [...args];
   },
