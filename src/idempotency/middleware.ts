@@ -45,7 +45,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
   if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
   if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) throw new TypeError('upstreamTimeoutMs must be a positive number');
 
-  // Requests that can have no record pass straight through, synchronously (see rateLimit for why that matters).
+  // Requests that can have no record pass straight through, synchronously (docs/design.md, "Rules for the hot path").
   return function idempotency(c, next) {
     const flow = c.get('flow');
     if (!flow.idempotency && !(flow.webhook && c.get('webhook'))) return next();

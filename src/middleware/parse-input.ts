@@ -23,7 +23,7 @@ export interface ParseInputOptions {
 export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv> {
   const { maxJsonDepth } = options;
   if (!Number.isInteger(maxJsonDepth) || maxJsonDepth <= 0) throw new TypeError('maxJsonDepth must be a positive integer');
-  // Not async, like resolveFlow: nothing here waits.
+  // Not async: nothing here waits (docs/design.md, "Rules for the hot path").
   return function parseInput(c, next) {
     const flow = c.get('flow');
     const raw = c.get('rawBody');

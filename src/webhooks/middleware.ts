@@ -27,7 +27,7 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
     verifiers.set(flow.name, flowWebhookVerifier(flow.name, flow.webhook));
   }
 
-  // Flows without a webhook pass straight through, synchronously (see rateLimit for why that matters).
+  // Flows without a webhook pass straight through, synchronously (docs/design.md, "Rules for the hot path").
   return function verifyWebhook(c, next) {
     const verifier = verifiers.get(c.get('flow').name);
     if (!verifier) return next();
