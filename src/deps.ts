@@ -72,6 +72,9 @@ export interface RuntimeChoices extends Pick<
   keepAlive(work: Promise<void>): void;
 }
 
+/** What a caller of a runtime entry (a test, an embedding application) may put in place of the runtime's own choice. */
+export type RuntimeOverrides = Partial<Pick<RuntimeChoices, 'log' | 'transport' | 'clock' | 'random'>>;
+
 /**
  * The `Deps` both runtime entries build, from the config and the runtime's choices: the CloudFlow client
  * for `upstream.*`, background work whose failure is logged rather than lost, and the global `fetch` for

@@ -1,13 +1,11 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createMemoryCacheStore } from '../../cache/stores/memory.js';
 import type { CacheStore } from '../../cache/types.js';
-import type { Transport } from '../../cloudflow/transport.js';
 import type { Config } from '../../config/load.js';
-import { assembleDeps, configuresCache, type Deps } from '../../deps.js';
-import type { Logger } from '../../log.js';
-import { systemClock, type Clock } from '../../lib/clock.js';
+import { assembleDeps, configuresCache, type Deps, type RuntimeOverrides } from '../../deps.js';
+import { systemClock } from '../../lib/clock.js';
 import type { Counters } from '../../lib/counters.js';
-import { cryptoRandom, type Random } from '../../lib/random.js';
+import { cryptoRandom } from '../../lib/random.js';
 import { connectRedis } from './redis.js';
 import { redisRateLimitStore } from '../../ratelimit/stores/redis.node.js';
 import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
@@ -19,11 +17,7 @@ import { redisRecordStore } from '../../records/stores/redis.node.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
 import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
 
-export interface NodeDepsOptions {
-  log?: Logger;
-  transport?: Transport;
-  clock?: Clock;
-  random?: Random;
+export interface NodeDepsOptions extends RuntimeOverrides {
   /** Where named counters go; a fresh object when absent. */
   counters?: Counters;
   /** Overrides the record store chosen by `store` (tests). */

@@ -1,4 +1,3 @@
-import type { ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -6,14 +5,9 @@ import type { Hono } from 'hono';
 import type { Config } from '../../config/load.js';
 import type { AppEnv } from '../../env.js';
 import { errorBody, gatewayError } from '../../errors.js';
-import { listen } from './http-server.js';
+import { listen, type HttpServer } from './http-server.js';
 
-export interface StartedServer {
-  server: ServerType;
-  port: number;
-  host: string;
-  /** Where this machine reaches the gateway (`http://127.0.0.1:8787` for a wildcard host). */
-  url: string;
+export interface StartedServer extends Omit<HttpServer, 'close'> {
   /** Stops accepting, waits for requests in flight (and `drain`) up to shutdownTimeout, then closes the rest. */
   shutdown(drain?: () => Promise<void>): Promise<void>;
 }

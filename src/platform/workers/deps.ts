@@ -1,10 +1,10 @@
 import { waitUntil } from 'cloudflare:workers';
-import { fetchTransport, type Transport } from '../../cloudflow/transport.js';
+import { fetchTransport } from '../../cloudflow/transport.js';
 import type { Config } from '../../config/load.js';
-import { assembleDeps, configuresCache, type Deps } from '../../deps.js';
+import { assembleDeps, configuresCache, type Deps, type RuntimeOverrides } from '../../deps.js';
 import type { Logger } from '../../log.js';
-import { systemClock, type Clock } from '../../lib/clock.js';
-import { cryptoRandom, type Random } from '../../lib/random.js';
+import { systemClock } from '../../lib/clock.js';
+import { cryptoRandom } from '../../lib/random.js';
 import { cacheApiGenerations, durableObjectGenerations } from '../../cache/stores/purge-generations.workers.js';
 import { createWorkersCacheStore } from '../../cache/stores/cache-api.workers.js';
 import { durableObjectRecordStore, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
@@ -14,11 +14,7 @@ import { sha256Hex } from '../../cloudflow/signing/digests.js';
 import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
 
-export interface WorkersDepsOptions {
-  log?: Logger;
-  transport?: Transport;
-  clock?: Clock;
-  random?: Random;
+export interface WorkersDepsOptions extends RuntimeOverrides {
   /** Keeps work alive past the response; the platform's `waitUntil` unless a test supplies its own. */
   defer?: (work: Promise<unknown>) => void;
   /** The `RATE_LIMITER` Durable Object binding: exact counters per caller. Without it, counters are per isolate. */

@@ -2,12 +2,7 @@ import { sha256Hex } from '../../cloudflow/signing/digests.js';
 import type { RecordStore } from '../types.js';
 
 /** A stub of one `FlowgateRecords` object (platform/workers/durable-objects/flowgate-records.ts): its RPC methods. */
-export interface RecordsStub {
-  claim(key: string, value: string, leaseMs: number): Promise<string | undefined>;
-  complete(key: string, token: string, value: string, ttlMs: number): Promise<boolean>;
-  release(key: string, token: string): Promise<void>;
-  put(key: string, value: string, ttlMs: number): Promise<void>;
-  get(key: string): Promise<string | undefined>;
+export interface RecordsStub extends RecordStore {
   advance(key: string, floor: number): Promise<number>;
 }
 
