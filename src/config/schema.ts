@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseDuration, parseRate, parseSize } from './units.js';
+import { defaultBurst, parseDuration, parseRate, parseSize } from './units.js';
 import { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 import { misplacedHmacOptions } from '../webhooks/options.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
@@ -52,8 +52,7 @@ export const rateLimitSchema = z
   .refine((v) => !v.quota || Number.isInteger(v.quota.count), { message: 'a quota counts whole requests, such as "10000/d"', path: ['quota'] })
   .transform((v) => ({
     rate: v.rate,
-    // Without an explicit burst, one period's worth of requests may arrive at once.
-    burst: v.rate ? (v.burst ?? Math.max(1, Math.ceil(v.rate.count))) : undefined,
+    burst: v.rate ? (v.burst ?? defaultBurst(v.rate)) : undefined,
     quota: v.quota,
   }));
 
@@ -63,7 +62,7 @@ export const failureLimitSchema = z
     rate,
     burst: z.number().int().positive().optional(),
   })
-  .transform((v) => ({ rate: v.rate, burst: v.burst ?? Math.max(1, Math.ceil(v.rate.count)) }));
+  .transform((v) => ({ rate: v.rate, burst: v.burst ?? defaultBurst(v.rate) }));
 
 /**
  * `server.trustProxy`, read the way Express reads `trust proxy`: `false`, a hop count (`true` is 1),

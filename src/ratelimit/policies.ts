@@ -1,5 +1,6 @@
 import type { Config, FlowConfig } from '../config/load.js';
 import type { RateLimitSpec } from '../config/schema.js';
+import { defaultBurst } from '../config/units.js';
 import type { Caller } from '../env.js';
 import type { Policy } from './types.js';
 
@@ -55,7 +56,7 @@ function add(into: Policy[], spec: RateLimitSpec | undefined, names: { rate: str
       name: names.rate,
       key,
       intervalMs: spec.rate.periodMs / spec.rate.count,
-      burst: spec.burst ?? Math.max(1, Math.ceil(spec.rate.count)),
+      burst: spec.burst ?? defaultBurst(spec.rate),
     });
   }
   if (spec.quota) {
