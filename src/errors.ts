@@ -74,6 +74,17 @@ export function gatewayError<C extends ErrorCode>(
   return new GatewayError(code, entry.status, message, options);
 }
 
+/**
+ * The GatewayError an error is answered with: itself when it is one, otherwise 500 `InternalError`, with the
+ * unexpected error's name and message (never its stack or cause, which can hold request data) put in the
+ * access log's `detail`, at most 300 characters.
+ */
+export function asGatewayError(error: unknown, log: { detail?: string | undefined } | undefined): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (log) log.detail = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+  return gatewayError('InternalError', undefined);
+}
+
 /** The stores a request may be unable to do without, as a 503 names them. */
 export type UnavailableStore = 'rate limiter' | 'request record store' | 'execution record store' | 'cache store';
 
