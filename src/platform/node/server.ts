@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import type { Config } from '../../config/load.js';
 import type { AppEnv } from '../../env.js';
 import { errorBody, gatewayError } from '../../errors.js';
+import { rememberPeer } from './peer-address.js';
 
 export interface StartedServer {
   server: ServerType;
@@ -43,6 +44,8 @@ export function startServer(
       });
     }) as Server;
     server.once('error', reject);
+    // Before any request on the connection: its peer address must outlive a client that resets it.
+    server.on('connection', rememberPeer);
     server.on('checkContinue', continueUnlessTooLarge(server, config.server.maxBodySize));
     server.on('clientError', answerClientError);
     server.on('request', (_req, res: ServerResponse) => {
