@@ -239,6 +239,38 @@ describe('one key per address', () => {
     expect(await statuses(gw, v4)).toEqual([200, 200, 429, 429, 429]);
     expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:2001:db8:1:2::/64', 'ip:198.51.100.7']));
   });
+
+  it('IPv4 clients reaching the gateway through NAT64, 6to4 or Teredo are keyed by their IPv4 address, not one shared /64', async () => {
+    const carriers = [
+      (i: number) => `64:ff9b::198.51.100.${i}`,
+      (i: number) => `64:ff9b:1::198.51.100.${i}`,
+      (i: number) => `::ffff:0:198.51.100.${i}`,
+      (i: number) => `::198.51.100.${i}`,
+      (i: number) => `2002:c633:64${i.toString(16).padStart(2, '0')}::1`,
+      // Teredo: the client's address inverted in the last 32 bits (198.51.100.i -> 39cc:9bxx).
+      (i: number) => `2001:0:4136:e378:8000:63bf:39cc:9b${(0xff - i).toString(16)}`,
+    ];
+    for (const carrier of carriers) {
+      const gw = limited({});
+      // Six IPv4 clients behind one translation prefix: six buckets.
+      expect(
+        await statuses(
+          gw,
+          sixTimes((i) => ({ peer: carrier(i) })),
+        ),
+        carrier(1),
+      ).toEqual([200, 200, 200, 200, 200, 200]);
+      // The same client, translated or not, is one bucket.
+      expect(await statuses(gw, [{ peer: '198.51.100.1' }, { peer: carrier(1) }])).toEqual([200, 429]);
+      expect(new Set(callersLogged(gw))).toEqual(new Set(sixTimes((i) => `ip:198.51.100.${i}`)));
+    }
+  });
+
+  it('::1 and :: are keyed by themselves, apart from the IPv4-compatible addresses around them', async () => {
+    const gw = limited({});
+    expect(await statuses(gw, [{ peer: '::1' }, { peer: '::1' }, { peer: '::2' }, { peer: '::' }, { peer: '::1' }])).toEqual([200, 200, 200, 200, 429]);
+    expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:::1', 'ip:0.0.0.2', 'ip:::']));
+  });
 });
 
 describe('the same key behind every address-keyed store', () => {
