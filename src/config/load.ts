@@ -76,8 +76,11 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   for (const [name, flow] of Object.entries(parsed.flows)) {
     // Without an access list a flow is public when nobody is identified, and needs a known caller otherwise.
     const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
-    if (Array.isArray(access))
+    if (Array.isArray(access) && access.length === 0) {
+      issues.push(`flows.${name}.access: an empty list lets no caller run the flow; name callers, or use "public" or "authenticated"`);
+    } else if (Array.isArray(access)) {
       access.forEach((entry, i) => issues.push(...accessEntryIssues(entry, `flows.${name}.access.${i}`, callerNames, Boolean(parsed.auth.jwt))));
+    }
     flow.qualifiers.forEach((q, i) => {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
     });
