@@ -5,6 +5,7 @@ import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { createWebhookVerifier } from '../webhooks/index.js';
 import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
+import { trustProxyWarnings } from '../lib/client-address.js';
 import { corsNeeds, corsProblems } from './cors.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
@@ -21,6 +22,11 @@ export interface FlowConfig extends Omit<ParsedFlow, 'flowName' | 'access'> {
 export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream'> {
   upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: Credentials };
   flows: Record<string, FlowConfig>;
+  /**
+   * Settings that load but are almost certainly not what was meant, phrased like ConfigError's issues
+   * (`server.trustProxy.0: …`); `flowgate check` and `flowgate serve` print them. Empty when there are none.
+   */
+  warnings: string[];
 }
 
 /** A config problem, already phrased for a person: each line starts with the key path. */
@@ -112,7 +118,8 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   }
   if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
   if (issues.length) throw new ConfigError(issues);
-  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
+  const warnings = trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`);
+  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, warnings };
 }
 
 /**
