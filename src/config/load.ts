@@ -4,6 +4,7 @@ import type { Credentials } from '../cloudflow/credentials.js';
 import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { flowWebhookVerifier } from '../webhooks/from-config.js';
+import { trustProxyWarnings } from '../lib/client-address.js';
 import { corsNeeds, corsProblems } from './cors.js';
 import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
@@ -21,6 +22,11 @@ export interface FlowConfig extends Omit<ParsedFlow, 'flowName' | 'access'> {
 export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream'> {
   upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: Credentials };
   flows: Record<string, FlowConfig>;
+  /**
+   * Settings that load but are almost certainly not what was meant, phrased like ConfigError's issues
+   * (`server.trustProxy.0: …`); `flowgate check` and `flowgate serve` print them. Empty when there are none.
+   */
+  warnings: string[];
 }
 
 /** A config problem, already phrased for a person: each line starts with the key path. */
@@ -76,8 +82,11 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   for (const [name, flow] of Object.entries(parsed.flows)) {
     // Without an access list a flow is public when nobody is identified, and needs a known caller otherwise.
     const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
-    if (Array.isArray(access))
+    if (Array.isArray(access) && access.length === 0) {
+      issues.push(`flows.${name}.access: an empty list lets no caller run the flow; name callers, or use "public" or "authenticated"`);
+    } else if (Array.isArray(access)) {
       access.forEach((entry, i) => issues.push(...accessEntryIssues(entry, `flows.${name}.access.${i}`, callerNames, Boolean(parsed.auth.jwt))));
+    }
     flow.qualifiers.forEach((q, i) => {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
     });
@@ -109,7 +118,8 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   }
   if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
   if (issues.length) throw new ConfigError(issues);
-  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
+  const warnings = trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`);
+  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, warnings };
 }
 
 /**

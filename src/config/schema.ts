@@ -160,7 +160,7 @@ const jwtSchema = z
     jwksCacheTtl: duration().default(600_000),
     /** Tokens without "exp" never expire; refuse them unless this is turned off. */
     requireExpiration: z.boolean().default(true),
-    /** Callers named by this claim value get these limits; other JWT callers get `defaultRateLimit`. */
+    /** The caller-wide limit of token callers that are not configured callers; a configured caller keeps its own. */
     defaultRateLimit: rateLimitSchema.optional(),
   })
   .refine((v) => Boolean(v.secret) !== Boolean(v.jwksUrl), { message: 'set exactly one of "secret" (HS*) or "jwksUrl" (RS*/ES*)' });

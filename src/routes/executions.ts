@@ -13,8 +13,9 @@ const MAX_CALLER_ID = 512;
 /**
  * `GET /executions/{name}[?caller=<id>]`: where an `ack` execution stands. Names are per caller, so a
  * caller reads its own executions by name; an admin caller reads another caller's by adding that caller's
- * id (as in the access log's `caller` field). Any other `?caller` gets the same 404 as an unknown name,
- * since names are not secrets. Status is Running, Succeeded or Failed; `Unknown` when a run was abandoned
+ * id (as in the access log's `caller` field); only an admin is told (400) that a `?caller` is malformed. A
+ * non-admin's `?caller` naming anyone else, whatever its value, gets the same 404 as an unknown name, since
+ * names are not secrets. Status is Running, Succeeded or Failed; `Unknown` when a run was abandoned
  * by a process that died.
  */
 export function executionsRoute(deps: Deps, identifyCaller: MiddlewareHandler<AppEnv>) {
@@ -24,11 +25,13 @@ export function executionsRoute(deps: Deps, identifyCaller: MiddlewareHandler<Ap
     if (!CLOUDFLOW_NAME.test(name)) throw gatewayError('ExecutionNotExists', '(invalid name)');
     const caller = c.get('caller');
     const asked = c.req.query('caller');
-    if (asked !== undefined && (asked === '' || asked.length > MAX_CALLER_ID)) {
-      throw gatewayError('InvalidArgument', `caller must be a caller id of 1 to ${MAX_CALLER_ID} characters.`);
+    if (asked !== undefined && asked !== caller.id) {
+      // A caller that may read only its own gets no hint about other callers, whatever it asked for.
+      if (!caller.admin) throw gatewayError('ExecutionNotExists', name);
+      if (asked === '' || asked.length > MAX_CALLER_ID)
+        throw gatewayError('InvalidArgument', `caller must be a caller id of 1 to ${MAX_CALLER_ID} characters.`);
     }
     const owner = asked ?? caller.id;
-    if (owner !== caller.id && !caller.admin) throw gatewayError('ExecutionNotExists', name);
     const found = await guardStoreCall(() => store.get(executionKey(owner, name)), config.storeOptions.timeout);
     if (!found.ok) {
       c.get('log').detail = `record store ${found.error}`;

@@ -1,6 +1,7 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { Server, ServerOptions, ServerResponse } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenAddress } from './listen-address.js';
 
 export interface ListenOptions {
   port: number;
@@ -9,6 +10,10 @@ export interface ListenOptions {
   serverOptions?: ServerOptions | undefined;
   /** Listeners and timeouts to set before the first connection (they run before `listen`). */
   configure?: ((server: Server) => void) | undefined;
+  /** Answers a request the adapter could not turn into a `Request` (a bad URL or Host); Node's bare 500 otherwise. */
+  errorHandler?: ((error: unknown) => Response | Promise<Response>) | undefined;
+  /** Wraps the request listener, for checks that must run before the adapter sees the request. */
+  wrapListener?: ((listener: (req: IncomingMessage, res: ServerResponse) => unknown) => (req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 }
 
 export interface HttpServer {
@@ -32,16 +37,20 @@ export interface HttpServer {
  * cuts anything. Rejects when the port cannot be bound (EADDRINUSE, EACCES).
  */
 export function listen(fetch: (request: Request) => Response | Promise<Response>, options: ListenOptions): Promise<HttpServer> {
-  const { port, host, serverOptions, configure } = options;
+  const { port, host, serverOptions, configure, errorHandler, wrapListener } = options;
   const inFlight = new Set<ServerResponse>();
   let closing = false;
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname: host, ...(serverOptions ? { serverOptions } : {}) }, (info: AddressInfo) => {
+    // @hono/node-server's serve(), spelled out so the listener can be wrapped and given an errorHandler.
+    const listener = getRequestListener(fetch, { hostname: host, ...(errorHandler ? { errorHandler } : {}) });
+    const server: Server = createServer(serverOptions ?? {}, wrapListener ? wrapListener(listener) : listener);
+    server.listen(port, host, () => {
+      const info = server.address() as AddressInfo;
       resolve({
         server,
         port: info.port,
         host,
-        url: `http://${reachableHost(host)}:${info.port}`,
+        url: listenAddress(host, info.port).url,
         close(graceMs, drain) {
           closing = true;
           // Keep-alive sockets turn idle as their last answers finish; close each as it does.
@@ -49,7 +58,7 @@ export function listen(fetch: (request: Request) => Response | Promise<Response>
           return closeGracefully(server, graceMs, drain);
         },
       });
-    }) as Server;
+    });
     server.once('error', reject);
     server.on('request', (_req, res: ServerResponse) => {
       if (closing) res.setHeader('connection', 'close');
@@ -73,9 +82,4 @@ async function closeGracefully(server: Server, graceMs: number, drain?: () => Pr
     server.closeAllConnections();
     await closed;
   }
-}
-
-function reachableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }

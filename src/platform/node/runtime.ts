@@ -1,4 +1,3 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { createMemoryCacheStore } from '../../cache/stores/memory.js';
 import type { CacheStore } from '../../cache/types.js';
 import type { Config } from '../../config/load.js';
@@ -12,6 +11,7 @@ import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
 import { undiciTransport } from './transport.js';
 import { stdoutLogger } from './logger.js';
 import { nodeCrypto } from './digests.js';
+import { nodePeerAddress } from './peer-address.js';
 import type { RecordStore } from '../../records/types.js';
 import { redisRecordStore } from '../../records/stores/redis.node.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
@@ -77,13 +77,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     clock,
     random,
     log,
-    clientIp: (c) => {
-      try {
-        return getConnInfo(c).remote.address;
-      } catch {
-        return undefined;
-      }
-    },
+    clientIp: nodePeerAddress,
     // The socket's peer; server.trustProxy decides which forwarded header, if any, is believed.
     platformClientAddress: false,
     keepAlive(work) {
