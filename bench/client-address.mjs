@@ -16,6 +16,7 @@ const worst = `198.51.100.9${', 10.1.2.3'.repeat(Math.floor(16_000 / 10))}`;
 const cases = [
   ['peer only (trustProxy: false), IPv4', { trustProxy: false }, '198.51.100.9', {}],
   ['peer only, IPv6 keyed by /64', { trustProxy: false }, '2001:db8:1:2::a1', {}],
+  ['peer only, NAT64 IPv6 keyed by its IPv4', { trustProxy: false }, '64:ff9b::198.51.100.9', {}],
   ['1 hop, X-Forwarded-For', { trustProxy: 1 }, '10.0.0.2', { 'x-forwarded-for': '10.9.9.1, 198.51.100.9' }],
   ['list [uniquelocal, loopback], 2 hops', { trustProxy: ['uniquelocal', 'loopback'] }, '10.0.0.2', { 'x-forwarded-for': '198.51.100.9, 10.0.0.3' }],
   [

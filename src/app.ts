@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Deps } from './deps.js';
 import type { AppEnv } from './env.js';
-import { GatewayError, errorBody, gatewayError } from './errors.js';
+import { asGatewayError, errorBody, gatewayError } from './errors.js';
 import { corsNeeds } from './config/cors.js';
 import { authorize } from './middleware/authorize.js';
 import { corsPolicy } from './middleware/cors.js';
@@ -122,18 +122,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
 /** The single place an error becomes a response: the CloudFlow envelope, the table's status, no internals. */
 function renderError(c: Context<AppEnv>, err: Error): Response {
-  {
-    const log = c.get('log');
-    let error: GatewayError;
-    if (err instanceof GatewayError) {
-      error = err;
-    } else {
-      error = gatewayError('InternalError', undefined);
-      // Only the message: stacks and causes can hold request data.
-      if (log) log.detail = `${err.name}: ${err.message}`.slice(0, 300);
-    }
-    if (log) log.error = error.code;
-    const requestId = c.get('requestId') ?? '';
-    return c.json(errorBody(requestId, error), error.status as 400, error.headers);
-  }
+  const log = c.get('log');
+  const error = asGatewayError(err, log);
+  if (log) log.error = error.code;
+  const requestId = c.get('requestId') ?? '';
+  return c.json(errorBody(requestId, error), error.status as 400, error.headers);
 }

@@ -1,7 +1,10 @@
 import type { Context } from 'hono';
 import type { CacheStore } from './cache/types.js';
 import type { Logger } from './log.js';
-import type { CloudFlowClient } from './cloudflow/client.js';
+import { createCloudFlowClient, type CloudFlowClient } from './cloudflow/client.js';
+import { staticCredentials } from './cloudflow/credentials.js';
+import type { SigningCrypto } from './cloudflow/signing/digests.js';
+import type { Transport } from './cloudflow/transport.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
 import type { RecordStore } from './records/types.js';
@@ -17,8 +20,9 @@ export interface ReadinessCheck {
 
 /**
  * Everything platform-specific, built by a runtime entry (platform/node/runtime.ts, platform/workers/deps.ts)
- * and handed to createApp. Every field is required: the runtime entries are the only places that choose
- * implementations, and createApp chooses none. The core never reaches for globals it could be given.
+ * through `assembleDeps` and handed to createApp. Every field is required: the runtime entries are the only
+ * places that choose implementations, and createApp chooses none. The core never reaches for globals it
+ * could be given.
  */
 export interface Deps {
   config: Config;
@@ -50,4 +54,73 @@ export interface Deps {
   sha256Hex: (text: string) => string | Promise<string>;
   /** Delivery, Idempotency-Key and `ack` execution records: memory, Redis or Durable Objects. */
   records: RecordStore;
+}
+
+/**
+ * What a runtime entry chooses. Everything else in `Deps` follows from the config and these choices, the
+ * same way on every runtime (see `assembleDeps`).
+ */
+export interface RuntimeChoices extends Pick<
+  Deps,
+  'clock' | 'random' | 'log' | 'clientIp' | 'platformClientAddress' | 'readiness' | 'rateLimitStore' | 'counters' | 'cache' | 'sha256Hex' | 'records'
+> {
+  /** How signed calls reach CloudFlow: an undici pool on Node, the global fetch on Workers, a stub in tests. */
+  transport: Transport;
+  /** Digests for signing: synchronous node:crypto on Node; Web Crypto when absent. */
+  signingCrypto?: SigningCrypto | undefined;
+  /** Keeps a promise alive past the response: `waitUntil` on Workers, a set drained on SIGTERM on Node. */
+  keepAlive(work: Promise<void>): void;
+}
+
+/** What a caller of a runtime entry (a test, an embedding application) may put in place of the runtime's own choice. */
+export type RuntimeOverrides = Partial<Pick<RuntimeChoices, 'log' | 'transport' | 'clock' | 'random'>>;
+
+/**
+ * The `Deps` both runtime entries build, from the config and the runtime's choices: the CloudFlow client
+ * for `upstream.*`, background work whose failure is logged rather than lost, and the global `fetch` for
+ * auxiliary calls (a JWKS). The entries (platform/node/runtime.ts, platform/workers/deps.ts) call it; nothing
+ * else does.
+ */
+export function assembleDeps(config: Config, choices: RuntimeChoices): Deps {
+  const { clock, random, log, keepAlive } = choices;
+  const upstream = createCloudFlowClient({
+    endpoint: config.upstream.endpoint,
+    credentials: staticCredentials(config.upstream.credentials),
+    transport: choices.transport,
+    signatureVersion: config.upstream.signatureVersion,
+    timeoutMs: config.upstream.timeout,
+    clock,
+    random,
+    ...(choices.signingCrypto ? { crypto: choices.signingCrypto } : {}),
+  });
+  return {
+    config,
+    upstream,
+    clock,
+    random,
+    log,
+    clientIp: choices.clientIp,
+    platformClientAddress: choices.platformClientAddress,
+    defer(work) {
+      // The runtime keeps the work alive; its failure would otherwise vanish (waitUntil drops it silently).
+      keepAlive(
+        work.then(
+          () => undefined,
+          (error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }),
+        ),
+      );
+    },
+    readiness: choices.readiness,
+    rateLimitStore: choices.rateLimitStore,
+    counters: choices.counters,
+    fetch: (input, init) => fetch(input, init),
+    cache: choices.cache,
+    sha256Hex: choices.sha256Hex,
+    records: choices.records,
+  };
+}
+
+/** Whether any flow configures `cache`; without one no runtime builds a response cache store. */
+export function configuresCache(config: Config): boolean {
+  return Object.values(config.flows).some((flow) => flow.cache);
 }

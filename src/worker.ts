@@ -1,7 +1,9 @@
 import { createApp } from './app.js';
+import { ERRORS, GatewayError, errorBody } from './errors.js';
 import { configFromEnv, type WorkersConfigEnv } from './platform/workers/config.js';
-import type { RateLimiterNamespace } from './ratelimit/stores/durable-object.workers.js';
-import { isRecordsNamespace } from './records/stores/durable-object.workers.js';
+import type { RateLimiterStub } from './ratelimit/stores/durable-object.workers.js';
+import type { RecordsStub } from './records/stores/durable-object.workers.js';
+import { isDurableObjectNamespace } from './platform/workers/durable-objects/namespace.js';
 import { consoleLogger, createWorkersDeps } from './platform/workers/deps.js';
 import { describeClientAddress } from './lib/client-address.js';
 
@@ -32,8 +34,8 @@ function buildGateway(env: WorkersConfigEnv): Handler {
     consoleLogger({ level: 'error', msg: 'invalid configuration', issues: outcome.issues });
     return () => invalidConfigResponse(outcome.message);
   }
-  const rateLimiter = isNamespace(env.RATE_LIMITER) ? env.RATE_LIMITER : undefined;
-  const records = isRecordsNamespace(env.RECORDS) ? env.RECORDS : undefined;
+  const rateLimiter = isDurableObjectNamespace<RateLimiterStub>(env.RATE_LIMITER) ? env.RATE_LIMITER : undefined;
+  const records = isDurableObjectNamespace<RecordsStub>(env.RECORDS) ? env.RECORDS : undefined;
   const deps = createWorkersDeps(outcome.config, { rateLimiter, records });
   const app = createApp(deps);
   // Once per isolate; a missing binding is a warning because limits and de-duplication then hold per isolate only.
@@ -50,15 +52,12 @@ function buildGateway(env: WorkersConfigEnv): Handler {
   return (request, env, ctx) => app.fetch(request, env, ctx as never);
 }
 
-function isNamespace(binding: unknown): binding is RateLimiterNamespace {
-  return typeof binding === 'object' && binding !== null && typeof (binding as { idFromName?: unknown }).idFromName === 'function';
-}
-
 /** The CloudFlow envelope, like every other flowgate error; the message names key paths, never values. */
 function invalidConfigResponse(message: string): Response {
   const requestId = crypto.randomUUID();
-  return new Response(JSON.stringify({ RequestId: requestId, Code: 'InternalError', Message: message }), {
-    status: 500,
+  const error = new GatewayError('InternalError', ERRORS.InternalError.status, message);
+  return new Response(JSON.stringify(errorBody(requestId, error)), {
+    status: error.status,
     headers: { 'content-type': 'application/json', 'x-request-id': requestId, 'cache-control': 'no-store' },
   });
 }

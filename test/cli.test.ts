@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listenAddress } from '../src/platform/node/listen-address.js';
 import { spawnCli } from './helpers/spawn.js';
 import { startUpstreamStub, type UpstreamStub } from './helpers/upstream-stub.js';
 
@@ -51,6 +52,26 @@ describe('flowgate CLI', () => {
       expect(await cli.exit()).toBe(0);
       expect(cli.stdout()).toContain(`${line}\n`);
     }
+  });
+
+  it('check and serve print the warnings of a trust setting that lets clients choose their address', async () => {
+    const config = file('wide-trust.yaml', `upstream: { endpoint: "${stub.url}" }\nserver: { trustProxy: ["0.0.0.0/0", "::/0"] }\nflows:\n  hello: {}\n`);
+    const warnings = [
+      'warning: server.trustProxy.0: "0.0.0.0/0" trusts every IPv4 address: any client in it can send the address it likes as its own\n',
+      'warning: server.trustProxy.1: "::/0" trusts every IPv6 address: any client in it can send the address it likes as its own\n',
+    ].join('');
+    const check = await spawnCli(['check', '--config', config], { env: credsEnv });
+    expect(await check.exit()).toBe(0);
+    expect(check.stdout()).toContain(`: valid\n${warnings}`);
+    const serve = await spawnCli(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], { env: credsEnv });
+    await serve.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(serve.stderr().startsWith(warnings)).toBe(true);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exit()).toBe(0);
+    // Without such a setting there is no warning line.
+    const plain = await spawnCli(['check', '--config', file('plain.yaml', `upstream: { endpoint: "${stub.url}" }\nflows:\n  hello: {}\n`)], { env: credsEnv });
+    expect(await plain.exit()).toBe(0);
+    expect(plain.stdout()).not.toContain('warning');
   });
 
   it('check exits 2 on a trust setting that cannot work, naming the key path', async () => {
@@ -104,5 +125,31 @@ describe('flowgate CLI', () => {
     expect(line).toMatchObject({ flow: 'hello', status: 200, upstreamStatus: 200 });
     cli.child.kill('SIGTERM');
     expect(await cli.exit()).toBe(0);
+  });
+
+  it('serve --host 0.0.0.0 says it listens on all interfaces, and prints a URL and curl line that work from this machine', async () => {
+    const config = file('serve-all.yaml', `upstream: { endpoint: "${stub.url}" }\nflows:\n  hello: { flowName: hello_world }\n`);
+    const cli = await spawnCli(['serve', '--config', config, '--port', '0', '--host', '0.0.0.0'], { env: credsEnv });
+    const [, port, url] = await cli.waitFor(/listening on all interfaces \(0\.0\.0\.0:(\d+)\); from this machine (http:\/\/127\.0\.0\.1:\d+) -> /);
+    expect(url).toBe(`http://127.0.0.1:${port}`);
+    await cli.waitFor(new RegExp(`curl -s -X POST http://127\\.0\\.0\\.1:${port}/flows/hello/run`));
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exit()).toBe(0);
+  });
+});
+
+describe('listenAddress', () => {
+  it('names wildcard hosts as all interfaces with a loopback URL, and brackets IPv6 hosts', () => {
+    expect(listenAddress('127.0.0.1', 8787)).toEqual({ url: 'http://127.0.0.1:8787', where: 'http://127.0.0.1:8787' });
+    expect(listenAddress('0.0.0.0', 8787)).toEqual({
+      url: 'http://127.0.0.1:8787',
+      where: 'all interfaces (0.0.0.0:8787); from this machine http://127.0.0.1:8787',
+    });
+    expect(listenAddress('::', 80)).toEqual({ url: 'http://127.0.0.1:80', where: 'all interfaces ([::]:80); from this machine http://127.0.0.1:80' });
+    expect(listenAddress('0:0:0:0:0:0:0:0', 80).where).toMatch(/^all interfaces/);
+    expect(listenAddress('::1', 8787)).toEqual({ url: 'http://[::1]:8787', where: 'http://[::1]:8787' });
+    expect(listenAddress('192.0.2.7', 8787).url).toBe('http://192.0.2.7:8787');
+    expect(listenAddress('localhost', 8787).url).toBe('http://localhost:8787');
   });
 });

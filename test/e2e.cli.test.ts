@@ -117,7 +117,8 @@ describe('the demo listens on loopback only unless --host says otherwise (proces
   it('--host 0.0.0.0 opens it up on purpose', async () => {
     const cli = await spawnCli(['serve', '--port', '0', '--host', '0.0.0.0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-demo-')) });
     try {
-      const [, port] = await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const [, port] = await cli.waitFor(/listening on all interfaces \(0\.0\.0\.0:(\d+)\); from this machine http:\/\/127\.0\.0\.1:\1 /);
+      await cli.waitFor(new RegExp(`try: curl -s -X POST http://127\\.0\\.0\\.1:${port}/flows/hello/run`));
       const res = await fetch(`http://127.0.0.2:${port}/healthz`);
       expect(res.status).toBe(200);
       expect(cli.stderr()).not.toContain('reachable from this machine only');

@@ -437,6 +437,8 @@ describe('slow clients', () => {
       const port = Number(new URL(gw.url).port);
       const socket = connect(port, '127.0.0.1');
       const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
       socket.on('error', () => {});
       const started = Date.now();
       socket.write('POST /flows/hello/run HTTP/1.1\r\nHost: x\r\n');
@@ -444,6 +446,11 @@ describe('slow clients', () => {
       const closedAt = await closed;
       clearInterval(trickle);
       expect(closedAt - started).toBeLessThan(3_000);
+      // Node's 408, in the error envelope.
+      expect(received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      const [head, body] = received.split('\r\n\r\n');
+      expect(head).toMatch(/\r\ncontent-type: application\/json\r\n/i);
+      expect(JSON.parse(body!)).toMatchObject({ Code: 'RequestTimeout', Message: 'The request was not received in time.' });
       const { res, json } = await slow;
       expect(res.status).toBe(200);
       expect(json).toEqual({ ok: 1 });

@@ -1,11 +1,8 @@
 import type { FailureLimitSpec } from '../config/schema.js';
-import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { AccessLogEntry } from '../log.js';
-import { bump, type Counters } from '../lib/counters.js';
-import { retryAfterMs } from '../ratelimit/gcra.js';
-import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/headers.js';
-import type { Decision, GcraPolicy, RateLimitStore } from '../ratelimit/types.js';
+import type { Counters } from '../lib/counters.js';
+import { limiter, type LimitNote } from '../ratelimit/limiter.js';
+import type { GcraPolicy, RateLimitStore } from '../ratelimit/types.js';
 
 export interface AuthFailureLimitOptions {
   limit: FailureLimitSpec;
@@ -18,7 +15,7 @@ export interface AuthFailureLimitOptions {
 }
 
 /** The access-log fields a decision fills in; the presented credential is never among them. */
-export type AuthFailureNote = Pick<AccessLogEntry, 'rateLimited' | 'rateLimitStore' | 'detail'>;
+export type AuthFailureNote = LimitNote;
 
 export interface AuthFailureLimiter {
   /** Before a credential is judged: throws 429 when the address has used up its failures. Spends nothing. */
@@ -37,8 +34,8 @@ const POLICY_NAME = 'auth-failures';
  */
 export function authFailureLimiter(options: AuthFailureLimitOptions): AuthFailureLimiter {
   const { limit, store, clock, keyPrefix, onError, counters } = options;
-  if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
-  if (typeof store?.check !== 'function') throw new TypeError('store must implement check(policies, now)');
+  // Counted apart from the request limiter's, so each count means one decision of one kind.
+  const decide = limiter({ store, onError, counters, metric: 'auth_failures', refusalDetail: 'too many failed authentications from this address' });
   if (!(limit.rate.count > 0) || !(limit.rate.periodMs > 0) || !(limit.burst >= 1)) throw new TypeError('limit needs a positive rate and burst');
   const intervalMs = limit.rate.periodMs / limit.rate.count;
 
@@ -52,31 +49,13 @@ export function authFailureLimiter(options: AuthFailureLimitOptions): AuthFailur
     ...(peek ? { peek: true } : {}),
   });
 
-  async function decide(address: string, peek: boolean, note: AuthFailureNote): Promise<void> {
-    const applied = policy(address, peek);
-    const result = await store.check([applied], clock.now());
-    if (!result.ok) {
-      note.rateLimitStore = result.error;
-      // Counted apart from the request limiter's, so each count means one decision of one kind.
-      bump(counters, 'auth_failures.store_errors');
-      bump(counters, onError === 'open' ? 'auth_failures.failed_open' : 'auth_failures.failed_closed');
-      if (onError === 'closed')
-        throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
-      return;
-    }
-    if (!result.value.allowed) refuse(applied, result.value, note);
-  }
-
-  function refuse(applied: GcraPolicy, decision: Decision, note: AuthFailureNote): never {
-    note.rateLimited = 'local';
-    note.detail = 'too many failed authentications from this address';
-    bump(counters, 'auth_failures.refused');
-    const headers = rateLimitHeaders([applied], decision);
-    throw gatewayError('ResourceThrottled', undefined, { headers: { ...headers, 'retry-after': retryAfterSeconds(retryAfterMs(decision)) } });
-  }
+  // A failing store that is open lets the credential be judged without the limit.
+  const check = async (address: string, peek: boolean, note: AuthFailureNote): Promise<void> => {
+    await decide([policy(address, peek)], clock.now(), note);
+  };
 
   return {
-    admit: (address, note) => decide(address, true, note),
-    charge: (address, note) => decide(address, false, note),
+    admit: (address, note) => check(address, true, note),
+    charge: (address, note) => check(address, false, note),
   };
 }

@@ -1,4 +1,5 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { utf8 } from '../lib/bytes.js';
 import type { Clock } from '../lib/clock.js';
 import { cachedJwks, JwksUnavailableError } from './jwks.js';
 
@@ -42,9 +43,7 @@ export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Pro
   if (Boolean(secret) === Boolean(jwksUrl)) throw new TypeError('set exactly one of secret or jwksUrl');
   if (!callerClaim) throw new TypeError('callerClaim is required');
   const algorithms = options.algorithms ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
-  const key: Uint8Array | JWTVerifyGetKey = secret
-    ? new TextEncoder().encode(secret)
-    : cachedJwks({ url: jwksUrl!, fetch: options.fetch, clock, ttlMs: options.jwksCacheTtlMs });
+  const key: Uint8Array | JWTVerifyGetKey = secret ? utf8(secret) : cachedJwks({ url: jwksUrl!, fetch: options.fetch, clock, ttlMs: options.jwksCacheTtlMs });
   const requiredClaims = requireExpiration ? ['exp', callerClaim] : [callerClaim];
 
   return async function verify(token) {

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { GatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import { realTimer, type Timer } from '../lib/single-flight.js';
+import { awaitHandOff, realTimer, type Timer } from '../lib/single-flight.js';
 import type { SuccessOutcome } from '../cloudflow/mapping.js';
 import type { StoreResult } from '../lib/store-result.js';
 import type { CacheDirectives } from './directives.js';
@@ -199,19 +199,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   }
 
   /** The flight's outcome, handed to a promise of this request's own; undefined when the lease runs out first. */
-  async function follow(flight: Flight): Promise<Outcome | undefined> {
-    if (flight.outcome) return flight.outcome;
-    let settle!: (outcome: Outcome | undefined) => void;
-    const own = new Promise<Outcome | undefined>((resolve) => (settle = resolve));
-    const lease = timer(flight.startedAt + flight.leaseMs - clock.now());
-    flight.followers.add(settle);
-    void lease.done.then(() => settle(undefined));
-    try {
-      return await own;
-    } finally {
-      flight.followers.delete(settle);
-      lease.cancel();
-    }
+  function follow(flight: Flight): Promise<Outcome | undefined> {
+    if (flight.outcome) return Promise.resolve(flight.outcome);
+    return awaitHandOff(flight.followers, flight.startedAt + flight.leaseMs - clock.now(), timer);
   }
 
   interface LeadParams {

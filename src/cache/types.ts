@@ -26,8 +26,8 @@ export interface CacheLookup {
 }
 
 /**
- * The response cache behind one small async interface: memory (one process), Redis (shared), and
- * the Workers Cache API later. Failures are StoreResult values; the caller serves without cache.
+ * The response cache behind one small async interface: memory (one process), Redis (shared), and the
+ * Workers Cache API. Failures are StoreResult values; the caller serves without cache.
  *
  * Purge works without key enumeration: each flow has a generation number stored alongside its
  * entries. `purge` bumps it; entries written under an older generation are never served again and

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeClientAddress } from '../lib/client-address.js';
-import { loadConfigOrExit } from './config-file.js';
+import { loadConfigOrExit, warningLines } from './config-file.js';
 
 /** `flowgate check`: validates a config and prints the routes it exposes. */
 export async function checkCommand(args: string[]): Promise<number> {
@@ -14,7 +14,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     ipv6Prefix: config.anonymous.ipv6Prefix,
   });
   process.stdout.write(
-    `${file}: valid\nupstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nclient address: ${clientAddress}\nroutes:\n`,
+    `${file}: valid\n${warningLines(config.warnings)}upstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\nclient address: ${clientAddress}\nroutes:\n`,
   );
   for (const flow of Object.values(config.flows)) {
     const access = Array.isArray(flow.access) ? flow.access.join(',') : flow.access;

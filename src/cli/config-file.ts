@@ -23,3 +23,8 @@ export function loadConfigOrExit(file: string): Config | number {
     throw error;
   }
 }
+
+/** The lines `flowgate check` and `flowgate serve` print for a loaded config's warnings. */
+export function warningLines(warnings: readonly string[]): string {
+  return warnings.map((warning) => `warning: ${warning}\n`).join('');
+}

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { createNodeRuntime } from '../platform/node/runtime.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_KEY, loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../platform/node/emulator.js';
 import { startServer } from '../platform/node/server.js';
+import { listenAddress } from '../platform/node/listen-address.js';
 import { nextSignal } from './signals.js';
 
 /** The package root: two levels above this file, both as src/cli/*.ts and as dist/cli/*.js. */
@@ -35,7 +36,10 @@ export interface DemoOptions {
 }
 
 export interface RunningDemo {
+  /** A URL of the gateway that works from this machine. */
   gatewayUrl: string;
+  /** Where the gateway listens, for the banner (see listenAddress). */
+  gatewayWhere: string;
   emulator: RunningEmulator;
   config: Config;
   /** Drains the gateway's requests in flight, then stops the emulator. */
@@ -60,9 +64,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const config = parseConfig(raw, {});
     const runtime = createNodeRuntime(config, options.log ? { log: options.log } : {});
     const server = await startServer(createApp(runtime.deps), config, { port: options.port, host: options.host ?? DEMO_HOST });
-    const shown = server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host;
+    const { url, where } = listenAddress(server.host, server.port);
     return {
-      gatewayUrl: `http://${shown}:${server.port}`,
+      gatewayUrl: url,
+      gatewayWhere: where,
       emulator,
       config,
       async close() {
@@ -88,7 +93,7 @@ export async function runDemo(options: { port?: number | undefined; host?: strin
   process.stderr.write(
     `flowgate demo (no ./flowgate.yaml and no --config)\n` +
       `CloudFlow emulator on ${demo.emulator.url} with ${flows.join(', ')} (key ${DEFAULT_KEY.accessKeyId} / ${DEFAULT_KEY.accessKeySecret})\n` +
-      `flowgate listening on ${demo.gatewayUrl} -> ${demo.emulator.url} (config examples/flowgate.yaml)\n` +
+      `flowgate listening on ${demo.gatewayWhere} -> ${demo.emulator.url} (config examples/flowgate.yaml)\n` +
       (options.host === undefined ? `reachable from this machine only, since the demo runs on public test keys (--host 0.0.0.0 opens it up)\n` : '') +
       `try: ${demoCurl(demo.gatewayUrl)}\n` +
       `more example calls: docs/emulator.md#the-demo\n`,

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
 import { createNodeRuntime } from '../platform/node/runtime.js';
 import { startServer } from '../platform/node/server.js';
-import { loadConfigOrExit } from './config-file.js';
+import { loadConfigOrExit, warningLines } from './config-file.js';
+import { listenAddress } from '../platform/node/listen-address.js';
 import { nextSignal } from './signals.js';
 
 /** `flowgate serve`: the gateway on Node until SIGTERM or SIGINT, then a drain; the demo when there is no config. */
@@ -24,13 +25,14 @@ export async function serveCommand(args: string[]): Promise<number> {
   const file = values.config ?? 'flowgate.yaml';
   const config = loadConfigOrExit(file);
   if (typeof config === 'number') return config;
+  process.stderr.write(warningLines(config.warnings));
   const runtime = createNodeRuntime(config);
   const app = createApp(runtime.deps);
   const started = await startServer(app, config, { port, host: values.host });
-  const shown = started.host === '0.0.0.0' || started.host === '::' ? '127.0.0.1' : started.host;
+  const { url, where } = listenAddress(started.host, started.port);
   const first = Object.values(config.flows)[0];
-  process.stderr.write(`flowgate listening on http://${shown}:${started.port} -> ${config.upstream.endpoint}\n`);
-  if (first) process.stderr.write(`try: curl -s -X POST http://${shown}:${started.port}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
+  process.stderr.write(`flowgate listening on ${where} -> ${config.upstream.endpoint}\n`);
+  if (first) process.stderr.write(`try: curl -s -X POST ${url}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
   await nextSignal();
   process.stderr.write('flowgate: draining requests in flight\n');
   await started.shutdown(() => runtime.drain());

@@ -1,10 +1,12 @@
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { Random } from '../lib/random.js';
+import { isoSeconds } from '../lib/iso-time.js';
+import { parseJsonObject } from '../lib/json.js';
 import { cryptoRandom } from '../lib/random.js';
 import type { CredentialsProvider } from './credentials.js';
 import { webCrypto, type SigningCrypto } from './signing/digests.js';
-import { encodeRfc3986, formEncode, isoSeconds } from './signing/encoding.js';
+import { encodeRfc3986, formEncode } from './signing/encoding.js';
 import { signRpc } from './signing/rpc.js';
 import { v3Signer } from './signing/v3.js';
 import type { Transport, UpstreamResponse } from './transport.js';
@@ -160,15 +162,6 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function describe(cause: unknown): string {

@@ -1,6 +1,7 @@
 import type { FlowConfig } from '../config/load.js';
 import type { CloudFlowError, SyncExecutionResult } from './types.js';
 import { GatewayError, gatewayError } from '../errors.js';
+import { parseJson } from '../lib/json.js';
 
 /** What a successful run answers with, and what the response cache stores. */
 export interface SuccessOutcome {
@@ -11,18 +12,15 @@ export interface SuccessOutcome {
 }
 
 /**
- * CloudFlow answers HTTP 200 even when the execution failed; flowgate does not (design.md §1).
+ * CloudFlow answers HTTP 200 even when the execution failed; flowgate does not: Succeeded is 200 with the
+ * Output, Failed the flow's `errors` status (default 500), TimedOut 504, Stopped 500 (README, "HTTP API").
  * Returns the success outcome or throws the GatewayError the caller should see.
  */
 export function mapExecution(result: SyncExecutionResult, flow: FlowConfig): SuccessOutcome {
   switch (result.status) {
     case 'Succeeded': {
       const output = result.output?.trim() ? result.output : '{}';
-      try {
-        JSON.parse(output);
-      } catch {
-        throw gatewayError('UpstreamError', undefined, { cause: 'the execution Output is not JSON' });
-      }
+      if (parseJson(output) === undefined) throw gatewayError('UpstreamError', undefined, { cause: 'the execution Output is not JSON' });
       return { body: output, executionName: result.name };
     }
     case 'Failed': {

@@ -1,5 +1,15 @@
 export const API_VERSION = '2019-03-15';
 
+/**
+ * CloudFlow's naming rule, for flow names, execution names and version aliases alike: 1 to 128 letters,
+ * digits, `_` and `-`, starting with a letter or `_` (CloudFlow "Limits", naming rules). Every check and
+ * every message about a name uses this one pattern.
+ */
+export const CLOUDFLOW_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+/** {@link CLOUDFLOW_NAME} in words, for messages that mirror CloudFlow's own. */
+export const CLOUDFLOW_NAME_IN_WORDS = '1-128 letters, digits, "_" or "-", starting with a letter or "_"';
+
 export type ExecutionStatus = 'Starting' | 'Running' | 'Stopped' | 'Succeeded' | 'Failed' | 'TimedOut';
 
 export interface StartSyncExecutionRequest {
@@ -10,7 +20,7 @@ export interface StartSyncExecutionRequest {
   qualifier?: string | undefined;
 }
 
-/** The StartSyncExecution response body (reference/cloudflow-api.md §1.4), with our names. */
+/** The StartSyncExecution response body (CloudFlow API reference, StartSyncExecution), with our names. */
 export interface SyncExecutionResult {
   requestId: string;
   flowName: string;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `server.cors` once parsed: `true` means every origin, without credentials. */
 export interface CorsOptions {

@@ -1,11 +1,12 @@
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Credentials } from '../cloudflow/credentials.js';
 import { credentialsFromEnv } from '../cloudflow/credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
-import { createWebhookVerifier } from '../webhooks/index.js';
-import { webhookOptionsFromConfig } from '../webhooks/from-config.js';
+import { flowWebhookVerifier } from '../webhooks/from-config.js';
+import { trustProxyWarnings } from '../lib/client-address.js';
 import { corsNeeds, corsProblems } from './cors.js';
+import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
@@ -21,6 +22,11 @@ export interface FlowConfig extends Omit<ParsedFlow, 'flowName' | 'access'> {
 export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream'> {
   upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: Credentials };
   flows: Record<string, FlowConfig>;
+  /**
+   * Settings that load but are almost certainly not what was meant, phrased like ConfigError's issues
+   * (`server.trustProxy.0: …`); `flowgate check` and `flowgate serve` print them. Empty when there are none.
+   */
+  warnings: string[];
 }
 
 /** A config problem, already phrased for a person: each line starts with the key path. */
@@ -76,17 +82,20 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   for (const [name, flow] of Object.entries(parsed.flows)) {
     // Without an access list a flow is public when nobody is identified, and needs a known caller otherwise.
     const access: Access = flow.access ?? (hasIdentities && !flow.webhook ? 'authenticated' : 'public');
-    if (Array.isArray(access))
+    if (Array.isArray(access) && access.length === 0) {
+      issues.push(`flows.${name}.access: an empty list lets no caller run the flow; name callers, or use "public" or "authenticated"`);
+    } else if (Array.isArray(access)) {
       access.forEach((entry, i) => issues.push(...accessEntryIssues(entry, `flows.${name}.access.${i}`, callerNames, Boolean(parsed.auth.jwt))));
+    }
     flow.qualifiers.forEach((q, i) => {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
     });
     if (flow.webhook) {
       // The factory's own checks (secret whitespace, header syntax) stop the start here rather than refuse every delivery later.
       try {
-        createWebhookVerifier(webhookOptionsFromConfig(flow.webhook));
+        flowWebhookVerifier(name, flow.webhook);
       } catch (error) {
-        issues.push(`flows.${name}.webhook: ${(error as Error).message}`);
+        issues.push((error as Error).message);
       }
     }
     flows[name] = { ...flow, name, flowName: flow.flowName ?? name, access };
@@ -109,7 +118,8 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   }
   if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
   if (issues.length) throw new ConfigError(issues);
-  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows };
+  const warnings = trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`);
+  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, warnings };
 }
 
 /**
@@ -135,7 +145,7 @@ function accessEntryIssues(entry: string, path: string, callerNames: Set<string>
 function jwtIssues(jwt: ParsedConfig['auth']['jwt']): string[] {
   if (!jwt) return [];
   const issues: string[] = [];
-  if (jwt.secret !== undefined && new TextEncoder().encode(jwt.secret).length < 32) issues.push('auth.jwt.secret: must be at least 32 bytes for HS256');
+  if (jwt.secret !== undefined && utf8(jwt.secret).length < 32) issues.push('auth.jwt.secret: must be at least 32 bytes for HS256');
   (jwt.algorithms ?? []).forEach((alg, i) => {
     const hmac = alg.startsWith('HS');
     if (hmac && !jwt.secret) issues.push(`auth.jwt.algorithms.${i}: ${alg} needs "secret", not "jwksUrl"`);

@@ -1,12 +1,14 @@
-import { z } from 'zod';
-import { parseDuration, parseRate, parseSize } from './units.js';
-import { WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import * as z from 'zod';
+import { defaultBurst, parseDuration, parseRate, parseSize } from './units.js';
+import { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { misplacedHmacOptions } from '../webhooks/options.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 
 /**
- * The configuration contract (design.md §3). Messages name the key path and what was expected,
+ * The configuration contract (README, "Configuration"). Messages name the key path and what was expected,
  * never the value found: a value in the wrong key may be a secret. Units are parsed here, once, so the rest of the code
  * sees milliseconds, bytes and `{count, periodMs}` only.
  */
@@ -50,8 +52,7 @@ export const rateLimitSchema = z
   .refine((v) => !v.quota || Number.isInteger(v.quota.count), { message: 'a quota counts whole requests, such as "10000/d"', path: ['quota'] })
   .transform((v) => ({
     rate: v.rate,
-    // Without an explicit burst, one period's worth of requests may arrive at once.
-    burst: v.rate ? (v.burst ?? Math.max(1, Math.ceil(v.rate.count))) : undefined,
+    burst: v.rate ? (v.burst ?? defaultBurst(v.rate)) : undefined,
     quota: v.quota,
   }));
 
@@ -61,7 +62,7 @@ export const failureLimitSchema = z
     rate,
     burst: z.number().int().positive().optional(),
   })
-  .transform((v) => ({ rate: v.rate, burst: v.burst ?? Math.max(1, Math.ceil(v.rate.count)) }));
+  .transform((v) => ({ rate: v.rate, burst: v.burst ?? defaultBurst(v.rate) }));
 
 /**
  * `server.trustProxy`, read the way Express reads `trust proxy`: `false`, a hop count (`true` is 1),
@@ -89,10 +90,8 @@ const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
   return z.NEVER;
 });
 
-const nameRule = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
-
-/** Options that only the generic `hmac` provider reads; the presets fix them, so setting them elsewhere is a mistake. */
-const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;
+/** An exposed flow name (`POST /flows/{name}/run`): URL-safe without escaping; not necessarily the CloudFlow FlowName. */
+export const EXPOSED_FLOW_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 const webhookSchema = z
   .strictObject({
@@ -100,25 +99,21 @@ const webhookSchema = z
     secrets: z.array(z.string().min(1)).min(1),
     tolerance: duration().default(300_000),
     header: z.string().optional(),
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
-    encoding: z.enum(['hex', 'base64']).optional(),
+    algorithm: z.enum(HMAC_ALGORITHMS).optional(),
+    encoding: z.enum(SIGNATURE_ENCODINGS).optional(),
     prefix: z.string().optional(),
     timestampHeader: z.string().optional(),
     /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
     dedupeTtl: duration().default(4 * 86_400_000),
   })
   .superRefine((v, ctx) => {
-    if (v.provider === 'hmac') {
-      if (!v.header) ctx.addIssue({ code: 'custom', path: ['header'], message: 'provider "hmac" needs "header", the header carrying the signature' });
-      return;
-    }
-    for (const key of HMAC_ONLY) {
-      if (v[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `applies only to provider "hmac", not "${v.provider}"` });
-    }
+    if (v.provider === 'hmac' && !v.header)
+      ctx.addIssue({ code: 'custom', path: ['header'], message: 'provider "hmac" needs "header", the header carrying the signature' });
+    for (const key of misplacedHmacOptions(v)) ctx.addIssue({ code: 'custom', path: [key], message: `applies only to provider "hmac", not "${v.provider}"` });
   });
 
 export const flowSchema = z.strictObject({
-  flowName: z.string().regex(nameRule, 'must follow the CloudFlow naming rule ^[A-Za-z_][A-Za-z0-9_-]{0,127}$').optional(),
+  flowName: z.string().regex(CLOUDFLOW_NAME, `must follow the CloudFlow naming rule ${CLOUDFLOW_NAME.source}`).optional(),
   description: z.string().optional(),
   qualifier: z.string().min(1).optional(),
   /** The `?qualifier=` values callers may choose; without this list the query parameter is refused. */
@@ -165,7 +160,7 @@ const jwtSchema = z
     jwksCacheTtl: duration().default(600_000),
     /** Tokens without "exp" never expire; refuse them unless this is turned off. */
     requireExpiration: z.boolean().default(true),
-    /** Callers named by this claim value get these limits; other JWT callers get `defaultRateLimit`. */
+    /** The caller-wide limit of token callers that are not configured callers; a configured caller keeps its own. */
     defaultRateLimit: rateLimitSchema.optional(),
   })
   .refine((v) => Boolean(v.secret) !== Boolean(v.jwksUrl), { message: 'set exactly one of "secret" (HS*) or "jwksUrl" (RS*/ES*)' });
@@ -263,7 +258,7 @@ export const configSchema = z.strictObject({
         .default(64),
     })
     .prefault({}),
-  flows: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'exposed flow names use letters, digits, _ and -'), flowSchema),
+  flows: z.record(z.string().regex(EXPOSED_FLOW_NAME, 'exposed flow names use letters, digits, _ and -'), flowSchema),
 });
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -38,3 +38,8 @@ export function parseRate(value: string): { count: number; periodMs: number } | 
   if (!(count > 0) || !(periodMs > 0)) return undefined;
   return { count, periodMs };
 }
+
+/** The burst of a rate given without one: one period's worth of requests may arrive at once (at least 1). */
+export function defaultBurst(rate: { count: number }): number {
+  return Math.max(1, Math.ceil(rate.count));
+}

@@ -1,10 +1,10 @@
 /**
  * The emulator's one error table: code → HTTP status → message, in CloudFlow's own vocabulary.
  *
- * Signature, key, time and nonce failures use the POP gateway codes (reference/cloudflow-api.md §5: requests
- * reach fnf through the POP gateway, so that is what a real client sees). Business errors use the
- * StartSyncExecution / fnf error table (reference/cloudflow-fdl.md §3.3). Messages never carry a secret,
- * a signature or a string to sign.
+ * Signature, key, time and nonce failures use the POP gateway codes (requests reach fnf through the POP
+ * gateway, so that is what a real client sees). Business errors use the StartSyncExecution / fnf error code
+ * table. Both are listed in docs/emulator.md, Sources. Messages never carry a secret, a signature or a
+ * string to sign.
  */
 export const EMULATOR_ERRORS = {
   // POP gateway: authentication.

@@ -7,9 +7,8 @@
  * or with `setAlias`). `Qualifier` accepts a version number or an alias.
  */
 import { FlowDefinitionError, loadFlowDefinition, type ExecutionMode, type FlowDefinition } from './engine/index.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { emulatorError } from './errors.js';
-
-export const NAME_RULE = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
 export interface FlowVersion {
   version: number;
@@ -85,8 +84,8 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
 
   return {
     create(input) {
-      if (!NAME_RULE.test(input.name))
-        throw emulatorError('InvalidArgument', `Parameter error. Name "${input.name.slice(0, 140)}" must match ${NAME_RULE.source}.`);
+      if (!CLOUDFLOW_NAME.test(input.name))
+        throw emulatorError('InvalidArgument', `Parameter error. Name "${input.name.slice(0, 140)}" must match ${CLOUDFLOW_NAME.source}.`);
       if (flows.has(input.name)) throw emulatorError('FlowAlreadyExists', `Flow ${input.name} already exists.`);
       const definition = load(input.definition, input.name, input.executionMode);
       const now = options.now();
@@ -131,8 +130,8 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
       const flow = mustGet(name);
       if (!flow.versions.some((v) => v.version === version))
         throw emulatorError('InvalidArgument', `Parameter error. Flow ${name} has no version ${version} for alias "${alias}".`);
-      if (!NAME_RULE.test(alias) || /^\d+$/.test(alias))
-        throw emulatorError('InvalidArgument', `Parameter error. Alias "${alias}" must match ${NAME_RULE.source} and not be a number.`);
+      if (!CLOUDFLOW_NAME.test(alias) || /^\d+$/.test(alias))
+        throw emulatorError('InvalidArgument', `Parameter error. Alias "${alias}" must match ${CLOUDFLOW_NAME.source} and not be a number.`);
       flow.aliases.set(alias, version);
     },
     resolve(name, qualifier) {

@@ -1,5 +1,5 @@
 /**
- * Verifies a call the way CloudFlow's gateway does (reference/cloudflow-api.md §2): a known AccessKeyId, a date
+ * Verifies a call the way CloudFlow's gateway does (Alibaba Cloud's V3 and RPC signature documents): a known AccessKeyId, a date
  * within the window, the signature (V3 over whatever SignedHeaders lists, or RPC HMAC-SHA1 over every
  * parameter), `x-acs-content-sha256` against the body, a nonce never used inside the window, and the STS token
  * when the key has tokens configured. Signatures are compared in constant time. Throws an EmulatorError.

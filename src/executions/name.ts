@@ -1,8 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from '../lib/random.js';
-
-/** CloudFlow's ExecutionName rule (StartSyncExecution, StartExecution): 1 to 128 characters. */
-export const EXECUTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+import { toHex, utf8 } from '../lib/bytes.js';
 
 /** Ids made only of these characters are their own encoding: generated UUIDs take this path. */
 const PLAIN = /^[A-Za-z0-9-]*$/;
@@ -19,12 +16,11 @@ const HASHED_PREFIX = 'fh_';
 const MAX_ENCODED = 128 - ENCODED_PREFIX.length;
 /** Readable head of a hashed name: `fh_` + head + `_` + 64 hex digits fills the 128 characters at most. */
 const MAX_HEAD = 128 - HASHED_PREFIX.length - 1 - 64;
-const encoder = new TextEncoder();
 
 /**
  * The execution name a request gets when it chose none, derived from its request id so that logs and
  * CloudFlow executions correlate. Injective: two different ids never give the same name, so one request
- * can never be refused or confused because of another's name. Every result matches `EXECUTION_NAME`.
+ * can never be refused or confused because of another's name. Every result follows CloudFlow's naming rule (`CLOUDFLOW_NAME`).
  *
  * - `fg_<id>` when the id is letters, digits and `-` only (generated UUIDs: `fg_0b6f2c9e-…`).
  * - `fg_<escaped id>` otherwise: `_` becomes `__`, `.` becomes `_d`, `:` becomes `_c` (a prefix-free code,
@@ -40,7 +36,7 @@ export function executionNameFor(requestId: string): string {
     const encoded = requestId.replace(ESCAPED, escape);
     if (encoded.length <= MAX_ENCODED) return ENCODED_PREFIX + encoded;
   }
-  return `${HASHED_PREFIX}${readableHead(requestId)}_${toHex(sha256(encoder.encode(requestId)))}`;
+  return `${HASHED_PREFIX}${readableHead(requestId)}_${toHex(sha256(utf8(requestId)))}`;
 }
 
 /** The escaped id's first characters, up to the first character it cannot carry, never cut inside an escape. */

@@ -1,4 +1,5 @@
 import { sha256Hex } from '../cloudflow/signing/digests.js';
+import { prefixedBytes } from '../lib/bytes.js';
 
 /** Visible ASCII, bounded: the key becomes part of a store key after hashing, and appears in no log line. */
 const KEY_TEXT = /^[\x21-\x7e]{1,255}$/;
@@ -18,9 +19,5 @@ export function parseIdempotencyKey(header: string): string | undefined {
 
 /** What makes two requests "the same request": the exact body bytes and the chosen qualifier. */
 export async function requestFingerprint(rawBody: Uint8Array<ArrayBuffer>, qualifier: string | undefined): Promise<string> {
-  const prefix = new TextEncoder().encode(`${qualifier ?? ''}\n`);
-  const joined = new Uint8Array(prefix.byteLength + rawBody.byteLength);
-  joined.set(prefix);
-  joined.set(rawBody, prefix.byteLength);
-  return sha256Hex(joined);
+  return sha256Hex(prefixedBytes(`${qualifier ?? ''}\n`, rawBody));
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { sha256Hex } from '../cloudflow/signing/digests.js';
 import type { AppEnv } from '../env.js';
-import { GatewayError, gatewayError } from '../errors.js';
+import { GatewayError, gatewayError, storeUnavailable } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
 import type { Random } from '../lib/random.js';
@@ -45,7 +45,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
   if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
   if (!Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) throw new TypeError('upstreamTimeoutMs must be a positive number');
 
-  // Requests that can have no record pass straight through, synchronously (see rateLimit for why that matters).
+  // Requests that can have no record pass straight through, synchronously (docs/design.md, "Rules for the hot path").
   return function idempotency(c, next) {
     const flow = c.get('flow');
     if (!flow.idempotency && !(flow.webhook && c.get('webhook'))) return next();
@@ -66,8 +66,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const claimed = await guardStoreCall(() => store.claim(scope.key, JSON.stringify(claim), leaseMs), storeTimeoutMs);
     if (!claimed.ok) {
       log.detail = `record store ${claimed.error}`;
-      if (onError === 'closed')
-        throw gatewayError('ServiceUnavailable', 'The request record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+      if (onError === 'closed') throw storeUnavailable('request record store');
       log.idempotency = 'bypass';
       return next();
     }

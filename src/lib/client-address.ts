@@ -117,6 +117,44 @@ export function clientAddressResolver(options: ClientAddressOptions): ClientAddr
   };
 }
 
+/**
+ * Hop counts above this trust more proxies than stand in front of a server (a CDN, a WAF, a load balancer,
+ * an ingress, a sidecar): past the real number, the entries a client writes itself are believed.
+ */
+export const MAX_PLAUSIBLE_HOPS = 5;
+
+/**
+ * Trust settings that load but let clients choose their own address, each as the key path below
+ * `server.trustProxy` ('' or `.<index>`) and a message; empty when there are none:
+ * - a hop count over MAX_PLAUSIBLE_HOPS;
+ * - a list range wider than the widest private network of its family (IPv4 10.0.0.0/8, IPv6 fc00::/7,
+ *   RFC 1918 and RFC 4193), such as `0.0.0.0/0`, `::/0` or `::ffff:0:0/96`: it holds the public
+ *   addresses clients connect from, and any client in a trusted range can send the address it likes.
+ * Expects a setting that loaded (clientAddressResolver's checks passed).
+ */
+export function trustProxyWarnings(trustProxy: TrustProxy): { path: string; message: string }[] {
+  if (typeof trustProxy === 'number' && trustProxy > MAX_PLAUSIBLE_HOPS) {
+    return [
+      {
+        path: '',
+        message: `${trustProxy} trusted hops is more proxies than usually stand in front of a server (at most ${MAX_PLAUSIBLE_HOPS}); with fewer, a client chooses its own address by sending forwarding entries of its own`,
+      },
+    ];
+  }
+  if (!Array.isArray(trustProxy)) return [];
+  const warnings: { path: string; message: string }[] = [];
+  trustProxy.forEach((entry, i) => {
+    for (const [address, bits] of trustedProxyRanges(entry) ?? []) {
+      const v4 = address.kind() === 'ipv4';
+      if (bits >= (v4 ? 8 : 7)) continue;
+      const what = bits === 0 ? `every IPv${v4 ? 4 : 6} address` : `a /${bits} network, wider than any private one`;
+      warnings.push({ path: `.${i}`, message: `"${entry}" trusts ${what}: any client in it can send the address it likes as its own` });
+      return;
+    }
+  });
+  return warnings;
+}
+
 /** One line for `flowgate check` and the Worker's start log: where the client address comes from. */
 export function describeClientAddress(options: ClientAddressOptions): string {
   const { trustProxy, ipv6Prefix } = options;

@@ -58,16 +58,61 @@ function parseIpv4(text: string): ipaddr.IPv4 | undefined {
  * RFC 5952 form (`2001:db8:1:2::/64`), or the bare RFC 5952 address when the prefix is 128. One
  * IPv6 host usually holds a whole /64 (RFC 4291 §2.5.4, SLAAC privacy addresses, RFC 8981), so
  * keying by the full address would give it 2^64 rate-limit buckets.
+ *
+ * Two kinds of IPv6 address are not keyed by network: one that carries an IPv4 address (see
+ * embeddedIpv4) is keyed by that IPv4 address, since whole IPv4 populations sit in one /64 of those
+ * prefixes; and `::1` and `::`, which lie in the /64 of the IPv4-compatible addresses, are keyed by
+ * themselves.
  */
 export function addressKey(address: IpAddress, ipv6Prefix: number): string {
   if (address.kind() === 'ipv4') return address.toString();
   const v6 = address as ipaddr.IPv6;
-  if (ipv6Prefix >= 128) return v6.toRFC5952String();
+  const embedded = embeddedIpv4(v6);
+  if (embedded) return embedded.toString();
+  if (ipv6Prefix >= 128 || isUnspecifiedOrLoopback(v6.parts)) return v6.toRFC5952String();
   const parts = v6.parts.map((part, i) => {
     const bits = ipv6Prefix - i * 16;
     return bits >= 16 ? part : bits <= 0 ? 0 : part & (0xffff << (16 - bits)) & 0xffff;
   });
   return `${new ipaddr.IPv6(parts).toRFC5952String()}/${ipv6Prefix}`;
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for, by the address formats that carry one in fixed bits; undefined
+ * for any other address:
+ * - IPv4-mapped `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2) and IPv4-translated `::ffff:0:a.b.c.d` (RFC 2765 §2.1):
+ *   the last 32 bits;
+ * - IPv4-compatible `::a.b.c.d` (RFC 4291 §2.5.5.1, deprecated): the last 32 bits, except `::` and `::1`;
+ * - NAT64: the well-known prefix `64:ff9b::/96` (RFC 6052 §2.1) and the local-use `64:ff9b:1::/48` (RFC 8215),
+ *   the last 32 bits: a /96 translation prefix, the usual one (RFC 6052 §2.2 also allows shorter ones, whose
+ *   IPv4 bits sit elsewhere and cannot be told apart from the address alone);
+ * - 6to4 `2002:AABB:CCDD::/48` (RFC 3056 §2): the site's IPv4 address, bits 16-47;
+ * - Teredo `2001:0::/32` (RFC 4380 §4): the client's external IPv4 address, the last 32 bits inverted.
+ */
+export function embeddedIpv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = address.parts;
+  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0] = p;
+  let high: number;
+  let low: number;
+  if (p0 === 0 && p1 === 0 && p2 === 0 && p3 === 0 && ((p4 === 0 && (p5 === 0 || p5 === 0xffff)) || (p4 === 0xffff && p5 === 0))) {
+    if (isUnspecifiedOrLoopback(p)) return undefined;
+    [high, low] = [p6, p7];
+  } else if (p0 === 0x64 && p1 === 0xff9b && (p2 === 1 || (p2 === 0 && p3 === 0 && p4 === 0 && p5 === 0))) {
+    [high, low] = [p6, p7];
+  } else if (p0 === 0x2002) {
+    [high, low] = [p1, p2];
+  } else if (p0 === 0x2001 && p1 === 0) {
+    [high, low] = [p6 ^ 0xffff, p7 ^ 0xffff];
+  } else {
+    return undefined;
+  }
+  return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+}
+
+/** `::` (unspecified) or `::1` (loopback), RFC 4291 §2.5.2-3. */
+function isUnspecifiedOrLoopback(parts: readonly number[]): boolean {
+  for (let i = 0; i < 7; i++) if (parts[i] !== 0) return false;
+  return parts[7]! <= 1;
 }
 
 /**

@@ -6,14 +6,6 @@ export interface Random {
   nonce(): string;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
-  return out;
-}
-
 export const cryptoRandom: Random = {
   uuid: () => crypto.randomUUID(),
   // randomUUID draws from a pooled entropy buffer, so it is cheaper than a fresh getRandomValues call.

@@ -16,6 +16,26 @@ export const realTimer: Timer = (ms) => {
   };
 };
 
+/**
+ * Waits for an outcome that another request will hand over, for at most `ms`: the waiter adds a resolver
+ * of a promise of its own to `waiters`, the leading request calls every resolver with the settled outcome,
+ * and the waiter's own timer resolves it with undefined when the wait runs out. The waiter never awaits a
+ * promise another request created (see singleFlight for why that matters on Workers).
+ */
+export async function awaitHandOff<T>(waiters: Set<(outcome: T | undefined) => void>, ms: number, timer: Timer): Promise<T | undefined> {
+  let settle!: (outcome: T | undefined) => void;
+  const own = new Promise<T | undefined>((resolve) => (settle = resolve));
+  const lease = timer(ms);
+  waiters.add(settle);
+  void lease.done.then(() => settle(undefined));
+  try {
+    return await own;
+  } finally {
+    waiters.delete(settle);
+    lease.cancel();
+  }
+}
+
 export interface SingleFlightOptions {
   clock: Clock;
   /**
@@ -75,27 +95,13 @@ export function singleFlight<T>(options: SingleFlightOptions): SingleFlight<T> {
     throw outcome.error;
   }
 
-  async function wait(flight: Flight<T>, ms: number): Promise<Outcome<T> | undefined> {
-    let settle!: (outcome: Outcome<T> | undefined) => void;
-    const own = new Promise<Outcome<T> | undefined>((resolve) => (settle = resolve));
-    const lease = timer(ms);
-    flight.waiters.add(settle);
-    void lease.done.then(() => settle(undefined));
-    try {
-      return await own;
-    } finally {
-      flight.waiters.delete(settle);
-      lease.cancel();
-    }
-  }
-
   return {
     async run(key, load) {
       for (;;) {
         const flight = flights.get(key);
         const left = flight ? flight.startedAt + leaseMs - clock.now() : 0;
         if (!flight || left <= 0) return lead(key, load);
-        const outcome = await wait(flight, left);
+        const outcome = await awaitHandOff(flight.waiters, left, timer);
         if (outcome?.ok) return outcome.value;
         if (outcome) throw outcome.error;
         // The lease ran out: its caller may be gone. The first waiter to notice loads; the rest wait for it.

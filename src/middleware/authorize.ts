@@ -9,7 +9,7 @@ import { gatewayError } from '../errors.js';
  * configured caller in that the list leaves out. The config loader refuses entries this rule can never match.
  */
 export function authorize(): MiddlewareHandler<AppEnv> {
-  // Not async, like resolveFlow: nothing here waits.
+  // Not async: nothing here waits (docs/design.md, "Rules for the hot path").
   return function authorize(c, next) {
     const { access } = c.get('flow');
     const caller = c.get('caller');

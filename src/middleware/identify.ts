@@ -62,7 +62,7 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
     return map;
   })();
 
-  // A request without a credential is identified synchronously (see rateLimit for why that matters).
+  // A request without a credential is identified synchronously (docs/design.md, "Rules for the hot path").
   return function identify(c, next) {
     const credential = presentedCredential(c);
     if (credential !== undefined) return identifyCredential(c, next, credential);

@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
-import { EXECUTION_NAME, executionNameFor } from '../executions/name.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
+import { executionNameFor } from '../executions/name.js';
 import { jsonDepthExceeds } from '../lib/json-depth.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -22,7 +23,7 @@ export interface ParseInputOptions {
 export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv> {
   const { maxJsonDepth } = options;
   if (!Number.isInteger(maxJsonDepth) || maxJsonDepth <= 0) throw new TypeError('maxJsonDepth must be a positive integer');
-  // Not async, like resolveFlow: nothing here waits.
+  // Not async: nothing here waits (docs/design.md, "Rules for the hot path").
   return function parseInput(c, next) {
     const flow = c.get('flow');
     const raw = c.get('rawBody');
@@ -60,7 +61,7 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
     const offeredName = c.req.header('x-execution-name');
     let executionName: string;
     if (offeredName !== undefined) {
-      if (!EXECUTION_NAME.test(offeredName)) throw gatewayError('InvalidArgument', 'X-Execution-Name must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$.');
+      if (!CLOUDFLOW_NAME.test(offeredName)) throw gatewayError('InvalidArgument', `X-Execution-Name must match ${CLOUDFLOW_NAME.source}.`);
       executionName = offeredName;
     } else {
       executionName = executionNameFor(c.get('requestId'));

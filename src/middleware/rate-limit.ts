@@ -2,11 +2,10 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Logger } from '../log.js';
 import type { AppEnv } from '../env.js';
 import { addAnswerHeaders } from './request-context.js';
-import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { bump, type Counters } from '../lib/counters.js';
-import { retryAfterMs } from '../ratelimit/gcra.js';
-import { rateLimitHeaders, retryAfterSeconds } from '../ratelimit/headers.js';
+import { rateLimitHeaders } from '../ratelimit/headers.js';
+import { limiter } from '../ratelimit/limiter.js';
 import type { PolicyResolver } from '../ratelimit/policies.js';
 import type { Policy, RateLimitStore } from '../ratelimit/types.js';
 
@@ -29,10 +28,23 @@ export interface RateLimitOptions {
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
   const { store, policies, clock, onError, log, counters, errorLogInterval = 10_000 } = options;
-  if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
-  if (typeof store?.check !== 'function') throw new TypeError('store must implement check(policies, now)');
   let lastErrorLog = -Infinity;
   let suppressed = 0;
+  const decide = limiter({
+    store,
+    onError,
+    counters,
+    metric: 'ratelimit',
+    onStoreError(failure, now) {
+      if (now - lastErrorLog >= errorLogInterval) {
+        log({ level: 'warn', msg: `rate-limit store ${store.kind} failed; failing ${onError}`, error: failure.error, detail: failure.detail, suppressed });
+        lastErrorLog = now;
+        suppressed = 0;
+      } else {
+        suppressed++;
+      }
+    },
+  });
 
   // The common no-policy case stays synchronous: an async middleware keeps a suspended frame and a
   // promise alive for the rest of the request, and at saturation those outlived young-generation GCs.
@@ -44,32 +56,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
   };
 
   async function limit(c: Context<AppEnv>, next: Next, applicable: Policy[], now: number): Promise<void> {
-    const result = await store.check(applicable, now);
-    if (!result.ok) {
-      const entry = c.get('log');
-      entry.rateLimitStore = result.error;
-      bump(counters, 'ratelimit.store_errors');
-      bump(counters, onError === 'open' ? 'ratelimit.failed_open' : 'ratelimit.failed_closed');
-      if (now - lastErrorLog >= errorLogInterval) {
-        log({ level: 'warn', msg: `rate-limit store ${store.kind} failed; failing ${onError}`, error: result.error, detail: result.detail, suppressed });
-        lastErrorLog = now;
-        suppressed = 0;
-      } else {
-        suppressed++;
-      }
-      if (onError === 'closed')
-        throw gatewayError('ServiceUnavailable', 'The rate limiter is unavailable. Please try again later.', { headers: { 'retry-after': '1' } });
-      return next();
-    }
-
-    const decision = result.value;
-    const headers = rateLimitHeaders(applicable, decision);
-    if (!decision.allowed) {
-      c.get('log').rateLimited = 'local';
-      bump(counters, 'ratelimit.refused');
-      throw gatewayError('ResourceThrottled', undefined, { headers: { ...headers, 'retry-after': retryAfterSeconds(retryAfterMs(decision)) } });
-    }
+    // Refusals (429) and a store failing closed (503) are thrown by the limiter.
+    const result = await decide(applicable, now, c.get('log'));
+    if (!result.ok) return next();
     bump(counters, 'ratelimit.allowed');
+    const headers = rateLimitHeaders(applicable, result.value);
     // Added to the answer as it is built; a later check on the same request (a webhook sender's,
     // after its signature) adds its own, and the client sees every policy that applied.
     if (addAnswerHeaders(c, headers)) return next();

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
+import { EXPOSED_FLOW_NAME } from '../config/schema.js';
 
 /** Only flows the config lists are reachable: flowgate is not an open proxy. */
 export function resolveFlow(flows: Record<string, FlowConfig>): MiddlewareHandler<AppEnv> {
@@ -11,7 +12,7 @@ export function resolveFlow(flows: Record<string, FlowConfig>): MiddlewareHandle
     const name = c.req.param('name') ?? '';
     const flow = table.get(name);
     // The name is echoed only when it is plain, so the message cannot carry markup or control bytes.
-    if (!flow) throw gatewayError('FlowNotExists', /^[A-Za-z0-9_-]{1,128}$/.test(name) ? name : '(invalid name)');
+    if (!flow) throw gatewayError('FlowNotExists', EXPOSED_FLOW_NAME.test(name) ? name : '(invalid name)');
     c.set('flow', flow);
     c.get('log').flow = name;
     return next();

@@ -1,5 +1,6 @@
 import type { Config, FlowConfig } from '../config/load.js';
 import type { RateLimitSpec } from '../config/schema.js';
+import { defaultBurst } from '../config/units.js';
 import type { Caller } from '../env.js';
 import type { Policy } from './types.js';
 
@@ -7,17 +8,17 @@ import type { Policy } from './types.js';
 export type PolicyResolver = (caller: Caller, flow: FlowConfig, now: number) => Policy[];
 
 /**
- * The caller-wide limit comes from the caller's entry (`callers.<name>.rateLimit`), from
- * `auth.jwt.defaultRateLimit` for token callers without one, or from `anonymous.rateLimit` for
- * callers known only by IP. The flow's `rateLimit` applies on top, per caller. Each may add a quota.
+ * The caller-wide limit of a configured caller is its own `callers.<name>.rateLimit` (none when it has
+ * none), whatever the credential: an API key or a token whose claim names it. `auth.jwt.defaultRateLimit`
+ * is for token callers that are not configured callers (`jwt:<claim value>`), and `anonymous.rateLimit`
+ * for callers known only by their address. The flow's `rateLimit` applies on top, per caller. Each may add a quota.
  *
  * Keys carry the caller id in a Redis hash tag (`{…}`), so every key of one request lives in the
  * same cluster slot and one script can touch them all.
  */
 export function policyResolver(config: Pick<Config, 'callers' | 'auth' | 'anonymous'>, keyPrefix: string): PolicyResolver {
   const callerSpec = (caller: Caller): RateLimitSpec | undefined => {
-    const named = caller.name !== undefined ? config.callers[caller.name] : undefined;
-    if (named) return named.rateLimit ?? (caller.kind === 'jwt' ? config.auth.jwt?.defaultRateLimit : undefined);
+    if (caller.name !== undefined && Object.hasOwn(config.callers, caller.name)) return config.callers[caller.name]!.rateLimit;
     if (caller.kind === 'jwt') return config.auth.jwt?.defaultRateLimit;
     if (caller.kind === 'anonymous') return config.anonymous.rateLimit;
     return undefined;
@@ -55,7 +56,7 @@ function add(into: Policy[], spec: RateLimitSpec | undefined, names: { rate: str
       name: names.rate,
       key,
       intervalMs: spec.rate.periodMs / spec.rate.count,
-      burst: spec.burst ?? Math.max(1, Math.ceil(spec.rate.count)),
+      burst: spec.burst ?? defaultBurst(spec.rate),
     });
   }
   if (spec.quota) {

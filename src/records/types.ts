@@ -1,3 +1,5 @@
+import { parseJson } from '../lib/json.js';
+
 /**
  * One record store behind delivery de-duplication, Idempotency-Key and `ack` execution records.
  * Values are JSON text so the memory and Redis stores behave the same. Implementations may reject;
@@ -34,12 +36,7 @@ export type RequestRecord =
 
 /** Reads a stored JSON record; anything unreadable counts as absent rather than failing the request. */
 export function parseRecord<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
+  return parseJson(text) as T | undefined;
 }
 
 /** The token field of a stored record, which is how compare-and-complete recognises its own claim. */

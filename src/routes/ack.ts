@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { GatewayError, errorBody, gatewayError } from '../errors.js';
+import { asGatewayError, errorBody, gatewayError, storeUnavailable } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { executionNameFor } from '../executions/name.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
@@ -56,7 +56,7 @@ export function ackHandler(deps: Deps) {
       const claimed = await guardStoreCall(() => store.claim(executionKey(callerId, name), value, ttlMs), storeTimeoutMs);
       if (!claimed.ok) {
         c.get('log').detail = `record store ${claimed.error}`;
-        throw gatewayError('ServiceUnavailable', 'The execution record store is unavailable. Please retry.', { headers: { 'retry-after': '1' } });
+        throw storeUnavailable('execution record store');
       }
       if (claimed.value === undefined) break;
       if (chosen) throw gatewayError('Conflict', `An execution named ${name} already exists.`);
@@ -98,8 +98,7 @@ export function ackHandler(deps: Deps) {
       const outcome = await runExecution(deps, c, undefined, entry);
       return { status: 200, headers: { 'content-type': 'application/json', 'x-execution-name': outcome.executionName }, body: outcome.body };
     } catch (error) {
-      const failure = error instanceof GatewayError ? error : gatewayError('InternalError', undefined);
-      if (!(error instanceof GatewayError)) entry.detail = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 300);
+      const failure = asGatewayError(error, entry);
       entry.error = failure.code;
       const headers: Record<string, string> = { 'content-type': 'application/json', ...failure.headers };
       const executionName = failure.extra.ExecutionName;

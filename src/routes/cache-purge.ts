@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { gatewayError } from '../errors.js';
+import { gatewayError, storeUnavailable } from '../errors.js';
 
 /**
  * `DELETE /flows/{name}/cache`: drops every cached response of one flow, for admin callers only
@@ -21,7 +21,8 @@ export function purgeCacheHandler(deps: Deps) {
       const result = await deps.cache.purge(flow.name);
       if (!result.ok) {
         log.detail = `cache store ${result.error}: ${result.detail ?? ''}`.slice(0, 300);
-        throw gatewayError('ServiceUnavailable', 'The cache store is unavailable; nothing was purged.');
+        // Nothing was purged; the 503 tells the admin so.
+        throw storeUnavailable('cache store');
       }
       purged = true;
     }

@@ -3,9 +3,9 @@ import type { Config, FlowConfig } from '../config/load.js';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { ERRORS } from '../errors.js';
-import { EXECUTION_NAME } from '../executions/name.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 
-const EXECUTION_NAME_PATTERN = EXECUTION_NAME.source;
+const EXECUTION_NAME_PATTERN = CLOUDFLOW_NAME.source;
 const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 const errorContent = { 'application/json': { schema: ref('schemas', 'Error') } };
 

@@ -44,7 +44,7 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
 /** Renders a success outcome; shared by fresh runs and cache hits so both answer the same way. */
 export function successResponse(c: Context<AppEnv>, outcome: SuccessOutcome, extraHeaders?: Record<string, string>): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-execution-name': outcome.executionName };
-  // Key by key: V8 takes a slow path for a spread that is followed by more keys (see v3Signer).
+  // Key by key: V8 takes a slow path for a spread that is followed by more keys (docs/design.md, "Rules for the hot path").
   if (extraHeaders) for (const name in extraHeaders) headers[name] = extraHeaders[name]!;
   // A plain record all the way to the socket: c.body() would turn it into a Headers object. Nothing
   // on this route sets headers with c.header() beforehand (headers set through c.res are still merged by Hono).

@@ -1,5 +1,6 @@
 import type { ParsedFlow } from '../config/schema.js';
-import type { WebhookOptions } from './types.js';
+import { createWebhookVerifier } from './index.js';
+import type { WebhookOptions, WebhookVerifier } from './types.js';
 
 export type WebhookConfig = NonNullable<ParsedFlow['webhook']>;
 
@@ -13,4 +14,17 @@ export function webhookOptionsFromConfig(webhook: WebhookConfig): WebhookOptions
   if (prefix !== undefined) options.prefix = prefix;
   if (timestampHeader !== undefined) options.timestampHeader = timestampHeader;
   return options;
+}
+
+/**
+ * The verifier of flow `flowName`'s `webhook` block. The config loader calls it so that the factory's own
+ * checks (secret whitespace, header syntax) stop the start, and the webhook middleware to build the verifier
+ * it uses. Throws TypeError naming the key path (`flows.<name>.webhook: …`), never a secret.
+ */
+export function flowWebhookVerifier(flowName: string, webhook: WebhookConfig): WebhookVerifier {
+  try {
+    return createWebhookVerifier(webhookOptionsFromConfig(webhook));
+  } catch (error) {
+    throw new TypeError(`flows.${flowName}.webhook: ${(error as Error).message}`, { cause: error });
+  }
 }

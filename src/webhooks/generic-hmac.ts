@@ -1,4 +1,4 @@
-import { fromBase64, fromHex, signedContent, utf8 } from './bytes.js';
+import { fromBase64, fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
@@ -34,7 +34,7 @@ export function createHmacVerifier(secrets: readonly string[], scheme: HmacSchem
         contentPrefix = `${timestamp}.`;
       }
 
-      if (!(await keys.matchesAny(signedContent(contentPrefix, rawBody), [signature]))) return refuse('signature does not match');
+      if (!(await keys.matchesAny(prefixedBytes(contentPrefix, rawBody), [signature]))) return refuse('signature does not match');
       return { ok: true };
     },
   };

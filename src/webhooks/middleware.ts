@@ -2,8 +2,8 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import { webhookOptionsFromConfig } from './from-config.js';
-import { createWebhookVerifier } from './index.js';
+import { parseJsonObject } from '../lib/json.js';
+import { flowWebhookVerifier } from './from-config.js';
 import type { WebhookVerifier } from './types.js';
 
 export interface VerifyWebhookOptions {
@@ -24,14 +24,10 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
   const verifiers = new Map<string, WebhookVerifier>();
   for (const flow of Object.values(flows)) {
     if (!flow.webhook) continue;
-    try {
-      verifiers.set(flow.name, createWebhookVerifier(webhookOptionsFromConfig(flow.webhook)));
-    } catch (error) {
-      throw new TypeError(`flows.${flow.name}.webhook: ${(error as Error).message}`, { cause: error });
-    }
+    verifiers.set(flow.name, flowWebhookVerifier(flow.name, flow.webhook));
   }
 
-  // Flows without a webhook pass straight through, synchronously (see rateLimit for why that matters).
+  // Flows without a webhook pass straight through, synchronously (docs/design.md, "Rules for the hot path").
   return function verifyWebhook(c, next) {
     const verifier = verifiers.get(c.get('flow').name);
     if (!verifier) return next();
@@ -62,10 +58,6 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
 function slackChallenge(rawBody: Uint8Array): string | undefined {
   const text = decoder.decode(rawBody);
   if (!text.includes('url_verification')) return undefined;
-  try {
-    const body = JSON.parse(text) as { type?: unknown; challenge?: unknown };
-    return body.type === 'url_verification' && typeof body.challenge === 'string' ? body.challenge : undefined;
-  } catch {
-    return undefined;
-  }
+  const body = parseJsonObject(text);
+  return body?.type === 'url_verification' && typeof body.challenge === 'string' ? body.challenge : undefined;
 }

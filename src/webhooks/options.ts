@@ -1,6 +1,6 @@
 import type { HmacScheme } from './generic-hmac.js';
 import { DEFAULT_TOLERANCE_MS } from './timestamp.js';
-import { WEBHOOK_PROVIDERS, type HmacAlgorithm, type SignatureEncoding, type WebhookOptions, type WebhookProvider } from './types.js';
+import { HMAC_ALGORITHMS, HMAC_ONLY_OPTIONS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS, type WebhookOptions, type WebhookProvider } from './types.js';
 
 interface CommonOptions {
   secrets: string[];
@@ -9,9 +9,6 @@ interface CommonOptions {
 export type CheckedWebhookOptions =
   (CommonOptions & { provider: Exclude<WebhookProvider, 'hmac'> }) | (CommonOptions & { provider: 'hmac'; scheme: HmacScheme });
 
-const ALGORITHMS: readonly string[] = ['sha1', 'sha256', 'sha512'] satisfies HmacAlgorithm[];
-const ENCODINGS: readonly string[] = ['hex', 'base64'] satisfies SignatureEncoding[];
-const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
@@ -36,11 +33,16 @@ export function checkWebhookOptions(options: WebhookOptions): CheckedWebhookOpti
 
   const common: CommonOptions = { secrets: [...secrets], toleranceMs: tolerance ?? DEFAULT_TOLERANCE_MS };
   if (provider !== 'hmac') {
-    const misplaced = HMAC_ONLY.find((key) => options[key] !== undefined);
+    const [misplaced] = misplacedHmacOptions(options);
     if (misplaced) throw new TypeError(`webhook option "${misplaced}" applies only to provider "hmac"`);
     return { ...common, provider };
   }
   return { ...common, provider, scheme: checkHmacScheme(options, common.toleranceMs) };
+}
+
+/** The `hmac`-only options set on a named preset, in {@link HMAC_ONLY_OPTIONS} order; none for `hmac` itself. */
+export function misplacedHmacOptions(options: Pick<WebhookOptions, 'provider' | (typeof HMAC_ONLY_OPTIONS)[number]>): (typeof HMAC_ONLY_OPTIONS)[number][] {
+  return options.provider === 'hmac' ? [] : HMAC_ONLY_OPTIONS.filter((key) => options[key] !== undefined);
 }
 
 function checkHmacScheme(options: WebhookOptions, toleranceMs: number): HmacScheme {
@@ -49,8 +51,8 @@ function checkHmacScheme(options: WebhookOptions, toleranceMs: number): HmacSche
   if (typeof header !== 'string' || !HEADER_NAME.test(header)) {
     throw new TypeError('webhook provider "hmac" needs "header", a valid header name');
   }
-  if (!ALGORITHMS.includes(algorithm)) throw new TypeError(`webhook algorithm must be one of ${ALGORITHMS.join(', ')}`);
-  if (!ENCODINGS.includes(encoding)) throw new TypeError(`webhook encoding must be one of ${ENCODINGS.join(', ')}`);
+  if (!(HMAC_ALGORITHMS as readonly string[]).includes(algorithm)) throw new TypeError(`webhook algorithm must be one of ${HMAC_ALGORITHMS.join(', ')}`);
+  if (!(SIGNATURE_ENCODINGS as readonly string[]).includes(encoding)) throw new TypeError(`webhook encoding must be one of ${SIGNATURE_ENCODINGS.join(', ')}`);
   if (typeof prefix !== 'string') throw new TypeError('webhook prefix must be a string');
   const scheme: HmacScheme = { header, algorithm, encoding, prefix, toleranceMs };
   if (timestampHeader !== undefined) {

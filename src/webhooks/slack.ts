@@ -1,4 +1,4 @@
-import { fromHex, signedContent, utf8 } from './bytes.js';
+import { fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
@@ -26,7 +26,7 @@ export function createSlackVerifier(secrets: readonly string[], toleranceMs: num
       const stale = checkTimestamp(timestamp, `${TIMESTAMP_HEADER} header`, nowMs, toleranceMs);
       if (stale) return stale;
 
-      if (!(await keys.matchesAny(signedContent(`v0:${timestamp}:`, rawBody), [signature]))) return refuse('signature does not match');
+      if (!(await keys.matchesAny(prefixedBytes(`v0:${timestamp}:`, rawBody), [signature]))) return refuse('signature does not match');
       return { ok: true, ...retryInfo(headers) };
     },
   };

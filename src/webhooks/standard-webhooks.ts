@@ -1,4 +1,4 @@
-import { fromBase64, signedContent } from './bytes.js';
+import { fromBase64, prefixedBytes } from '../lib/bytes.js';
 import { safeDeliveryId } from './delivery-id.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
@@ -50,7 +50,7 @@ export function createStandardWebhooksVerifier(secrets: readonly string[], toler
       }
       if (signatures.length === 0) return refuse(`no v1 signature in ${family}-signature header`);
 
-      if (!(await keys.matchesAny(signedContent(`${id}.${timestamp}.`, rawBody), signatures))) return refuse('signature does not match');
+      if (!(await keys.matchesAny(prefixedBytes(`${id}.${timestamp}.`, rawBody), signatures))) return refuse('signature does not match');
       const deliveryId = safeDeliveryId(id);
       return deliveryId === undefined ? { ok: true } : { ok: true, deliveryId };
     },

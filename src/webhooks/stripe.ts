@@ -1,4 +1,4 @@
-import { fromHex, signedContent, utf8 } from './bytes.js';
+import { fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
@@ -40,7 +40,7 @@ export function createStripeVerifier(secrets: readonly string[], toleranceMs: nu
       const stale = checkTimestamp(timestamp, `${HEADER} timestamp`, nowMs, toleranceMs);
       if (stale) return stale;
 
-      if (!(await keys.matchesAny(signedContent(`${timestamp}.`, rawBody), signatures))) return refuse('signature does not match');
+      if (!(await keys.matchesAny(prefixedBytes(`${timestamp}.`, rawBody), signatures))) return refuse('signature does not match');
       return { ok: true };
     },
   };

@@ -3,8 +3,13 @@
 export const WEBHOOK_PROVIDERS = ['github', 'stripe', 'slack', 'standard-webhooks', 'hmac'] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
-export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
-export type SignatureEncoding = 'hex' | 'base64';
+export const HMAC_ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+export const SIGNATURE_ENCODINGS = ['hex', 'base64'] as const;
+export type SignatureEncoding = (typeof SIGNATURE_ENCODINGS)[number];
+
+/** The options only the generic `hmac` provider reads; the named presets fix them, so setting one there is a mistake. */
+export const HMAC_ONLY_OPTIONS = ['header', 'algorithm', 'encoding', 'prefix', 'timestampHeader'] as const;
 
 export interface WebhookOptions {
   provider: WebhookProvider;

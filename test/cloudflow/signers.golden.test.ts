@@ -99,7 +99,7 @@ describe('V3: the StartSyncExecution fixtures', () => {
     expect(body).toBe('FlowName=my_flow&Input=%7B%22key%22%3A%22value%22%7D');
   });
 
-  it('matches the derived gateway fixture (§2.3)', async () => {
+  it('matches the derived gateway fixture', async () => {
     const headers = await signV3(base, creds, options);
     expect(headers['x-acs-content-sha256']).toBe('1778b111f2cde262c81c875145d63595cb1b8ca7f81e8098e07e3af42a875462');
     expect(headers.authorization).toMatch(/,Signature=c6d60a435c0cf34b66cc77fdc40894335c4a4037fb4908a1708beb51603e14c7$/);
@@ -136,7 +136,7 @@ describe.each([
   const creds = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
   const sign = v3Signer(fixed);
 
-  it('matches the derived gateway fixture (§2.3)', async () => {
+  it('matches the derived gateway fixture', async () => {
     const headers = await sign(body, creds, { date: '2024-01-01T00:00:00Z', nonce: '3156853299f313e23d1673dc12e1703d', crypto: digests });
     expect(headers['x-acs-content-sha256']).toBe('1778b111f2cde262c81c875145d63595cb1b8ca7f81e8098e07e3af42a875462');
     expect(headers.authorization).toMatch(/,Signature=c6d60a435c0cf34b66cc77fdc40894335c4a4037fb4908a1708beb51603e14c7$/);

@@ -60,7 +60,7 @@ describe('parseConfig', () => {
     });
   });
 
-  it('reads the design.md example as YAML with ${ENV} interpolation', () => {
+  it('reads the full example config as YAML with ${ENV} interpolation', () => {
     const yaml = `
 upstream:
   region: cn-hangzhou

@@ -54,6 +54,29 @@ describe('server.trustProxy, server.forwardedHeader and anonymous.ipv6Prefix', (
     }
   });
 
+  it('trust settings that let clients choose their own address load with a warning naming the key path', () => {
+    const warnings = (trustProxy: unknown) => parseConfig(withServer({ trustProxy }), env).warnings;
+    expect(warnings(['loopback', '0.0.0.0/0'])).toEqual([
+      'server.trustProxy.1: "0.0.0.0/0" trusts every IPv4 address: any client in it can send the address it likes as its own',
+    ]);
+    expect(warnings(['::/0'])).toEqual(['server.trustProxy.0: "::/0" trusts every IPv6 address: any client in it can send the address it likes as its own']);
+    // Every IPv4 address, written as a mapped IPv6 range.
+    expect(warnings(['::ffff:0:0/96'])).toEqual([expect.stringContaining('trusts every IPv4 address')]);
+    expect(warnings(['10.0.0.0/8', '0.0.0.0/1', '8000::/1', '2001:db8::/32'])).toEqual([
+      'server.trustProxy.1: "0.0.0.0/1" trusts a /1 network, wider than any private one: any client in it can send the address it likes as its own',
+      'server.trustProxy.2: "8000::/1" trusts a /1 network, wider than any private one: any client in it can send the address it likes as its own',
+    ]);
+    for (const hops of [6, 100, 2 ** 31]) {
+      expect(warnings(hops)).toEqual([
+        `server.trustProxy: ${hops} trusted hops is more proxies than usually stand in front of a server (at most 5); with fewer, a client chooses its own address by sending forwarding entries of its own`,
+      ]);
+    }
+    // Settings a real deployment uses: no warning.
+    for (const ok of [false, true, 2, 5, 'cloudflare', ['loopback', 'linklocal', 'uniquelocal', 'cloudflare'], ['10.0.0.0/8', 'fc00::/7', '192.0.2.7']]) {
+      expect(warnings(ok), JSON.stringify(ok)).toEqual([]);
+    }
+  });
+
   it('ipv6Prefix defaults to 64 and must be a prefix length from 32 to 128', () => {
     expect(parseConfig(withServer({}), env).anonymous.ipv6Prefix).toBe(64);
     expect(parseConfig(withServer({}, { ipv6Prefix: 128 }), env).anonymous.ipv6Prefix).toBe(128);

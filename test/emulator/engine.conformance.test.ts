@@ -1,6 +1,7 @@
 /**
  * FDL conformance table: definition + input → expected output or error, on virtual time (nothing sleeps).
- * Section 1 replays every example definition from reference/cloudflow-fdl.md §1.7 (and §2 for the legacy spec).
+ * Section 1 replays every example definition of the official FDL documentation (the state pages and the legacy
+ * `type: flow` spec; docs/emulator.md, Sources).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,7 +35,7 @@ async function check(c: Case): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 1. The documented examples (reference §1.7), verbatim.
+// 1. The documented examples (the official FDL pages), verbatim.
 
 const DOC_PASS = `
 Type: StateMachine
@@ -165,7 +166,7 @@ steps:
     name: handle_failure
 `;
 
-describe('documented examples (reference §1.7)', () => {
+describe('documented examples (the official FDL pages)', () => {
   const cases: Case[] = [
     { name: 'A. Pass InputConstructor replaces the input', flow: DOC_PASS, input: { requestId: 'abc-123' }, output: { FieldA: 123 } },
     { name: 'B. Choice: data == "ready" goes to Pass1', flow: DOC_CHOICE, input: { data: 'ready' }, output: { data: 'ready' } },
@@ -204,7 +205,7 @@ describe('documented examples (reference §1.7)', () => {
     expect(loadFlowDefinition(DOC_TASK).actions).toEqual(['FC:InvokeFunction']);
   });
 
-  test('§2 legacy `type: flow` example is refused with a clear message', () => {
+  test('the legacy `type: flow` example is refused with a clear message', () => {
     expect(() => loadFlowDefinition(DOC_LEGACY)).toThrow('unsupported: the legacy `type: flow` spec is not supported; use Type: StateMachine, SpecVersion: v1');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
-import { formEncode, isoSeconds } from '../../src/cloudflow/signing/encoding.js';
+import { formEncode } from '../../src/cloudflow/signing/encoding.js';
+import { isoSeconds } from '../../src/lib/iso-time.js';
 import { signRpc } from '../../src/cloudflow/signing/rpc.js';
 import { signV3 } from '../../src/cloudflow/signing/v3.js';
 import { createEmulator, type EmulatorOptions } from '../../src/emulator/index.js';

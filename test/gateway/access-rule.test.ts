@@ -104,6 +104,11 @@ describe('access entries that can never match are refused at load', () => {
     ]);
   });
 
+  it('an empty list: no caller could ever run the flow', () => {
+    expect(issuesOf([])).toEqual(['flows.f.access: an empty list lets no caller run the flow; name callers, or use "public" or "authenticated"']);
+    expect(issuesOf([], false)).toHaveLength(1);
+  });
+
   it('prefixes other than jwt:, an empty claim value, and unknown names', () => {
     expect(issuesOf(['ip:192.0.2.1', 'webhook:github', 'key:partner', 'jwt:', 'nobody'])).toEqual([
       'flows.f.access.0: not a caller name, "jwt:<claim value>" or "jwt:*"',

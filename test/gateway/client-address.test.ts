@@ -4,6 +4,7 @@
  * records, ack executions). In process, with the socket peer injected, so any address can call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Server, type Socket } from 'node:net';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { LogLine } from '../../src/log.js';
@@ -238,6 +239,38 @@ describe('one key per address', () => {
     expect(await statuses(gw, v4)).toEqual([200, 200, 429, 429, 429]);
     expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:2001:db8:1:2::/64', 'ip:198.51.100.7']));
   });
+
+  it('IPv4 clients reaching the gateway through NAT64, 6to4 or Teredo are keyed by their IPv4 address, not one shared /64', async () => {
+    const carriers = [
+      (i: number) => `64:ff9b::198.51.100.${i}`,
+      (i: number) => `64:ff9b:1::198.51.100.${i}`,
+      (i: number) => `::ffff:0:198.51.100.${i}`,
+      (i: number) => `::198.51.100.${i}`,
+      (i: number) => `2002:c633:64${i.toString(16).padStart(2, '0')}::1`,
+      // Teredo: the client's address inverted in the last 32 bits (198.51.100.i -> 39cc:9bxx).
+      (i: number) => `2001:0:4136:e378:8000:63bf:39cc:9b${(0xff - i).toString(16)}`,
+    ];
+    for (const carrier of carriers) {
+      const gw = limited({});
+      // Six IPv4 clients behind one translation prefix: six buckets.
+      expect(
+        await statuses(
+          gw,
+          sixTimes((i) => ({ peer: carrier(i) })),
+        ),
+        carrier(1),
+      ).toEqual([200, 200, 200, 200, 200, 200]);
+      // The same client, translated or not, is one bucket.
+      expect(await statuses(gw, [{ peer: '198.51.100.1' }, { peer: carrier(1) }])).toEqual([200, 429]);
+      expect(new Set(callersLogged(gw))).toEqual(new Set(sixTimes((i) => `ip:198.51.100.${i}`)));
+    }
+  });
+
+  it('::1 and :: are keyed by themselves, apart from the IPv4-compatible addresses around them', async () => {
+    const gw = limited({});
+    expect(await statuses(gw, [{ peer: '::1' }, { peer: '::1' }, { peer: '::2' }, { peer: '::' }, { peer: '::1' }])).toEqual([200, 200, 200, 200, 429]);
+    expect(new Set(callersLogged(gw))).toEqual(new Set(['ip:::1', 'ip:0.0.0.2', 'ip:::']));
+  });
 });
 
 describe('the same key behind every address-keyed store', () => {
@@ -338,6 +371,44 @@ describe('over a real socket', () => {
       expect((await post('127.0.0.1', { 'x-forwarded-for': '198.51.100.9' })).status).toBe(200);
       expect((await post('[::1]', { 'x-forwarded-for': '2001:db8:1:2::a1' })).status).toBe(200);
       expect(logs.filter((l) => l.path === '/flows/open/run').map((l) => l.caller)).toEqual(['ip:127.0.0.1', 'ip:198.51.100.9', 'ip:2001:db8:1:2::/64']);
+    } finally {
+      await server.shutdown(() => runtime.drain());
+      await runtime.close();
+    }
+  });
+
+  it('a client that resets the connection right after its request keeps its address, and its limit', async () => {
+    const config = parseConfig(
+      { upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS }, anonymous: { rateLimit: { rate: '1/m', burst: 2 } }, flows: { open: {} } },
+      {},
+    );
+    const runs: LogLine[] = [];
+    const wake: (() => void)[] = [];
+    const log = (line: LogLine) => {
+      if (line.path !== '/flows/open/run') return;
+      runs.push(line);
+      for (const w of wake.splice(0)) w();
+    };
+    const logged = async (n: number) => {
+      while (runs.length < n) await new Promise<void>((resolve) => wake.push(resolve));
+    };
+    const runtime = createNodeRuntime(config, { log, clock });
+    const server = await startServer(createApp(runtime.deps), config, { port: 0, host: '127.0.0.1' });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        // Sent only once the server has the connection, so the peer is there to be read when it is accepted.
+        const accepted = new Promise<Socket>((resolve) => (server.server as Server).once('connection', resolve));
+        const socket = connect(server.port, '127.0.0.1');
+        socket.on('error', () => {});
+        await accepted;
+        socket.write('POST /flows/open/run HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+        // An RST right behind the request: the server's socket is gone before the app looks at the request.
+        socket.resetAndDestroy();
+        await logged(i);
+      }
+      expect(runs.map((l) => l.caller)).toEqual(['ip:127.0.0.1', 'ip:127.0.0.1', 'ip:127.0.0.1']);
+      // Three requests from 127.0.0.1 against a burst of 2: the next one from it is over its limit.
+      expect((await send(`http://127.0.0.1:${server.port}/flows/open/run`, { body: '{}' })).status).toBe(429);
     } finally {
       await server.shutdown(() => runtime.drain());
       await runtime.close();

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { answerClientError } from '../../src/platform/node/http-edge.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstreamStub, succeeded, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
 
@@ -175,7 +177,7 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
     it('any coding other than chunked gets 501 NotImplemented in the envelope, and nothing runs', async () => {
       const before = stub.calls.length;
       // Node's parser refuses the first group itself; it passes the second (codings before a final chunked) on.
-      const refusedByParser = [['gzip'], ['deflate'], ['identity'], ['chunked, gzip'], ['chunked, chunked'], ['chunked', 'gzip']];
+      const refusedByParser = [['gzip'], ['deflate'], ['identity'], ['chunked, gzip'], ['chunked', 'gzip'], ['chunked;q=1, gzip']];
       const passedByParser = [
         ['gzip, chunked'],
         ['gzip,chunked'],
@@ -184,6 +186,7 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
         ['identity, chunked'],
         ['x-custom, chunked'],
         ['gzip', 'chunked'],
+        ['gzip;level=1, chunked'],
       ];
       for (const lines of [...refusedByParser, ...passedByParser]) {
         const { answer } = await withCodings(lines);
@@ -214,15 +217,181 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
       }
     });
 
-    it("other requests the parser refuses keep Node's own answers", async () => {
-      const both = new RawConnection(port);
-      both.send(`POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked\r\nContent-Length: 8\r\n\r\n${chunkedBody('{"te":1}')}`);
-      await both.closed;
-      expect(both.received).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      const huge = new RawConnection(port);
-      huge.send(`GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
-      await huge.closed;
-      expect(huge.received).toBe('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+    /** One request sent whole; the answer and whether the connection then closed. */
+    const exchange = async (request: string) => {
+      const connection = new RawConnection(port);
+      connection.send(request);
+      const answer = await connection.response();
+      await connection.closed;
+      return { answer, received: connection.received };
+    };
+    const expectEnvelope = (answer: RawResponse, status: number, code: string) => {
+      expect(answer.status, answer.body).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/json/);
+      expect(answer.headers['x-request-id']).toBeTruthy();
+      const body = JSON.parse(answer.body);
+      expect(body).toMatchObject({ RequestId: answer.headers['x-request-id'], Code: code });
+      expect(typeof body.Message).toBe('string');
+    };
+
+    it('Content-Length with Transfer-Encoding is 400 BadRequest in either order and with any codings, and the connection closes', async () => {
+      const before = stub.calls.length;
+      const heads = [
+        ['Content-Length: 8', 'Transfer-Encoding: chunked'],
+        ['Transfer-Encoding: chunked', 'Content-Length: 8'],
+        ['Content-Length: 8', 'Transfer-Encoding: gzip'],
+        ['Transfer-Encoding: gzip', 'Content-Length: 8'],
+        ['Content-Length: 8', 'Transfer-Encoding: gzip, chunked'],
+        ['Transfer-Encoding: gzip, chunked', 'Content-Length: 8'],
+        ['Content-Length: 8', 'Transfer-Encoding:'],
+        ['Transfer-Encoding:', 'Content-Length: 8'],
+        ['Content-Length: 8', 'Transfer-Encoding: chunked', 'Expect: 100-continue'],
+      ];
+      for (const lines of heads) {
+        // A body that reads one way by Content-Length and another way as chunks, and a request behind it.
+        const { answer, received } = await exchange(
+          `${head('/flows/echo/run', lines)}${chunkedBody('{"te":1}')}GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n`,
+        );
+        expect(answer.status, lines.join(' | ')).toBe(400);
+        expectEnvelope(answer, 400, 'BadRequest');
+        expect(JSON.parse(answer.body).Message).toMatch(/Content-Length/);
+        expect(received).not.toContain('100 Continue');
+        // Nothing after it was read as a request.
+        expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      }
+      expect(stub.calls.length).toBe(before);
     });
+
+    it('a Transfer-Encoding that names no other coding but is not "chunked" once is 400 BadRequest, not 501', async () => {
+      for (const lines of [['chunked, chunked'], ['chunked', 'chunked'], ['chunked,'], ['chunked;q=1'], [''], [' , ']]) {
+        // Node reads a message whose Transfer-Encoding names nothing as one without a body, so none is sent.
+        const body = lines.some((line) => line.includes('chunked')) ? chunkedBody('{"te":1}') : '';
+        const { answer } = await exchange(
+          `POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n${lines.map((v) => `Transfer-Encoding: ${v}\r\n`).join('')}\r\n${body}`,
+        );
+        expect(answer.status, JSON.stringify(lines)).toBe(400);
+        expectEnvelope(answer, 400, 'BadRequest');
+        expect(JSON.parse(answer.body).Message, JSON.stringify(lines)).toMatch(/Transfer-Encoding/);
+      }
+    });
+
+    it('Expect: 100-continue with a coding other than chunked gets its 501 without a 100 Continue', async () => {
+      for (const coding of ['gzip', 'gzip, chunked', 'identity']) {
+        const connection = new RawConnection(port);
+        // The head only: a client waiting for 100 before it sends the body.
+        connection.send(head('/flows/echo/run', [`Transfer-Encoding: ${coding}`, 'Expect: 100-continue']));
+        const answer = await connection.response();
+        expect(connection.received.startsWith('HTTP/1.1 501 '), `${coding}: ${connection.received}`).toBe(true);
+        expectEnvelope(answer, 501, 'NotImplemented');
+        await connection.closed;
+      }
+    });
+
+    it("the answers Node's server makes itself come in the envelope, with their status, and close the connection", async () => {
+      const cases: { request: string; status: number; code: string }[] = [
+        // obs-fold (RFC 9112 §5.2), a space in a field name, a bad method, a version Node does not speak
+        { request: 'GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Folded: a\r\n b\r\n\r\n', status: 400, code: 'BadRequest' },
+        { request: 'GET /healthz HTTP/1.1\r\nHost: gateway\r\nX Bad: a\r\n\r\n', status: 400, code: 'BadRequest' },
+        { request: 'GE T /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n', status: 400, code: 'BadRequest' },
+        { request: 'GET /healthz HTTP/1.7\r\nHost: gateway\r\n\r\n', status: 400, code: 'BadRequest' },
+        { request: 'POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}', status: 400, code: 'BadRequest' },
+        { request: 'POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nContent-Length: 2x\r\n\r\n{}', status: 400, code: 'BadRequest' },
+        {
+          request: 'POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+          status: 400,
+          code: 'BadRequest',
+        },
+        { request: 'GET /healthz HTTP/1.1\r\n\r\n', status: 400, code: 'BadRequest' },
+        { request: `GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431, code: 'RequestHeaderFieldsTooLarge' },
+        { request: `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: gateway\r\n\r\n`, status: 431, code: 'RequestHeaderFieldsTooLarge' },
+        {
+          request: `POST /flows/echo/run HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;${'x'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`,
+          status: 413,
+          code: 'ChunkExtensionsTooLarge',
+        },
+      ];
+      for (const { request, status, code } of cases) {
+        const { answer, received } = await exchange(request);
+        expect(answer.status, `${request.slice(0, 80)}: ${received.slice(0, 200)}`).toBe(status);
+        expectEnvelope(answer, status, code);
+        expect(answer.headers.connection).toBe('close');
+      }
+    });
+
+    it('Host is required of HTTP/1.1 requests only, and one without it gets no 100 Continue', async () => {
+      const old = await exchange('GET /healthz HTTP/1.0\r\n\r\n');
+      expect(old.answer.status).toBe(200);
+      expect(JSON.parse(old.answer.body)).toEqual({ status: 'ok' });
+      const connection = new RawConnection(port);
+      connection.send('POST /flows/echo/run HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n');
+      expectEnvelope(await connection.response(), 400, 'BadRequest');
+      expect(connection.received).not.toContain('100 Continue');
+      expect(JSON.parse((await connection.response()).body).Message).toMatch(/Host/);
+      await connection.closed;
+    });
+
+    it('an expectation other than 100-continue is 417 ExpectationFailed in the envelope, and nothing runs', async () => {
+      const before = stub.calls.length;
+      for (const expectation of ['foo', '200-ok', 'continue=100']) {
+        const connection = new RawConnection(port);
+        try {
+          connection.send(`${head('/flows/echo/run', ['Content-Length: 2', `Expect: ${expectation}`])}{}`);
+          const answer = await connection.response();
+          expectEnvelope(answer, 417, 'ExpectationFailed');
+          expect(connection.received).not.toContain('100 Continue');
+        } finally {
+          connection.close();
+        }
+      }
+      expect(stub.calls.length).toBe(before);
+    });
+
+    it('a request target or Host that makes no URL is 400 BadRequest in the envelope', async () => {
+      for (const request of [
+        'OPTIONS * HTTP/1.1\r\nHost: gateway\r\n\r\n',
+        'GET /a\\b HTTP/1.1\r\nHost: gateway\r\n\r\n',
+        'GET /healthz HTTP/1.1\r\nHost: a@b\r\n\r\n',
+        'GET http://[bad/ HTTP/1.1\r\nHost: gateway\r\n\r\n',
+      ]) {
+        const connection = new RawConnection(port);
+        try {
+          connection.send(request);
+          expectEnvelope(await connection.response(), 400, 'BadRequest');
+        } finally {
+          connection.close();
+        }
+      }
+    });
+  });
+});
+
+describe("a parse error after an answer has started (Node's rule)", () => {
+  /** A connection as Node's server holds it: `_httpMessage` is the answer being written, if any. */
+  const connection = (headerSent: boolean | undefined) => {
+    const socket = new PassThrough() as PassThrough & { _httpMessage?: { _headerSent: boolean } | null };
+    socket._httpMessage = headerSent === undefined ? null : { _headerSent: headerSent };
+    const written: string[] = [];
+    socket.on('data', (chunk: Buffer) => written.push(chunk.toString('utf8')));
+    socket.on('error', () => {});
+    return { socket, written };
+  };
+  const parseError = Object.assign(new Error('Parse Error: Invalid header token'), { code: 'HPE_INVALID_HEADER_TOKEN' });
+
+  it('is not answered once the answer on the connection has started, and the connection is closed', () => {
+    const { socket, written } = connection(true);
+    answerClientError(parseError, socket);
+    expect(written).toEqual([]);
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('is answered in the envelope when nothing has been written yet, and the connection is closed', async () => {
+    for (const headerSent of [undefined, false]) {
+      const { socket, written } = connection(headerSent);
+      const ended = new Promise((resolve) => socket.once('close', resolve));
+      answerClientError(parseError, socket);
+      await ended;
+      expect(written.join('')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*connection: close\r\n\r\n\{"RequestId":"[^"]+","Code":"BadRequest"/);
+      expect(socket.destroyed).toBe(true);
+    }
   });
 });

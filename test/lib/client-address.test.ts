@@ -23,7 +23,9 @@ describe('parseIp and addressKey', () => {
     expect(key('2001:db8:1:2::a1', 48)).toBe('2001:db8:1::/48');
     expect(key('2001:db8:1:2::a1', 63)).toBe('2001:db8:1:2::/63');
     expect(key('2001:db8:1:3::a1', 63)).toBe('2001:db8:1:2::/63');
-    expect(key('::1')).toBe('::/64');
+    expect(key('::1')).toBe('::1');
+    expect(key('::')).toBe('::');
+    expect(key('::2:0:0')).toBe('::/64');
   });
 
   it('reads every RFC 4291 spelling of one IPv6 address as one', () => {
@@ -38,13 +40,47 @@ describe('parseIp and addressKey', () => {
     expect(new Set(spellings.map((s) => key(s, 128)))).toEqual(new Set(['2001:db8::1:0:0:1']));
   });
 
-  it('an IPv4-mapped IPv6 address is the IPv4 address; other IPv6 forms with a dotted tail are not', () => {
+  it('an IPv4-mapped IPv6 address is the IPv4 address', () => {
     for (const s of ['::ffff:198.51.100.7', '::FFFF:C633:6407', '0:0:0:0:0:ffff:198.51.100.7', '0000:0000:0000:0000:0000:ffff:c633:6407'])
       expect(key(s)).toBe('198.51.100.7');
-    // The deprecated IPv4-compatible form is the IPv6 address ::c633:6407, whichever way it is written.
-    expect(key('::198.51.100.7', 128)).toBe('::c633:6407');
-    expect(key('::c633:6407', 128)).toBe('::c633:6407');
-    expect(key('64:ff9b::198.51.100.7', 128)).toBe('64:ff9b::c633:6407');
+    expect(parseIp('::ffff:198.51.100.7')?.kind()).toBe('ipv4');
+  });
+
+  it('an IPv6 address that carries an IPv4 address by a translation or tunnel format is keyed by that IPv4 address', () => {
+    const carried: [string, string][] = [
+      // IPv4-translated (RFC 2765) and IPv4-compatible (RFC 4291, deprecated), in both spellings
+      ['::ffff:0:198.51.100.7', '198.51.100.7'],
+      ['::ffff:0:c633:6407', '198.51.100.7'],
+      ['::198.51.100.7', '198.51.100.7'],
+      ['::c633:6407', '198.51.100.7'],
+      // NAT64: the well-known prefix (RFC 6052 §2.4's example) and the local-use /48 (RFC 8215)
+      ['64:ff9b::192.0.2.33', '192.0.2.33'],
+      ['64:ff9b::c000:221', '192.0.2.33'],
+      ['64:ff9b:1::198.51.100.7', '198.51.100.7'],
+      ['64:ff9b:1:abcd:0:1:c633:6407', '198.51.100.7'],
+      // 6to4 (RFC 3056): the site's address in bits 16-47, whatever the subnet and host
+      ['2002:c633:6407::1', '198.51.100.7'],
+      ['2002:c633:6407:ffff:1:2:3:4', '198.51.100.7'],
+      // Teredo (RFC 4380): the client's external address, inverted in the last 32 bits (server 65.54.227.120, port 40000)
+      ['2001:0:4136:e378:8000:63bf:3fff:fdd2', '192.0.2.45'],
+      ['2001:0000:4136:E378:8000:63BF:3FFF:FDD2', '192.0.2.45'],
+    ];
+    for (const [text, ipv4] of carried) {
+      for (const prefix of [32, 64, 128]) expect(key(text, prefix), `${text} /${prefix}`).toBe(ipv4);
+    }
+    // Two clients of one NAT64 or 6to4 prefix are two keys, not one /64.
+    expect(key('64:ff9b::198.51.100.8')).not.toBe(key('64:ff9b::198.51.100.7'));
+    expect(key('2002:c633:6408::1')).not.toBe(key('2002:c633:6407::1'));
+    // Next to those prefixes, but not in them: keyed by network as usual.
+    expect(key('64:ff9b:0:0:1::c633:6407')).toBe('64:ff9b::/64');
+    expect(key('64:ff9b:2::c633:6407')).toBe('64:ff9b:2::/64');
+    expect(key('2001:1::c633:6407')).toBe('2001:1::/64');
+    expect(key('2001:db8::c633:6407')).toBe('2001:db8::/64');
+    expect(key('2003:c633:6407::1')).toBe('2003:c633:6407::/64');
+    // Loopback and unspecified are themselves, never an IPv4 address or a shared /64.
+    expect(key('::1', 64)).toBe('::1');
+    expect(key('0:0:0:0:0:0:0:1', 32)).toBe('::1');
+    expect(key('::', 64)).toBe('::');
   });
 
   it('refuses malformed and ambiguous spellings instead of guessing', () => {
@@ -186,19 +222,53 @@ describe('clientAddressResolver', () => {
   });
 });
 
-/** One address as 8 groups, with zero groups common enough that compression and mapped forms come up. */
-const group = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 0xffff }) });
+const ipv4Octets = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
+const anyGroup = fc.integer({ min: 0, max: 0xffff });
+const anyGroups = fc.array(anyGroup, { minLength: 8, maxLength: 8 });
+
+/** The formats that carry an IPv4 address in an IPv6 one, each with the groups around it chosen at random. */
+const EMBEDDINGS = {
+  mapped: (hi: number, lo: number) => [0, 0, 0, 0, 0, 0xffff, hi, lo],
+  translated: (hi: number, lo: number) => [0, 0, 0, 0, 0xffff, 0, hi, lo],
+  compatible: (hi: number, lo: number) => [0, 0, 0, 0, 0, 0, hi, lo],
+  nat64: (hi: number, lo: number) => [0x64, 0xff9b, 0, 0, 0, 0, hi, lo],
+  nat64Local: (hi: number, lo: number, r: number[]) => [0x64, 0xff9b, 1, r[3]!, r[4]!, r[5]!, hi, lo],
+  sixToFour: (hi: number, lo: number, r: number[]) => [0x2002, hi, lo, r[3]!, r[4]!, r[5]!, r[6]!, r[7]!],
+  teredo: (hi: number, lo: number, r: number[]) => [0x2001, 0, r[2]!, r[3]!, r[4]!, r[5]!, hi ^ 0xffff, lo ^ 0xffff],
+};
+/** An IPv4 address (never 0.0.0.0 or 0.0.0.1, which are `::` and `::1` in the compatible form) inside an IPv6 one. */
+const embedded = fc
+  .tuple(fc.constantFrom(...(Object.keys(EMBEDDINGS) as (keyof typeof EMBEDDINGS)[])), ipv4Octets, anyGroups)
+  .filter(([, octets]) => octets.some((o, i) => (i === 3 ? o > 1 : o !== 0)))
+  .map(([format, octets, around]) => ({
+    format,
+    octets,
+    groups: EMBEDDINGS[format]((octets[0]! << 8) | octets[1]!, (octets[2]! << 8) | octets[3]!, around),
+  }));
+
+/** One address as 8 groups, with zero groups common enough that compression and the embedding formats come up. */
+const group = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: anyGroup });
 const ipv6Groups = fc.oneof(
   { weight: 4, arbitrary: fc.array(group, { minLength: 8, maxLength: 8 }) },
-  // The forms with an IPv4 address inside: IPv4-compatible (::a.b.c.d, deprecated) and IPv4-mapped.
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 0xffff), group, group).map(([g5, g6, g7]) => [0, 0, 0, 0, 0, g5, g6, g7]) },
+  { weight: 2, arbitrary: embedded.map((e) => e.groups) },
+  { weight: 1, arbitrary: fc.constantFrom<number[]>([0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 1]) },
 );
-const ipv4Octets = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
 
-/** The expected key, worked out without the code under test: the WHATWG URL host serializer is RFC 5952's form. */
+/**
+ * The expected key, worked out without the code under test: the embedding formats by the hex digits they start
+ * with, and the WHATWG URL host serializer for RFC 5952's form.
+ */
 function expectedKey(groups: number[], prefix: number): string {
-  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  if (mapped) return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.');
+  const hex = groups.map((g) => g.toString(16).padStart(4, '0')).join('');
+  const dotted = (digits: string) => [0, 2, 4, 6].map((i) => parseInt(digits.slice(i, i + 2), 16)).join('.');
+  const last32 = hex.slice(24);
+  if (hex === '0'.repeat(32)) return '::';
+  if (hex === `${'0'.repeat(31)}1`) return '::1';
+  if (['00000000000000000000ffff', '0000000000000000ffff0000', '000000000000000000000000', '0064ff9b0000000000000000'].includes(hex.slice(0, 24)))
+    return dotted(last32);
+  if (hex.startsWith('0064ff9b0001')) return dotted(last32);
+  if (hex.startsWith('2002')) return dotted(hex.slice(4, 12));
+  if (hex.startsWith('20010000')) return dotted(((parseInt(last32, 16) ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0'));
   const masked = groups.map((g, i) => {
     const bits = Math.min(16, Math.max(0, prefix - i * 16));
     return bits === 0 ? 0 : g & ((0xffff << (16 - bits)) & 0xffff);
@@ -253,13 +323,40 @@ const placements = (text: string): Placement[] => [
 const placed = (text: string) => fc.constantFrom(...placements(text));
 
 describe('every valid spelling of an address gives the same rate-limit key (property)', () => {
-  it('IPv6, as the peer or in either header, in any spelling, keys by its prefix; IPv4-mapped ones by the IPv4 address', () => {
+  it('IPv6, as the peer or in either header, in any spelling, keys by its prefix; one carrying an IPv4 address by that address', () => {
     const cases = fc
       .tuple(ipv6Groups, fc.constantFrom(32, 48, 56, 64, 100, 128))
       .chain(([groups, prefix]) => fc.tuple(fc.constant(groups), fc.constant(prefix), spelling(groups).chain(placed)));
     fc.assert(
       fc.property(cases, ([groups, prefix, [header, peer, headers]]) => {
         expect(resolve({ trustProxy: 1, forwardedHeader: header, ipv6Prefix: prefix }, peer, headers)).toBe(expectedKey(groups, prefix));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('an IPv4 address inside an IPv6 one (mapped, translated, compatible, NAT64, 6to4, Teredo), in any spelling and place, keys as that IPv4 address', () => {
+    const cases = fc
+      .tuple(embedded, fc.constantFrom(32, 64, 128))
+      .chain(([e, prefix]) => fc.tuple(fc.constant(e), fc.constant(prefix), spelling(e.groups).chain(placed)));
+    fc.assert(
+      fc.property(cases, ([{ octets }, prefix, [header, peer, headers]]) => {
+        const written = octets.join('.');
+        expect(resolve({ trustProxy: 1, forwardedHeader: header, ipv6Prefix: prefix }, peer, headers)).toBe(written);
+        expect(resolve({ ipv6Prefix: prefix }, written)).toBe(written);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('::1 and :: share their key with no other address, at any prefix', () => {
+    const other = fc.oneof(anyGroups, ipv6Groups).filter((groups) => groups.slice(0, 7).some((g) => g !== 0) || groups[7]! > 1);
+    fc.assert(
+      fc.property(other, fc.constantFrom(32, 48, 64, 100, 128), (groups, prefix) => {
+        const text = groups.map((g) => g.toString(16)).join(':');
+        const own = resolve({ ipv6Prefix: prefix }, text);
+        expect(own).not.toBe(resolve({ ipv6Prefix: prefix }, '::1'));
+        expect(own).not.toBe(resolve({ ipv6Prefix: prefix }, '::'));
       }),
       { numRuns: 3000 },
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isoTime } from '../../src/lib/iso-time.js';
+import { isoSeconds, isoTime } from '../../src/lib/iso-time.js';
 
 describe('isoTime', () => {
   it('equals Date#toISOString for any instant, in any order of calls', () => {
@@ -21,5 +21,21 @@ describe('isoTime', () => {
     expect(isoTime(base + 45)).toBe('2026-11-26T01:02:03.045Z');
     expect(isoTime(base + 999)).toBe('2026-11-26T01:02:03.999Z');
     expect(isoTime(base + 1000)).toBe('2026-11-26T01:02:04.000Z');
+  });
+});
+
+describe('isoSeconds', () => {
+  it('equals Date#toISOString without the milliseconds, whatever isoTime was asked in between', () => {
+    const instant = fc.integer({ min: -62_000_000_000_000, max: 300_000_000_000_000 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instant, fc.boolean()), { minLength: 1, maxLength: 20 }), (calls) => {
+        for (const [ms, seconds] of calls) {
+          const iso = new Date(ms).toISOString();
+          if (seconds) expect(isoSeconds(ms)).toBe(iso.replace(/\.\d{3}Z$/, 'Z'));
+          else expect(isoTime(ms)).toBe(iso);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EXECUTION_NAME, executionNameFor } from '../../src/executions/name.js';
+import { CLOUDFLOW_NAME as EXECUTION_NAME } from '../../src/cloudflow/types.js';
+import { executionNameFor } from '../../src/executions/name.js';
 
 /** The request-id rule of requestContext: what reaches executionNameFor besides generated UUIDs. */
 const requestId = fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/);

@@ -8,6 +8,7 @@ import { fetchInProcess, inProcessGateway, type InProcessGateway } from '../help
 
 const KEY = 'mobile-key-0123456789abcdef';
 const OTHER_KEY = 'partner-key-0123456789abcdef';
+const INTERNAL_KEY = 'internal-key-0123456789abcdef';
 const HS_SECRET = 'hs256-secret-0123456789abcdef0123456789';
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 0);
 const nowSeconds = NOW / 1000;
@@ -49,6 +50,8 @@ describe('callers, limits and refusals through the gateway (memory store)', () =
       callers: {
         'mobile-app': { apiKeys: [KEY], rateLimit: { rate: '1/h', burst: 50 } },
         partner: { apiKeys: [OTHER_KEY], rateLimit: { rate: '20/s', burst: 40 } },
+        // No caller-wide limit of its own, by key or by token.
+        internal: { apiKeys: [INTERNAL_KEY] },
       },
       auth: {
         jwt: { secret: HS_SECRET, issuer: 'https://issuer.example', audience: 'flowgate', clockSkew: '30s', defaultRateLimit: { rate: '1/h', burst: 3 } },
@@ -74,6 +77,7 @@ describe('callers, limits and refusals through the gateway (memory store)', () =
     const haystack = seen.join('\n') + JSON.stringify(gw.logs) + JSON.stringify(trusting.logs);
     expect(haystack).not.toContain(KEY);
     expect(haystack).not.toContain(OTHER_KEY);
+    expect(haystack).not.toContain(INTERNAL_KEY);
     expect(haystack).not.toContain(HS_SECRET);
     expect(haystack).not.toContain('eyJ');
   });
@@ -228,6 +232,21 @@ describe('callers, limits and refusals through the gateway (memory store)', () =
       const answer = await run('slow', await sign({ sub: 'partner' }));
       expect(answer.res.status).toBe(429); // partner already used its one "slow" run above
       expect(answer.res.headers.get('ratelimit-policy')).toBe('"caller";q=40;w=2, "flow";q=1;w=3600');
+    });
+
+    it('a configured caller without a rateLimit has none by token either; auth.jwt.defaultRateLimit is for other token callers', async () => {
+      const token = await sign({ sub: 'internal' });
+      // Past the default's burst of 3, by token and by key alike, and never a caller policy.
+      for (let i = 0; i < 5; i++) {
+        for (const headers of [{ authorization: `Bearer ${token}` }, { 'x-api-key': INTERNAL_KEY }] as Record<string, string>[]) {
+          const answer = await post(`${gw.url}/flows/unlimited/run`, headers);
+          expect(answer.res.status).toBe(200);
+          expect(answer.res.headers.get('ratelimit-policy')).toBeNull();
+        }
+      }
+      expect(gw.logs.at(-2)).toMatchObject({ caller: 'internal', status: 200 });
+      const other = await run('unlimited', await sign({ sub: 'carol' }));
+      expect(other.res.headers.get('ratelimit-policy')).toBe('"caller";q=3;w=10800');
     });
 
     it('refuses expired, not-yet-valid, forged, wrong-audience, wrong-issuer and exp-less tokens with 401', async () => {

@@ -120,6 +120,11 @@ describe('policies and headers', () => {
     ]);
     expect(resolve({ id: 'free', kind: 'key', name: 'free', admin: false }, flow, now).map((p) => p.name)).toEqual(['flow']);
     expect(resolve({ id: 'jwt:bob', kind: 'jwt', admin: false }, flow, now)[0]).toMatchObject({ key: 'fg:rl:{jwt:bob}:caller', intervalMs: 1000, burst: 1 });
+    // A token naming a configured caller is that caller: its own limits (here none), not auth.jwt.defaultRateLimit.
+    expect(resolve({ id: 'free', kind: 'jwt', name: 'free', admin: false }, flow, now).map((p) => p.name)).toEqual(['flow']);
+    expect(resolve({ id: 'app', kind: 'jwt', name: 'app', admin: false }, flow, now)).toEqual(
+      resolve({ id: 'app', kind: 'key', name: 'app', admin: false }, flow, now),
+    );
     expect(resolve({ id: 'ip:203.0.113.7', kind: 'anonymous', admin: false }, flow, now)[0]).toMatchObject({ intervalMs: 500, burst: 2 });
   });
 

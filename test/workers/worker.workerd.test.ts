@@ -50,13 +50,15 @@ afterAll(async () => {
 });
 
 describe('the Worker bundle', () => {
-  it('builds with wrangler deploy --dry-run and stays far below the Workers size limit', () => {
+  it('builds with wrangler deploy --dry-run and stays within its size budget', () => {
     const raw = Buffer.byteLength(build.code);
     const gzip = gzipSync(build.code).byteLength;
-    // Free plan limit: 3 MiB compressed. The bundle is minified (wrangler.toml), so it is well under 1 MiB raw.
+    // The Workers limit is 3 MiB compressed (free plan); this budget is far tighter, so a dependency or an
+    // import that pulls a whole library in (`import { z } from 'zod'` doubled the bundle to 741 KiB) fails here.
+    // Minified (wrangler.toml) it is about 381 KiB raw and 124 KiB gzipped.
     expect(raw).toBeGreaterThan(10_000);
-    expect(raw).toBeLessThan(1024 * 1024);
-    expect(gzip).toBeLessThan(512 * 1024);
+    expect(raw).toBeLessThan(450 * 1024);
+    expect(gzip).toBeLessThan(150 * 1024);
     expect(build.sources.some((s) => s.endsWith('src/worker.ts'))).toBe(true);
   });
 

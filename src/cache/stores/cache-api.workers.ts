@@ -1,4 +1,5 @@
 import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
+import { utf8 } from '../../lib/bytes.js';
 import type { Clock } from '../../lib/clock.js';
 import { guardStoreCall, storeOk } from '../../lib/store-result.js';
 import type { GenerationSource } from './purge-generations.workers.js';
@@ -22,8 +23,6 @@ const H = {
   expiresAt: 'x-flowgate-expires-at',
   generation: 'x-flowgate-generation',
 } as const;
-
-const encoder = new TextEncoder();
 
 /**
  * The response cache on Workers: the Cache API of the data center that serves the request. Entries
@@ -50,7 +49,7 @@ export function createWorkersCacheStore(options: WorkersCacheStoreOptions): Cach
     [H.generation]: String(entry.generation),
   });
   const sizeOf = (entry: CacheEntry) =>
-    encoder.encode(entry.body).byteLength + Object.entries(metadata(entry, 0)).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+    utf8(entry.body).byteLength + Object.entries(metadata(entry, 0)).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
 
   return {
     kind: 'cache-api',

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
+import { defineScript } from '../../platform/node/redis.js';
 import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
 import type { Clock } from '../../lib/clock.js';
+import { parseJsonObject } from '../../lib/json.js';
 import type { Random } from '../../lib/random.js';
 import { guardStoreCall, storeOk } from '../../lib/store-result.js';
 
@@ -49,6 +51,7 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheSto
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number of milliseconds');
   if (!Number.isSafeInteger(maxEntrySize) || maxEntrySize <= 0) throw new TypeError('maxEntrySize must be a positive number of bytes');
 
+  const releaseLock = defineScript(redis, 'flowgateReleaseLock', RELEASE_SCRIPT, 1);
   const entryKey = (key: CacheKey) => `${keyPrefix}cache:${key.flow}:${key.hash}`;
   const generationKey = (flow: string) => `${keyPrefix}cache-gen:${flow}`;
   const lockKey = (key: CacheKey) => `${keyPrefix}cache-lock:${key.flow}:${key.hash}`;
@@ -92,7 +95,7 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheSto
         return storeOk(result.value === 'OK' ? token : undefined);
       },
       async release(key, token) {
-        const result = await guard(() => redis.eval(RELEASE_SCRIPT, 1, lockKey(key), token));
+        const result = await guard(() => releaseLock(lockKey(key), token));
         return result.ok ? storeOk(undefined) : result;
       },
     },
@@ -101,11 +104,8 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheSto
 
 /** A value that is not ours (or from an older layout) is a miss, never an error. */
 function parseEntry(raw: string): CacheEntry | undefined {
-  try {
-    const v = JSON.parse(raw) as Partial<StoredEntry>;
-    if (typeof v.b !== 'string' || typeof v.e !== 'string' || typeof v.s !== 'number' || typeof v.x !== 'number' || typeof v.g !== 'number') return undefined;
-    return { body: v.b, executionName: v.e, storedAt: v.s, expiresAt: v.x, generation: v.g };
-  } catch {
+  const v = parseJsonObject(raw) as Partial<StoredEntry> | undefined;
+  if (!v || typeof v.b !== 'string' || typeof v.e !== 'string' || typeof v.s !== 'number' || typeof v.x !== 'number' || typeof v.g !== 'number')
     return undefined;
-  }
+  return { body: v.b, executionName: v.e, storedAt: v.s, expiresAt: v.x, generation: v.g };
 }

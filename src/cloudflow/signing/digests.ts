@@ -1,20 +1,4 @@
-import { toHex } from '../../lib/random.js';
-
-const encoder = new TextEncoder();
-
-/** Bytes backed by a plain ArrayBuffer, which is what Web Crypto accepts. */
-export type Bytes = Uint8Array<ArrayBuffer>;
-
-export function utf8(value: string | Bytes): Bytes {
-  // encode() always returns a fresh ArrayBuffer (Encoding Standard); @cloudflare/workers-types types it loosely.
-  return typeof value === 'string' ? (encoder.encode(value) as Bytes) : value;
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
-  return btoa(bin);
-}
+import { toBase64, toHex, utf8, type Bytes } from '../../lib/bytes.js';
 
 /**
  * The three digests signing needs. Injected because Web Crypto's async dispatch dominates the
@@ -41,18 +25,18 @@ function hmacKey(secret: string, hash: Hash): Promise<CryptoKey> {
   let key = keyCache.get(id);
   if (!key) {
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!);
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash }, false, ['sign']);
+    key = crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash }, false, ['sign']);
     keyCache.set(id, key);
   }
   return key;
 }
 
 async function hmac(secret: string, hash: Hash, data: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, hash), encoder.encode(data)));
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, hash), utf8(data)));
 }
 
 export async function sha256Hex(data: string | Bytes): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(data))));
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', typeof data === 'string' ? utf8(data) : data)));
 }
 
 /** Web Crypto: works everywhere (Workers, browsers, Node). */

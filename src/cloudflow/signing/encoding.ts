@@ -36,16 +36,3 @@ export function formEncode(params: Record<string, string | undefined>): string {
   }
   return out;
 }
-
-/** `2024-01-01T00:00:00Z`: the timestamp shape both signature versions use (no milliseconds). */
-export function isoSeconds(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  // Every request in the same second signs with the same date: format it once per second.
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastIso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  }
-  return lastIso;
-}
-let lastSecond = Number.NaN;
-let lastIso = '';

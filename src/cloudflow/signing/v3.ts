@@ -1,10 +1,12 @@
 import type { Credentials } from '../credentials.js';
 import { canonicalParams } from './encoding.js';
-import { webCrypto, type Bytes, type SigningCrypto } from './digests.js';
+import type { Bytes } from '../../lib/bytes.js';
+import { webCrypto, type SigningCrypto } from './digests.js';
 
 /**
- * ACS3-HMAC-SHA256 (Alibaba Cloud "V3" signature), as in reference/cloudflow-api.md §2.1.
- * Pure: the date and nonce are inputs, so the official test vector reproduces exactly.
+ * ACS3-HMAC-SHA256, Alibaba Cloud's "V3" request signature
+ * (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature).
+ * Pure: the date and nonce are inputs, so that page's worked example reproduces exactly.
  */
 export const V3_ALGORITHM = 'ACS3-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

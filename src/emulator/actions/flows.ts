@@ -1,11 +1,12 @@
 /**
  * CreateFlow, DescribeFlow, ListFlows, UpdateFlow and DeleteFlow, with the request and response fields of the
- * real API (reference/cloudflow-fdl.md §3.4; SDK models CreateFlowRequest, DescribeFlowResponseBody, …).
+ * real API (the fnf 2019-03-15 SDK models CreateFlowRequest, DescribeFlowResponseBody, …; docs/emulator.md, Sources).
  */
 import type { ExecutionMode } from '../engine/index.js';
 import { emulatorError } from '../errors.js';
 import { latest, type StoredFlow } from '../flow-store.js';
-import { isoMillis, type Action } from './types.js';
+import { isoTime } from '../../lib/iso-time.js';
+import type { Action } from './types.js';
 
 /** The per-flow fields CreateFlow, DescribeFlow, UpdateFlow and ListFlows return. */
 export function describeFlow(flow: StoredFlow): Record<string, unknown> {
@@ -17,8 +18,8 @@ export function describeFlow(flow: StoredFlow): Record<string, unknown> {
     Type: flow.type,
     RoleArn: flow.roleArn,
     ExecutionMode: flow.executionMode,
-    CreatedTime: isoMillis(flow.createdTime),
-    LastModifiedTime: isoMillis(flow.lastModifiedTime),
+    CreatedTime: isoTime(flow.createdTime),
+    LastModifiedTime: isoTime(flow.lastModifiedTime),
     ...(flow.resourceGroupId !== undefined ? { ResourceGroupId: flow.resourceGroupId } : {}),
     ...(flow.externalStorageLocation !== undefined ? { ExternalStorageLocation: flow.externalStorageLocation } : {}),
     ...(flow.environment !== undefined ? { Environment: flow.environment } : {}),

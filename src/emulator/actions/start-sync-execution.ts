@@ -1,20 +1,20 @@
 /**
- * StartSyncExecution (reference/cloudflow-api.md §1.3–1.4): runs an Express flow to its end and answers with
+ * StartSyncExecution (CloudFlow API reference, StartSyncExecution): runs an Express flow to its end and answers with
  * its result. An execution that fails or times out is still HTTP 200, with `Status` and `ErrorCode`/`ErrorMessage`;
  * only calls that never start an execution are HTTP errors.
  */
+import { utf8 } from '../../lib/bytes.js';
 import { emulatorError } from '../errors.js';
-import { NAME_RULE } from '../flow-store.js';
-import { isoMillis, type Action } from './types.js';
-
-const encoder = new TextEncoder();
+import { CLOUDFLOW_NAME, CLOUDFLOW_NAME_IN_WORDS } from '../../cloudflow/types.js';
+import { isoTime } from '../../lib/iso-time.js';
+import type { Action } from './types.js';
 
 export const startSyncExecution: Action = async ({ params, store, engine, uuid, signal, maxInputSize }) => {
   const flowName = params.FlowName;
   if (!flowName) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter FlowName.');
   const executionName = params.ExecutionName;
-  if (executionName !== undefined && !NAME_RULE.test(executionName)) {
-    throw emulatorError('InvalidArgument', `Parameter error. ExecutionName must be 1-128 letters, digits, "_" or "-", starting with a letter or "_".`);
+  if (executionName !== undefined && !CLOUDFLOW_NAME.test(executionName)) {
+    throw emulatorError('InvalidArgument', `Parameter error. ExecutionName must be ${CLOUDFLOW_NAME_IN_WORDS}.`);
   }
   const input = parseInput(params.Input, maxInputSize);
   const { flow, version } = store.resolve(flowName, params.Qualifier);
@@ -30,14 +30,14 @@ export const startSyncExecution: Action = async ({ params, store, engine, uuid, 
     ...(result.status === 'Succeeded' ? { Output: JSON.stringify(result.output ?? {}) } : {}),
     ...(result.errorCode !== undefined ? { ErrorCode: result.errorCode } : {}),
     ...(result.errorMessage !== undefined ? { ErrorMessage: result.errorMessage } : {}),
-    StartedTime: isoMillis(result.startedAt),
-    StoppedTime: isoMillis(result.stoppedAt),
+    StartedTime: isoTime(result.startedAt),
+    StoppedTime: isoTime(result.stoppedAt),
   };
 };
 
 function parseInput(text: string | undefined, maxInputSize: number): Record<string, unknown> {
   if (text === undefined || text === '') return {};
-  if (encoder.encode(text).byteLength > maxInputSize) {
+  if (utf8(text).byteLength > maxInputSize) {
     throw emulatorError('EntityTooLarge', `The payload size exceeds maximum allowed size (${maxInputSize} bytes). Input is limited to ${maxInputSize} bytes.`);
   }
   let value: unknown;

@@ -16,8 +16,3 @@ export interface ActionContext {
 
 /** Returns the response body without `RequestId` (the server adds it first), or throws an EmulatorError. */
 export type Action = (ctx: ActionContext) => Promise<Record<string, unknown>>;
-
-/** `2019-01-01T01:01:01.001Z`: the service's time format (ISO 8601, milliseconds, Z). */
-export function isoMillis(ms: number): string {
-  return new Date(ms).toISOString();
-}

@@ -1,6 +1,6 @@
 /**
  * Constructors (`InputConstructor`, `OutputConstructor`, `GlobalConstructor`, Catch `OutputConstructor`) and Task
- * `Parameters` share one rule (reference §1.3): a key ending in `.$` holds an expression, evaluated at run time
+ * `Parameters` share one rule (CloudFlow FDL, "Input and output"): a key ending in `.$` holds an expression, evaluated at run time
  * and stored under the key without the suffix; any other value is taken literally. Nested maps and lists follow
  * the same rule. They are compiled once at load time, so a bad expression is a load error.
  */
@@ -53,7 +53,7 @@ function compileValue(value: unknown, path: string): Template {
     if (seen.has(name)) throw new TemplateError(`${path} sets "${name}" twice`);
     seen.add(name);
     const childPath = `${path}.${key}`;
-    // "A key ending in .$ must have an expression as its value" (reference §1.3).
+    // "A key ending in .$ must have an expression as its value" (CloudFlow FDL, "Input and output").
     entries.push([name, isExpression ? { kind: 'expression', expression: compileExpression(child, childPath) } : compileValue(child, childPath)]);
   }
   return { kind: 'object', entries };

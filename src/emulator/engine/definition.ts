@@ -2,7 +2,7 @@
 import type { Template } from './constructor.js';
 import type { CompiledExpression } from './expression/ast.js';
 
-/** `ExecutionMode` of a flow (reference §3.1); an empty value means Standard. */
+/** `ExecutionMode` of a flow (CloudFlow, "Standard and Express" modes; SDK CreateFlowRequest); an empty value means Standard. */
 export type ExecutionMode = 'Express' | 'Standard';
 
 export interface FlowDefinition {

@@ -18,7 +18,8 @@ import { isObject } from './expression/values.js';
 import { HTTP_REQUEST_ACTION } from './http-task.js';
 import { runScope, type RunEnvironment } from './interpreter.js';
 import { localHandlerName, type TaskHandlers } from './local-task.js';
-import { systemClock, systemSleep, type Clock, type Sleep } from './time.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { systemSleep, type Sleep } from './time.js';
 
 export interface EngineOptions {
   /** Local Task handlers, by name (`Action: Local:<name>`). */

@@ -1,5 +1,5 @@
 /**
- * `Action: HTTP:Request`. The reference names the action but not its parameters, so the shape is inferred and
+ * `Action: HTTP:Request`. The FDL documentation names the action but not its parameters, so the shape is inferred and
  * kept small: `Parameters: { method?, url, headers?, body? }` (key case ignored, so `URL`/`Method` work too).
  * A map or list `body` is sent as JSON. The result (`$Output`) is `{ StatusCode, Headers, Body }`, with `Body`
  * parsed when the response is JSON. A non-2xx answer raises `HTTP.<status>` so Retry/Catch can match it; an

@@ -22,4 +22,5 @@ export type { ExecutionMode, FlowDefinition, Scope, State, StateType } from './d
 export { FlowDefinitionError, StateFailure, ErrorNames } from './errors.js';
 export { LOCAL_SERVICE, localHandlerName, type TaskContext, type TaskHandler, type TaskHandlers } from './local-task.js';
 export { HTTP_REQUEST_ACTION, type HttpTaskResult } from './http-task.js';
-export { systemClock, systemSleep, virtualTime, type Clock, type Sleep, type VirtualTime } from './time.js';
+export { systemSleep, virtualTime, type Sleep, type VirtualTime } from './time.js';
+export type { Clock } from '../../lib/clock.js';

@@ -2,7 +2,7 @@
  * Runs states. One execution = one `RunEnvironment`; scopes (the flow, Parallel branches, Map iterations) run
  * with `runScope`, which follows `Next` until a state ends the scope.
  *
- * Per state (reference §1.3): `$Input = InputConstructor(raw input)`, then the state's work produces `$Output`
+ * Per state (CloudFlow FDL, "Input and output"): `$Input = InputConstructor(raw input)`, then the state's work produces `$Output`
  * (the raw result), then `OutputConstructor` builds the state output (seeing `$Global` as it was), then
  * `GlobalConstructor` updates `$Global` from the raw `$Output`. Without constructors a state passes on its input
  * (Pass, Wait, Choice, Succeed) or its raw result (Task, Parallel `{Branch<i>}`, Map `{Items}`).
@@ -10,6 +10,7 @@
  * Cancellation is one AbortSignal tree: the execution's signal (timeout, stop) → a Parallel/Map child signal
  * (a sibling failed) → a Task's own signal (Task Timeout). Every sleep and fetch is tied to the nearest one.
  */
+import { utf8 } from '../../lib/bytes.js';
 import { renderTemplate, type Template } from './constructor.js';
 import type { ChoiceState, ExecutionMode, MapState, ParallelState, Scope, State, TaskState } from './definition.js';
 import { ErrorNames, ExecutionInterrupt, StateFailure, toStateFailure } from './errors.js';
@@ -18,7 +19,8 @@ import type { BuiltinEnvironment } from './expression/builtins.js';
 import { evaluateExpression, truthy, type ExpressionScope } from './expression/evaluate.js';
 import { runHttpRequest, HTTP_REQUEST_ACTION } from './http-task.js';
 import { localHandlerName, type TaskContext, type TaskHandlers } from './local-task.js';
-import type { Clock, Sleep } from './time.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Sleep } from './time.js';
 
 export interface RunEnvironment {
   handlers: TaskHandlers;
@@ -41,7 +43,6 @@ interface StateResult {
 }
 
 const WAIT_LIMIT_SECONDS: Record<ExecutionMode, number> = { Express: 20, Standard: 300 };
-const utf8 = new TextEncoder();
 
 export async function runScope(env: RunEnvironment, scope: Scope, input: unknown, signal: AbortSignal): Promise<unknown> {
   let state = scope.states.get(scope.startAt)!;
@@ -107,7 +108,7 @@ function act(env: RunEnvironment, state: TaskState | ParallelState | MapState, i
   }
 }
 
-/** The `$Context` object (reference §1.3); `Flow.Name` is an addition of this engine. */
+/** The `$Context` object (CloudFlow FDL, "Input and output"); `Flow.Name` is an addition of this engine. */
 function contextObject(env: RunEnvironment, stateName: string, input: unknown, current: Record<string, unknown>): Record<string, unknown> {
   return {
     Execution: { Name: env.execution.name, Input: env.execution.input, RoleArn: '' },
@@ -126,7 +127,7 @@ async function choose(env: RunEnvironment, state: ChoiceState, scope: Expression
 type Outcome = { caught: false; value: unknown } | { caught: true; output: unknown; next: string };
 
 /**
- * Retry first, Catch once retries are spent (reference §1.6). In each list only the first rule matching the
+ * Retry first, Catch once retries are spent (CloudFlow FDL, "Error handling"). In each list only the first rule matching the
  * error applies. Each Retry rule counts its own attempts; `MaxAttempts` counts retries after the first try.
  * The wait before retry n (0-based) is `IntervalSeconds × BackoffRate^n`, capped by `MaxBackoffSeconds`.
  */
@@ -326,7 +327,7 @@ function toJsonValue(value: unknown, stateName: string): unknown {
 
 /** The documented 64 KiB limit on a state's output (which is the next state's input). */
 function checkSize(env: RunEnvironment, stateName: string, value: unknown): unknown {
-  const bytes = utf8.encode(JSON.stringify(value) ?? 'null').length;
+  const bytes = utf8(JSON.stringify(value) ?? 'null').length;
   if (bytes > env.maxStateBytes) {
     throw new StateFailure(ErrorNames.DataLimitExceeded, `the output of state "${stateName}" is ${bytes} bytes, over the ${env.maxStateBytes}-byte limit`);
   }

@@ -20,7 +20,7 @@ export interface LoadOptions {
   name?: string;
 }
 
-/** Reference §1.2 / §3.5 limits. */
+/** The documented limits: CloudFlow "Limits" (branches, concurrency) and the state pages (Wait seconds, Task and Retry times). */
 const LIMITS = {
   parallelBranches: 50,
   mapConcurrency: 40,
@@ -38,7 +38,7 @@ const FIELDS: Record<StateType, readonly string[]> = {
   Succeed: COMMON_FIELDS,
   Fail: [...COMMON_FIELDS, 'Code', 'Detail'],
   Wait: [...COMMON_FIELDS, 'Seconds', 'Seconds.$'],
-  // The reference lists only InputConstructor for Choice, and no Next/End.
+  // The Choice documentation lists only InputConstructor for Choice, and no Next/End.
   Choice: ['Name', 'Type', 'Description', 'InputConstructor', 'Branches', 'Default'],
   Task: [...COMMON_FIELDS, 'Action', 'TaskMode', 'Parameters', 'Timeout', 'Timeout.$', 'Retry', 'Catch'],
   Parallel: [...COMMON_FIELDS, 'Branches', 'Retry', 'Catch'],

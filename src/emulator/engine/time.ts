@@ -1,17 +1,12 @@
 /**
  * Time is injected into the engine: every Wait, retry backoff and timeout goes through `sleep`, and every
- * timestamp comes from `clock`. Tests use `virtualTime()`, which jumps straight to the next due timer.
+ * timestamp comes from `clock` (the gateway's `Clock`). Tests use `virtualTime()`, which jumps straight to
+ * the next due timer.
  */
-
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
+import type { Clock } from '../../lib/clock.js';
 
 /** Resolves after `ms`; rejects with `signal.reason` as soon as `signal` aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** Real sleep over `setTimeout`; the timer is cleared on abort so nothing keeps the process alive. */
 export const systemSleep: Sleep = (ms, signal) =>

@@ -4,14 +4,12 @@
  * so integration tests need this one import. Everything file-system related lives here so `src/emulator`
  * stays Web-standard. The `flowgate emulator` command is `src/cli/emulator.ts`.
  */
-import { serve } from '@hono/node-server';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { createEmulator, type Emulator, type EmulatorOptions, type FlowSource, type TaskHandler, type TaskHandlers } from '../../emulator/index.js';
+import { listen } from './http-server.js';
 
 export * from '../../emulator/index.js';
 
@@ -80,44 +78,17 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   host?: string | undefined;
 }
 
-export function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const { port = DEFAULT_EMULATOR_PORT, host = '127.0.0.1', ...emulatorOptions } = options;
   const emulator = createEmulator(emulatorOptions);
-  const inFlight = new Set<ServerResponse>();
-  return new Promise((resolvePromise, reject) => {
-    const server = serve({ fetch: emulator.app.fetch, port, hostname: host }, (info: AddressInfo) => {
-      const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-      resolvePromise({
-        url: `http://${shown}:${info.port}`,
-        port: info.port,
-        host,
-        emulator,
-        close: (graceMs = 10_000) => closeServer(server, inFlight, graceMs),
-      });
-    }) as Server;
-    server.once('error', reject);
-    server.on('request', (_req, res: ServerResponse) => {
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-    });
-    // Express executions may run 5 minutes: no idle cut-off while a call awaits its answer.
-    server.requestTimeout = 0;
-    server.setTimeout(0);
+  const http = await listen(emulator.app.fetch, {
+    port,
+    host,
+    configure(server) {
+      // Express executions may run 5 minutes: no idle cut-off while a call awaits its answer.
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+    },
   });
-}
-
-async function closeServer(server: Server, inFlight: Set<ServerResponse>, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((done) => server.close(() => done()));
-  server.closeIdleConnections();
-  for (const res of inFlight) res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((done) => {
-    timer = setTimeout(() => done('timeout'), graceMs);
-  });
-  const outcome = await Promise.race([closed, deadline]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    server.closeAllConnections();
-    await closed;
-  }
+  return { url: http.url, port: http.port, host, emulator, close: (graceMs = 10_000) => http.close(graceMs) };
 }

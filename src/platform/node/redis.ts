@@ -2,6 +2,21 @@ import { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../../deps.js';
 import type { Logger } from '../../log.js';
 
+/** A Lua script run as a command: the keys, then the arguments (KEYS and ARGV); without a fixed key count, the count first. */
+export type RedisScript = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Registers a Lua script on the client as a command (ioredis `defineCommand`) and returns it. Every call
+ * is an EVALSHA; the body crosses a connection once, on the script's first use there, and again only when
+ * the server has lost it (NOSCRIPT after a `SCRIPT FLUSH`, a restart or a failover), which ioredis handles.
+ * `name` must be unique per script on the client. Without `numberOfKeys` each call passes the key count first.
+ */
+export function defineScript(redis: Redis, name: string, lua: string, numberOfKeys?: number): RedisScript {
+  redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+  const commands = redis as unknown as Record<string, RedisScript>;
+  return (...keysAndArgs) => commands[name]!(...keysAndArgs);
+}
+
 export interface RedisConnection {
   redis: Redis;
   /** Resolves once connected; while the first connection attempt is still under way it waits for it, afterwards it fails at once. */

@@ -1,31 +1,23 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { createMemoryCacheStore } from '../../cache/stores/memory.js';
 import type { CacheStore } from '../../cache/types.js';
-import { createCloudFlowClient } from '../../cloudflow/client.js';
-import { staticCredentials } from '../../cloudflow/credentials.js';
-import type { Transport } from '../../cloudflow/transport.js';
 import type { Config } from '../../config/load.js';
-import type { Deps } from '../../deps.js';
-import type { Logger } from '../../log.js';
-import { systemClock, type Clock } from '../../lib/clock.js';
+import { assembleDeps, configuresCache, type Deps, type RuntimeOverrides } from '../../deps.js';
+import { systemClock } from '../../lib/clock.js';
 import type { Counters } from '../../lib/counters.js';
-import { cryptoRandom, type Random } from '../../lib/random.js';
+import { cryptoRandom } from '../../lib/random.js';
 import { connectRedis } from './redis.js';
 import { redisRateLimitStore } from '../../ratelimit/stores/redis.node.js';
 import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
 import { undiciTransport } from './transport.js';
 import { stdoutLogger } from './logger.js';
 import { nodeCrypto } from './digests.js';
+import { nodePeerAddress } from './peer-address.js';
 import type { RecordStore } from '../../records/types.js';
 import { redisRecordStore } from '../../records/stores/redis.node.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
 import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
 
-export interface NodeDepsOptions {
-  log?: Logger;
-  transport?: Transport;
-  clock?: Clock;
-  random?: Random;
+export interface NodeDepsOptions extends RuntimeOverrides {
   /** Where named counters go; a fresh object when absent. */
   counters?: Counters;
   /** Overrides the record store chosen by `store` (tests). */
@@ -52,21 +44,11 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   const buffered = options.log ? undefined : stdoutLogger();
   const log = options.log ?? buffered!;
   const pooled = options.transport ? undefined : undiciTransport(config.upstream.endpoint, { connections: config.upstream.connections });
-  const upstream = createCloudFlowClient({
-    endpoint: config.upstream.endpoint,
-    credentials: staticCredentials(config.upstream.credentials),
-    transport: options.transport ?? pooled!.transport,
-    signatureVersion: config.upstream.signatureVersion,
-    timeoutMs: config.upstream.timeout,
-    clock,
-    random,
-    crypto: nodeCrypto,
-  });
   const inFlight = new Set<Promise<unknown>>();
   const counters: Counters = options.counters ?? {};
   // store: redis://… shares rate-limit counters and cached answers across processes, over one connection.
   const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
-  const needsCache = Object.values(config.flows).some((flow) => flow.cache);
+  const needsCache = configuresCache(config);
   let cache: CacheStore | undefined;
   if (needsCache && !redis) {
     cache = createMemoryCacheStore({ maxSize: config.cache.maxSize, maxEntrySize: config.cache.maxEntrySize, clock });
@@ -82,43 +64,33 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
     });
   }
   const rateLimitStore = redis
-    ? redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout, counters })
+    ? redisRateLimitStore(redis.redis, { ready: redis.ready, timeoutMs: config.storeOptions.timeout })
     : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys });
   const records =
     options.records ??
     (redis
       ? redisRecordStore({ redis: redis.redis, ready: redis.ready, keyPrefix: config.storeOptions.keyPrefix })
       : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }));
-  const deps: Deps = {
-    config,
-    upstream,
+  const deps = assembleDeps(config, {
+    transport: options.transport ?? pooled!.transport,
+    signingCrypto: nodeCrypto,
     clock,
     random,
     log,
-    clientIp: (c) => {
-      try {
-        return getConnInfo(c).remote.address;
-      } catch {
-        return undefined;
-      }
-    },
+    clientIp: nodePeerAddress,
     // The socket's peer; server.trustProxy decides which forwarded header, if any, is believed.
     platformClientAddress: false,
-    defer(work) {
-      const tracked = work.catch((error: unknown) =>
-        log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) }),
-      );
-      inFlight.add(tracked);
-      void tracked.finally(() => inFlight.delete(tracked));
+    keepAlive(work) {
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
     },
     readiness: redis ? [redis.readiness] : [],
     rateLimitStore,
     counters,
-    fetch: (input, init) => fetch(input, init),
     cache,
     sha256Hex: nodeCrypto.sha256Hex,
     records,
-  };
+  });
   return {
     deps,
     counters,

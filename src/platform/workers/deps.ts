@@ -1,12 +1,10 @@
 import { waitUntil } from 'cloudflare:workers';
-import { createCloudFlowClient } from '../../cloudflow/client.js';
-import { staticCredentials } from '../../cloudflow/credentials.js';
-import { fetchTransport, type Transport } from '../../cloudflow/transport.js';
+import { fetchTransport } from '../../cloudflow/transport.js';
 import type { Config } from '../../config/load.js';
-import type { Deps } from '../../deps.js';
+import { assembleDeps, configuresCache, type Deps, type RuntimeOverrides } from '../../deps.js';
 import type { Logger } from '../../log.js';
-import { systemClock, type Clock } from '../../lib/clock.js';
-import { cryptoRandom, type Random } from '../../lib/random.js';
+import { systemClock } from '../../lib/clock.js';
+import { cryptoRandom } from '../../lib/random.js';
 import { cacheApiGenerations, durableObjectGenerations } from '../../cache/stores/purge-generations.workers.js';
 import { createWorkersCacheStore } from '../../cache/stores/cache-api.workers.js';
 import { durableObjectRecordStore, type RecordsNamespace } from '../../records/stores/durable-object.workers.js';
@@ -16,11 +14,7 @@ import { sha256Hex } from '../../cloudflow/signing/digests.js';
 import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
 
-export interface WorkersDepsOptions {
-  log?: Logger;
-  transport?: Transport;
-  clock?: Clock;
-  random?: Random;
+export interface WorkersDepsOptions extends RuntimeOverrides {
   /** Keeps work alive past the response; the platform's `waitUntil` unless a test supplies its own. */
   defer?: (work: Promise<unknown>) => void;
   /** The `RATE_LIMITER` Durable Object binding: exact counters per caller. Without it, counters are per isolate. */
@@ -52,19 +46,8 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const log = options.log ?? consoleLogger;
-  const keepAlive = options.defer ?? waitUntil;
   const openCache = options.cache ?? lazyCache('flowgate');
-  const upstream = createCloudFlowClient({
-    endpoint: config.upstream.endpoint,
-    credentials: staticCredentials(config.upstream.credentials),
-    transport: options.transport ?? fetchTransport(),
-    signatureVersion: config.upstream.signatureVersion,
-    timeoutMs: config.upstream.timeout,
-    clock,
-    random,
-  });
-  const needsCache = Object.values(config.flows).some((flow) => flow.cache);
-  const cache = needsCache
+  const cache = configuresCache(config)
     ? createWorkersCacheStore({
         cache: openCache,
         generations: options.records
@@ -79,20 +62,14 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
         clock,
       })
     : undefined;
-  return {
-    config,
-    upstream,
+  return assembleDeps(config, {
+    transport: options.transport ?? fetchTransport(),
     clock,
     random,
     log,
     clientIp: workersClientIp,
     platformClientAddress: true,
-    defer(work) {
-      // waitUntil keeps the isolate alive for the work but drops its failure silently; log it instead.
-      keepAlive(
-        work.catch((error: unknown) => log({ level: 'error', msg: 'background work failed', detail: error instanceof Error ? error.message : String(error) })),
-      );
-    },
+    keepAlive: options.defer ?? waitUntil,
     // Bindings are not probed per request: a missing one is reported once, when the isolate starts (worker.ts).
     readiness: [],
     // Without the bindings, counters and records are per isolate.
@@ -101,11 +78,10 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
       : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys }),
     // Per isolate; nothing reads them on Workers yet, but the limiters count the same way on both runtimes.
     counters: {},
-    fetch: (input, init) => fetch(input, init),
     cache,
     sha256Hex,
     records: options.records ? durableObjectRecordStore(options.records) : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }),
-  };
+  });
 }
 
 /**

@@ -1,16 +1,14 @@
 import type { Decision, Policy, RateLimitStore } from '../types.js';
 import { guardStoreCall } from '../../lib/store-result.js';
+import { isDurableObjectNamespace, type DurableObjectNamespaceOf } from '../../platform/workers/durable-objects/namespace.js';
 
 /** A stub of one `FlowgateRateLimiter` object (platform/workers/durable-objects/flowgate-rate-limiter.ts): its RPC method. */
 export interface RateLimiterStub {
   check(policies: Policy[], now: number): Promise<Decision>;
 }
 
-/** The slice of the `RATE_LIMITER` Durable Object namespace binding this store uses. */
-export interface RateLimiterNamespace {
-  idFromName(name: string): unknown;
-  get(id: never): RateLimiterStub;
-}
+/** The `RATE_LIMITER` Durable Object namespace binding. */
+export type RateLimiterNamespace = DurableObjectNamespaceOf<RateLimiterStub>;
 
 export interface DurableObjectStoreOptions {
   /** A decision that takes longer fails (open or closed, as configured by storeOptions.onError). */
@@ -24,7 +22,7 @@ export interface DurableObjectStoreOptions {
  */
 export function durableObjectRateLimitStore(namespace: RateLimiterNamespace, options: DurableObjectStoreOptions): RateLimitStore {
   const { timeoutMs } = options;
-  if (!namespace || typeof namespace.idFromName !== 'function') throw new TypeError('a Durable Object namespace binding is required');
+  if (!isDurableObjectNamespace(namespace)) throw new TypeError('a Durable Object namespace binding is required');
   if (!(timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number');
   return {
     kind: 'durable-object',

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { bump, type Counters } from '../../lib/counters.js';
+import { defineScript } from '../../platform/node/redis.js';
 import { GCRA_SCRIPT, decodeScriptReply, scriptArguments } from '../gcra-script.js';
 import type { RateLimitStore } from '../types.js';
 import { guardStoreCall } from '../../lib/store-result.js';
@@ -10,27 +9,16 @@ export interface RedisRateLimitOptions {
   ready(): Promise<void>;
   /** A decision that takes longer fails (open or closed, as configured). */
   timeoutMs: number;
-  counters?: Counters | undefined;
 }
 
 /**
  * Counters in Redis, exact across any number of gateway processes: every policy of a request is
- * decided by one script run (EVALSHA; EVAL when the server's script cache was flushed).
+ * decided by one script run, an EVALSHA (see defineScript).
  */
 export function redisRateLimitStore(redis: Redis, options: RedisRateLimitOptions): RateLimitStore {
-  const { ready, timeoutMs, counters } = options;
-  const sha = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
-
-  async function run(keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      // EVAL runs the script and caches it again, so the next request is back on EVALSHA.
-      bump(counters, 'ratelimit.script_loads');
-      return redis.eval(GCRA_SCRIPT, keys.length, ...keys, ...args);
-    }
-  }
+  const { ready, timeoutMs } = options;
+  // One key per policy: the key count leads each call's arguments.
+  const gcra = defineScript(redis, 'flowgateGcra', GCRA_SCRIPT);
 
   return {
     kind: 'redis',
@@ -38,7 +26,7 @@ export function redisRateLimitStore(redis: Redis, options: RedisRateLimitOptions
       return guardStoreCall(async () => {
         await ready();
         const { keys, args } = scriptArguments(policies, now);
-        return decodeScriptReply(policies, await run(keys, args));
+        return decodeScriptReply(policies, await gcra(keys.length, ...keys, ...args));
       }, timeoutMs);
     },
   };

@@ -1,25 +1,14 @@
 import { sha256Hex } from '../../cloudflow/signing/digests.js';
+import { isDurableObjectNamespace, type DurableObjectNamespaceOf } from '../../platform/workers/durable-objects/namespace.js';
 import type { RecordStore } from '../types.js';
 
 /** A stub of one `FlowgateRecords` object (platform/workers/durable-objects/flowgate-records.ts): its RPC methods. */
-export interface RecordsStub {
-  claim(key: string, value: string, leaseMs: number): Promise<string | undefined>;
-  complete(key: string, token: string, value: string, ttlMs: number): Promise<boolean>;
-  release(key: string, token: string): Promise<void>;
-  put(key: string, value: string, ttlMs: number): Promise<void>;
-  get(key: string): Promise<string | undefined>;
+export interface RecordsStub extends RecordStore {
   advance(key: string, floor: number): Promise<number>;
 }
 
-/** The slice of the `RECORDS` Durable Object namespace binding these stores use. */
-export interface RecordsNamespace {
-  idFromName(name: string): unknown;
-  get(id: never): RecordsStub;
-}
-
-export function isRecordsNamespace(binding: unknown): binding is RecordsNamespace {
-  return typeof binding === 'object' && binding !== null && typeof (binding as { idFromName?: unknown }).idFromName === 'function';
-}
+/** The `RECORDS` Durable Object namespace binding. */
+export type RecordsNamespace = DurableObjectNamespaceOf<RecordsStub>;
 
 /**
  * The object that owns `key`: one per key, named by the key's SHA-256, so load spreads over as many
@@ -35,7 +24,7 @@ export async function recordsStubFor(namespace: RecordsNamespace, key: string): 
  * each in `guardStoreCall` with `storeOptions.timeout` and decides about failures itself.
  */
 export function durableObjectRecordStore(namespace: RecordsNamespace): RecordStore {
-  if (!isRecordsNamespace(namespace)) throw new TypeError('a Durable Object namespace binding is required');
+  if (!isDurableObjectNamespace(namespace)) throw new TypeError('a Durable Object namespace binding is required');
   const object = (key: string) => recordsStubFor(namespace, key);
   return {
     async claim(key, value, leaseMs) {

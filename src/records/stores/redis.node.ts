@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { defineScript } from '../../platform/node/redis.js';
 import type { RecordStore } from '../types.js';
 
 /** Replaces the caller's own claim (or an expired one) with the final record; refuses when another holds the key. */
@@ -44,6 +45,8 @@ export function redisRecordStore(options: RedisRecordStoreOptions): RedisRecordS
   // Connection errors surface as failed calls (store failures the caller decides about), not as crashes.
   if (owned) redis.on('error', () => {});
   const prefix = `${options.keyPrefix}rec:`;
+  const completeScript = defineScript(redis, 'flowgateCompleteRecord', COMPLETE, 1);
+  const releaseScript = defineScript(redis, 'flowgateReleaseRecord', RELEASE, 1);
   const ready = options.ready ?? (async () => {});
   return {
     async claim(key, value, leaseMs) {
@@ -53,12 +56,12 @@ export function redisRecordStore(options: RedisRecordStoreOptions): RedisRecordS
     },
     async complete(key, token, value, ttlMs) {
       await ready();
-      const done = await redis.eval(COMPLETE, 1, prefix + key, token, value, String(Math.max(1, Math.ceil(ttlMs))));
+      const done = await completeScript(prefix + key, token, value, String(Math.max(1, Math.ceil(ttlMs))));
       return Number(done) === 1;
     },
     async release(key, token) {
       await ready();
-      await redis.eval(RELEASE, 1, prefix + key, token);
+      await releaseScript(prefix + key, token);
     },
     async put(key, value, ttlMs) {
       await ready();

@@ -1,15 +1,16 @@
 /**
  * The built-in functions of FDL expressions.
  *
- * Documented (reference §1.5): arrayContains, arrayUnique, format, fromBase64, stringToJson (alias fromJSON),
- * hash (MD5/SHA-1/SHA-256/SHA-512), jsonMerge, length, mapKeys, mapValues, regexMatchString, split, toArray,
- * get, intAdd, randomInt, uuid. The reference lists names and a few examples only; argument orders and edge
+ * Documented (CloudFlow FDL, "Built-in functions"): arrayContains, arrayUnique, format, fromBase64, stringToJson
+ * (alias fromJSON), hash (MD5/SHA-1/SHA-256/SHA-512), jsonMerge, length, mapKeys, mapValues, regexMatchString,
+ * split, toArray, get, intAdd, randomInt, uuid. The documentation lists names and a few examples only; argument orders and edge
  * cases not shown there are inferred and marked below. `toBase64` and `jsonToString` are the inferred
  * counterparts of the documented `fromBase64` and `stringToJson`.
  */
+import { md5, sha1 } from '@noble/hashes/legacy.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { fromBase64, toBase64, toHex, utf8 } from '../../../lib/bytes.js';
 import { ErrorNames, StateFailure } from '../errors.js';
-import { md5Hex } from './md5.js';
-import { sha1Hex, sha256Hex, sha512Hex } from './sha.js';
 import { deepEqual, isObject, toDisplayString, typeName } from './values.js';
 
 /** Sources of randomness, injected so that tests are reproducible. */
@@ -48,16 +49,20 @@ function integerArg(name: string, value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) ? value : fail(`${name}() expects an integer, got ${JSON.stringify(value) ?? 'null'}`);
 }
 
-const utf8 = new TextEncoder();
-
-const HASH_ALGORITHMS: Record<string, (data: Uint8Array) => string> = {
-  MD5: md5Hex,
-  'SHA-1': sha1Hex,
-  SHA1: sha1Hex,
-  'SHA-256': sha256Hex,
-  SHA256: sha256Hex,
-  'SHA-512': sha512Hex,
-  SHA512: sha512Hex,
+/**
+ * The digests `hash()` offers, the four the FDL documentation lists, with and without the dash. Synchronous
+ * (@noble/hashes) rather than Web Crypto's digest, which is asynchronous work off the event loop and would
+ * let injected virtual time race ahead of expression evaluation. MD5 and SHA-1 are there because FDL offers
+ * them, not for anything security-related.
+ */
+const HASH_ALGORITHMS: Record<string, (data: Uint8Array) => Uint8Array> = {
+  MD5: md5,
+  'SHA-1': sha1,
+  SHA1: sha1,
+  'SHA-256': sha256,
+  SHA256: sha256,
+  'SHA-512': sha512,
+  SHA512: sha512,
 };
 
 const BUILTINS: Record<string, Builtin> = {
@@ -87,22 +92,13 @@ const BUILTINS: Record<string, Builtin> = {
 
   fromBase64(args) {
     arity('fromBase64', args, 1);
-    const text = stringArg('fromBase64', args[0]);
-    let binary: string;
-    try {
-      binary = atob(text);
-    } catch {
-      return fail('fromBase64() got a string that is not base64');
-    }
-    return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const bytes = fromBase64(stringArg('fromBase64', args[0])) ?? fail('fromBase64() got a string that is not base64');
+    return new TextDecoder().decode(bytes);
   },
 
   toBase64(args) {
     arity('toBase64', args, 1);
-    const bytes = utf8.encode(stringArg('toBase64', args[0]));
-    let binary = '';
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    return btoa(binary);
+    return toBase64(utf8(stringArg('toBase64', args[0])));
   },
 
   stringToJson(args) {
@@ -125,10 +121,10 @@ const BUILTINS: Record<string, Builtin> = {
     arity('hash', args, 2);
     const digest =
       HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
-    return digest(utf8.encode(toDisplayString(args[0])));
+    return toHex(digest(utf8(toDisplayString(args[0]))));
   },
 
-  /** Shallow merge; keys of the second map win. Inferred (the reference shows only the name). */
+  /** Shallow merge; keys of the second map win. Inferred (the documentation shows only the name). */
   jsonMerge(args) {
     arity('jsonMerge', args, 2);
     return { ...mapArg('jsonMerge', args[0]), ...mapArg('jsonMerge', args[1]) };
@@ -171,7 +167,7 @@ const BUILTINS: Record<string, Builtin> = {
     return stringArg('split', args[0]).split(stringArg('split', args[1]));
   },
 
-  /** `toArray(a, b, …)` → `[a, b, …]`. Inferred: the reference gives the name only. */
+  /** `toArray(a, b, …)` → `[a, b, …]`. Inferred: the documentation gives the name only. */
   toArray(args) {
     return [...args];
   },

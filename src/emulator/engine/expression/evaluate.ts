@@ -1,7 +1,7 @@
 /**
  * Evaluates a parsed expression against `$Input`, `$Output`, `$Context` and `$Global`.
  *
- * Choices made where the reference is silent (all inferred): a missing key reads as null instead of failing,
+ * Choices made where the FDL documentation is silent (all inferred): a missing key reads as null instead of failing,
  * so that `$Input.status == "x"` simply is false when `status` is absent; ordering comparisons (`<` …) are false
  * unless both sides are numbers or both are strings; `==` is structural with no type coercion; `+` adds numbers
  * or concatenates when either side is a string; `!`, `&&`, `||` and Choice conditions use truthiness (null, false,
@@ -112,7 +112,7 @@ function compare(operator: '<' | '<=' | '>' | '>=', left: unknown, right: unknow
   }
 }
 
-/** `x in array` tests membership; `"key" in map` tests key presence (reference §1.4). */
+/** `x in array` tests membership; `"key" in map` tests key presence (CloudFlow FDL, "Choice" conditions). */
 function contains(container: unknown, needle: unknown): boolean {
   if (Array.isArray(container)) return container.some((item) => deepEqual(item, needle));
   if (isObject(container)) return typeof needle === 'string' && Object.hasOwn(container, needle);

@@ -9,7 +9,7 @@ import type { BinaryOperator, CompiledExpression, Expr, Variable } from './ast.j
 import { BUILTIN_NAMES } from './builtins.js';
 import { ExpressionSyntaxError, tokenize, type Token } from './lexer.js';
 
-/** The reference: "Built-in functions may be nested at most 10 deep." */
+/** CloudFlow FDL, "Built-in functions": "Built-in functions may be nested at most 10 deep." */
 export const MAX_FUNCTION_NESTING = 10;
 
 const VARIABLES: ReadonlySet<string> = new Set<Variable>(['Input', 'Output', 'Context', 'Global']);
