@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
 
 /** One command as the server ran it: its name in lower case, then its arguments. */
 export type RedisCommand = readonly string[];
@@ -18,20 +19,64 @@ export interface RedisMonitor {
   close(): void;
 }
 
-/** Watches every command a Redis server of the suite's own runs (MONITOR), from a connection of its own. */
+/** The arguments of one MONITOR line: `+<time> [<db> <client>] "arg" "arg" …`, with Redis's escapes. */
+function parseMonitorLine(line: string): string[] | undefined {
+  const open = line.indexOf('] ');
+  if (!line.startsWith('+') || open < 0) return undefined;
+  const args: string[] = [];
+  let i = open + 2;
+  while (i < line.length) {
+    if (line[i] !== '"') return undefined;
+    let arg = '';
+    for (i++; i < line.length && line[i] !== '"'; i++) {
+      if (line[i] !== '\\') {
+        arg += line[i];
+        continue;
+      }
+      const next = line[++i];
+      if (next === 'x') {
+        arg += String.fromCharCode(parseInt(line.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else arg += next === 'n' ? '\n' : next === 'r' ? '\r' : next === 't' ? '\t' : next;
+    }
+    args.push(arg);
+    i += 2;
+  }
+  return args;
+}
+
+/**
+ * Watches every command a Redis server of the suite's own runs, with MONITOR on a plain connection of its
+ * own (a client library's monitor mode can mistake the feed for answers while it is still starting).
+ */
 export async function monitorRedis(url: string): Promise<RedisMonitor> {
-  const client = new Redis(url);
-  const monitor = await client.monitor();
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
   const commands: RedisCommand[] = [];
   const waiting = new Set<{ check: (commands: readonly RedisCommand[]) => boolean; resolve: () => void }>();
-  monitor.on('monitor', (_time: string, args: unknown[]) => {
-    commands.push([String(args[0]).toLowerCase(), ...args.slice(1).map(String)]);
-    for (const waiter of waiting) {
-      if (!waiter.check(commands)) continue;
-      waiting.delete(waiter);
-      waiter.resolve();
-    }
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
   });
+  socket.on('error', () => {});
+  socket.write('MONITOR\r\n');
+  const started = new Promise<void>((resolve) => {
+    createInterface({ input: socket, crlfDelay: Infinity }).on('line', (line) => {
+      if (line === '+OK') return resolve();
+      const args = parseMonitorLine(line);
+      if (!args?.length) return;
+      commands.push([args[0]!.toLowerCase(), ...args.slice(1)]);
+      for (const waiter of waiting) {
+        if (!waiter.check(commands)) continue;
+        waiting.delete(waiter);
+        waiter.resolve();
+      }
+    });
+  });
+  await started;
   const until = (check: (commands: readonly RedisCommand[]) => boolean): Promise<void> =>
     check(commands) ? Promise.resolve() : new Promise((resolve) => waiting.add({ check, resolve }));
   return {
@@ -54,8 +99,7 @@ export async function monitorRedis(url: string): Promise<RedisMonitor> {
     },
     keys: (test) => new Set(commands.filter(test).map((command) => command[1]!)),
     close() {
-      monitor.disconnect();
-      client.disconnect();
+      socket.destroy();
     },
   };
 }
