@@ -26,6 +26,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = loadConfigOrExit(file);
   if (typeof config === 'number') return config;
   process.stderr.write(warningLines(config.warnings));
+  // Listening for SIGTERM before the start line is printed: whatever acts on that line (a supervisor, a
+  // test) may stop the process at once, and a signal with no handler yet would kill it without a drain.
+  const stopped = nextSignal();
   const runtime = createNodeRuntime(config);
   const app = createApp(runtime.deps);
   const started = await startServer(app, config, { port, host: values.host });
@@ -33,7 +36,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const first = Object.values(config.flows)[0];
   process.stderr.write(`flowgate listening on ${where} -> ${config.upstream.endpoint}\n`);
   if (first) process.stderr.write(`try: curl -s -X POST ${url}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
-  await nextSignal();
+  await stopped;
   process.stderr.write('flowgate: draining requests in flight\n');
   await started.shutdown(() => runtime.drain());
   await runtime.close();
