@@ -12,9 +12,12 @@ import {
   type StartEmulatorOptions,
 } from '../platform/node/emulator.js';
 import { nextSignal } from './signals.js';
+import { readFileSync } from 'node:fs';
+import { parseDuration } from '../config/units.js';
 
 const USAGE = `Usage: flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE]
                          [--access-key ID:SECRET]... [--sts-token ID:TOKEN]...
+                         [--sts PORT] [--sts-token-ttl DURATION] [--sts-tls-cert FILE --sts-tls-key FILE]
                          [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]
 `;
 
@@ -41,6 +44,10 @@ export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmul
       throttle: { type: 'string' },
       'failure-rate': { type: 'string' },
       'time-scale': { type: 'string' },
+      sts: { type: 'string' },
+      'sts-token-ttl': { type: 'string' },
+      'sts-tls-cert': { type: 'string' },
+      'sts-tls-key': { type: 'string' },
     },
   });
   const keys = (values['access-key'] ?? []).map(parseAccessKey);
@@ -52,7 +59,25 @@ export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmul
     key.securityTokens = [...(key.securityTokens ?? []), entry.slice(colon + 1)];
   }
   const timeScale = numberFlag('time-scale', values['time-scale'], (n) => Number.isFinite(n) && n > 0, 'a number > 0');
+  const ttl = values['sts-token-ttl'];
+  const stsTokenTtlMs = ttl === undefined ? undefined : parseDuration(ttl);
+  if (stsTokenTtlMs !== undefined && stsTokenTtlMs < 1000)
+    throw new Error(`--sts-token-ttl must be a duration of 1s or more, such as "30s" or "15m", got "${ttl}"`);
+  if (ttl !== undefined && stsTokenTtlMs === undefined) throw new Error(`--sts-token-ttl must be a duration such as "30s" or "15m", got "${ttl}"`);
+  const [certFile, keyFile] = [values['sts-tls-cert'], values['sts-tls-key']];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--sts-tls-cert and --sts-tls-key go together');
+  if (certFile !== undefined && values.sts === undefined) throw new Error('--sts-tls-cert and --sts-tls-key serve the --sts port; give --sts PORT too');
+  const stsPort = numberFlag('sts', values.sts, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number');
+  const readPem = (file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    }
+  };
   return {
+    ...(stsPort !== undefined ? { sts: { port: stsPort, tls: certFile && keyFile ? { cert: readPem(certFile), key: readPem(keyFile) } : undefined } } : {}),
+    ...(stsTokenTtlMs !== undefined ? { stsTokenTtlMs } : {}),
     port: numberFlag('port', values.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? DEFAULT_EMULATOR_PORT,
     host: values.host,
     keys,
@@ -95,6 +120,8 @@ export async function emulatorCommand(args: string[], signal: Promise<unknown> =
         : ' (secret as given)';
     process.stderr.write(`access key: ${key.accessKeyId}${secret}${key.securityTokens?.length ? ' (STS token required)' : ''}\n`);
   }
+  const ttl = options.stsTokenTtlMs !== undefined ? `tokens live ${options.stsTokenTtlMs / 1000} s` : 'tokens live DurationSeconds (3600 s by default)';
+  process.stderr.write(`STS (AssumeRole, AssumeRoleWithOIDC) at ${running.url}${running.stsUrl ? ` and ${running.stsUrl}` : ''}; ${ttl}\n`);
   process.stderr.write(`gateway config: upstream: { endpoint: ${running.url}, credentials: { accessKeyId: ..., accessKeySecret: ... } }\n`);
   await signal;
   process.stderr.write('flowgate emulator: stopping\n');

@@ -1,3 +1,5 @@
+import { STS_ERRORS } from './sts-errors.js';
+
 /**
  * The emulator's one error table: code → HTTP status → message, in CloudFlow's own vocabulary.
  *
@@ -27,6 +29,8 @@ export const EMULATOR_ERRORS = {
   UnsupportedMediaType: { status: 415, message: 'The content type must be "application/x-www-form-urlencoded".' },
   ResourceThrottled: { status: 429, message: 'The request is throttled. Please try again later.' },
   InternalServerError: { status: 500, message: 'An internal error occurred. Please retry.' },
+  // STS (AssumeRole, AssumeRoleWithOIDC) and its temporary keys.
+  ...STS_ERRORS,
 } as const;
 
 export type EmulatorErrorCode = keyof typeof EMULATOR_ERRORS;

@@ -12,6 +12,7 @@ export {
   type EmulatorOptions,
   type FaultOptions,
   type FlowSource,
+  type TemporaryKey,
 } from './server.js';
 export { EMULATOR_ERRORS, EmulatorError, type EmulatorErrorCode, type ErrorEnvelope } from './errors.js';
 export type { FlowStore, StoredFlow } from './flow-store.js';

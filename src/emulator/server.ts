@@ -7,6 +7,8 @@
  *   serve({ fetch: emulator.app.fetch, port: 9400 });
  *
  * Per call: route check → read (≤ 1 MiB, chunked or not) → version → action → verify → faults → action.
+ * `Version=2015-04-01` calls go to the STS side (actions/sts.ts), whose temporary keys the fnf side accepts
+ * until they expire.
  * Every refusal is an EmulatorError rendered once, in the service's envelope, with `x-acs-request-id`.
  */
 import { Hono, type Context } from 'hono';
@@ -21,9 +23,12 @@ import { createFaults, type FaultOptions } from './faults.js';
 import { createFlowStore, type FlowStore } from './flow-store.js';
 import { createNonceCache } from './nonce-cache.js';
 import { readRpcCall } from './request.js';
-import { verifyCall, type AccessKey } from './verify.js';
+import { STS_ACTIONS, STS_API_VERSION } from './actions/sts.js';
+import { createTemporaryKeyStore, type TemporaryKey } from './temporary-keys.js';
+import { verifyCall, type AccessKey, type VerifyContext } from './verify.js';
 
 export type { AccessKey } from './verify.js';
+export type { TemporaryKey } from './temporary-keys.js';
 export type { FaultOptions } from './faults.js';
 
 /** A flow to preload, e.g. one file of a flows folder. */
@@ -74,12 +79,25 @@ export interface EmulatorOptions {
   maxNonces?: number;
   faults?: FaultOptions;
   log?: (line: CallLogLine) => void;
+  /**
+   * How long every temporary key the STS side issues lives, in ms (≥ 1000), whatever `DurationSeconds` asked
+   * for: expiry in seconds instead of 15 minutes, or on a virtual `clock`. Default: `DurationSeconds` (3600 s).
+   */
+  stsTokenTtlMs?: number;
+  /** Most temporary keys remembered (expired ones too, so they answer `InvalidSecurityToken.Expired`). Default 10 000. */
+  maxTemporaryKeys?: number;
 }
 
 export interface Emulator {
   app: Hono;
   store: FlowStore;
   keys: readonly AccessKey[];
+  /**
+   * The STS side's key store. `issue()` hands out a temporary key the fnf side accepts until it expires, as
+   * `AssumeRole` does: for stand-ins of the other places platforms hand keys out (the ECS metadata service, a
+   * credentials URI) in tests.
+   */
+  sts: { issue(durationSeconds?: number): TemporaryKey };
 }
 
 export const DEFAULT_KEY: AccessKey = Object.freeze({ accessKeyId: 'testid', accessKeySecret: 'testsecret' });
@@ -109,6 +127,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     maxNonces = 100_000,
     faults: faultOptions = {},
     log,
+    stsTokenTtlMs,
+    maxTemporaryKeys = 10_000,
   } = options;
   for (const [name, value] of Object.entries({ dateWindowMs, maxRequestSize, maxInputSize })) {
     if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`createEmulator(): ${name} must be a whole number > 0, got ${value}`);
@@ -118,6 +138,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const store = createFlowStore({ now: () => clock.now(), uuid });
   preload(store, flows);
   const nonces = createNonceCache({ windowMs: dateWindowMs, max: maxNonces, clock });
+  const temporaryKeys = createTemporaryKeyStore({ clock, ttlMs: stsTokenTtlMs, max: maxTemporaryKeys });
+  const verifyContext: VerifyContext = { keys: { get: (id) => keyMap.get(id) ?? temporaryKeys.get(id) }, clock, windowMs: dateWindowMs, nonces };
   const faults = createFaults(faultOptions, { clock, random, sleep: (ms) => sleep(ms) });
 
   const app = new Hono();
@@ -136,12 +158,19 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       const call = await readRpcCall(c.req.raw, maxRequestSize);
       action = call.action;
       if (!call.version) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Version.');
+      if (call.version === STS_API_VERSION) {
+        const sts = call.action && Object.hasOwn(STS_ACTIONS, call.action) ? STS_ACTIONS[call.action]! : undefined;
+        if (!sts) throw emulatorError('ActionNotSupported', `The requested API operation "${String(call.action).slice(0, 80)}" is not supported.`);
+        if (sts.signed) accessKeyId = (await verifyCall(call, verifyContext)).accessKeyId;
+        await faults.apply();
+        return finish(json(c, 200, { RequestId: requestId, ...sts.run({ params: call.params, keys: temporaryKeys, clock }) }, requestId));
+      }
       if (call.version !== API_VERSION)
         throw emulatorError('APIVersionNotSupported', `The requested API version "${call.version.slice(0, 40)}" is not supported. Use ${API_VERSION}.`);
       if (!call.action) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Action.');
       const run = Object.hasOwn(ACTIONS, call.action) ? ACTIONS[call.action] : undefined;
       if (!run) throw emulatorError('ActionNotSupported', `The requested API operation "${call.action.slice(0, 80)}" is not supported.`);
-      accessKeyId = (await verifyCall(call, { keys: keyMap, clock, windowMs: dateWindowMs, nonces })).accessKeyId;
+      accessKeyId = (await verifyCall(call, verifyContext)).accessKeyId;
       await faults.apply();
       const body = await run({ params: call.params, store, engine, clock, uuid, signal: c.req.raw.signal, maxInputSize });
       return finish(json(c, 200, { RequestId: requestId, ...body }, requestId));
@@ -152,7 +181,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return finish(json(c, refusal.status, errorEnvelope(requestId, hostId, refusal), requestId, refusal.headers), refusal.code);
     }
   });
-  return { app, store, keys };
+  return { app, store, keys, sts: { issue: (durationSeconds = 3600) => temporaryKeys.issue(durationSeconds) } };
 }
 
 function json(c: Context, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): Response {

@@ -2,9 +2,10 @@
  * Verifies a call the way CloudFlow's gateway does (Alibaba Cloud's V3 and RPC signature documents): a known AccessKeyId, a date
  * within the window, the signature (V3 over whatever SignedHeaders lists, or RPC HMAC-SHA1 over every
  * parameter), `x-acs-content-sha256` against the body, a nonce never used inside the window, and the STS token
- * when the key has tokens configured. Signatures are compared in constant time. Throws an EmulatorError.
+ * when the key has tokens configured, and the expiry of a temporary key. Signatures are compared in constant time.
+ * Throws an EmulatorError.
  *
- * Order: shape → key → date → signature → STS token → nonce. The nonce is claimed last, so a forged request
+ * Order: shape → key → date → signature → STS token → expiry → nonce. The nonce is claimed last, so a forged request
  * cannot burn a nonce that a genuine one is about to use.
  */
 import { sha256Hex } from '../cloudflow/signing/digests.js';
@@ -21,10 +22,17 @@ export interface AccessKey {
   accessKeySecret: string;
   /** When non-empty, every call with this key must carry one of these STS tokens. */
   securityTokens?: readonly string[] | undefined;
+  /** A temporary key (issued by the emulator's STS) is refused with `InvalidSecurityToken.Expired` from this epoch ms on. */
+  expiresAt?: number | undefined;
+}
+
+/** Where keys are looked up: the configured ones, then the temporary ones STS issued. */
+export interface KeyLookup {
+  get(accessKeyId: string): AccessKey | undefined;
 }
 
 export interface VerifyContext {
-  keys: ReadonlyMap<string, AccessKey>;
+  keys: KeyLookup;
   clock: Clock;
   windowMs: number;
   nonces: NonceCache;
@@ -73,6 +81,7 @@ async function verifyV3(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
   if (!constantTimeEqual(auth.signature.toLowerCase(), expected)) throw mismatch();
 
   checkToken(key, token);
+  checkExpiry(key, ctx);
   claimNonce(ctx, key, call.headers['x-acs-signature-nonce']!);
   return key;
 }
@@ -91,6 +100,7 @@ async function verifyRpc(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> 
   if (!constantTimeEqual(rpcSignature(call) ?? '', expected)) throw mismatch();
 
   checkToken(key, p.SecurityToken);
+  checkExpiry(key, ctx);
   claimNonce(ctx, key, p.SignatureNonce!);
   return key;
 }
@@ -124,6 +134,10 @@ function checkToken(key: AccessKey, token: string | undefined): void {
       token === undefined ? 'Specified SecurityToken mismatch with the AccessKey. This AccessKey requires a SecurityToken.' : undefined,
     );
   }
+}
+
+function checkExpiry(key: AccessKey, ctx: VerifyContext): void {
+  if (key.expiresAt !== undefined && ctx.clock.now() >= key.expiresAt) throw emulatorError('InvalidSecurityToken.Expired');
 }
 
 function claimNonce(ctx: VerifyContext, key: AccessKey, nonce: string): void {

@@ -9,7 +9,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { createEmulator, type Emulator, type EmulatorOptions, type FlowSource, type TaskHandler, type TaskHandlers } from '../../emulator/index.js';
-import { listen } from './http-server.js';
+import type { Server } from 'node:http';
+import { listen, type HttpServer } from './http-server.js';
 
 export * from '../../emulator/index.js';
 
@@ -66,6 +67,8 @@ export interface RunningEmulator {
   url: string;
   port: number;
   host: string;
+  /** The separate STS listener's URL (`https://…` with TLS), when `sts` asked for one. */
+  stsUrl?: string | undefined;
   emulator: Emulator;
   /** Stops accepting, lets calls in flight finish for up to `graceMs`, then cuts the rest. */
   close(graceMs?: number): Promise<void>;
@@ -76,19 +79,35 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   port?: number | undefined;
   /** Default 127.0.0.1: the emulator accepts test keys and should not face a network. */
   host?: string | undefined;
+  /**
+   * A second listener for STS (`stsEndpoint` of a gateway), besides the main one, which answers STS as well. With
+   * `tls` it serves HTTPS: the official Node credentials library calls STS over HTTPS only.
+   */
+  sts?: { port?: number | undefined; tls?: { cert: string | Buffer; key: string | Buffer } | undefined } | undefined;
 }
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
-  const { port = DEFAULT_EMULATOR_PORT, host = '127.0.0.1', ...emulatorOptions } = options;
+  const { port = DEFAULT_EMULATOR_PORT, host = '127.0.0.1', sts, ...emulatorOptions } = options;
   const emulator = createEmulator(emulatorOptions);
-  const http = await listen(emulator.app.fetch, {
-    port,
+  const configure = (server: Server) => {
+    // Express executions may run 5 minutes: no idle cut-off while a call awaits its answer.
+    server.requestTimeout = 0;
+    server.setTimeout(0);
+  };
+  const http = await listen(emulator.app.fetch, { port, host, configure });
+  let stsHttp: HttpServer | undefined;
+  try {
+    stsHttp = sts ? await listen(emulator.app.fetch, { port: sts.port ?? 0, host, configure, tls: sts.tls }) : undefined;
+  } catch (error) {
+    await http.close(0);
+    throw error;
+  }
+  return {
+    url: http.url,
+    port: http.port,
     host,
-    configure(server) {
-      // Express executions may run 5 minutes: no idle cut-off while a call awaits its answer.
-      server.requestTimeout = 0;
-      server.setTimeout(0);
-    },
-  });
-  return { url: http.url, port: http.port, host, emulator, close: (graceMs = 10_000) => http.close(graceMs) };
+    stsUrl: stsHttp?.url,
+    emulator,
+    close: async (graceMs = 10_000) => void (await Promise.all([http.close(graceMs), stsHttp?.close(graceMs)])),
+  };
 }

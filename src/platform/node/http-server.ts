@@ -1,5 +1,6 @@
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { listenAddress } from './listen-address.js';
 
@@ -12,6 +13,8 @@ export interface ListenOptions {
   configure?: ((server: Server) => void) | undefined;
   /** Answers a request the adapter could not turn into a `Request` (a bad URL or Host); Node's bare 500 otherwise. */
   errorHandler?: ((error: unknown) => Response | Promise<Response>) | undefined;
+  /** Serve HTTPS with this certificate and key (PEM) instead of HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
   /** Wraps the request listener, for checks that must run before the adapter sees the request. */
   wrapListener?: ((listener: (req: IncomingMessage, res: ServerResponse) => unknown) => (req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 }
@@ -37,20 +40,21 @@ export interface HttpServer {
  * cuts anything. Rejects when the port cannot be bound (EADDRINUSE, EACCES).
  */
 export function listen(fetch: (request: Request) => Response | Promise<Response>, options: ListenOptions): Promise<HttpServer> {
-  const { port, host, serverOptions, configure, errorHandler, wrapListener } = options;
+  const { port, host, serverOptions, configure, errorHandler, wrapListener, tls } = options;
   const inFlight = new Set<ServerResponse>();
   let closing = false;
   return new Promise((resolve, reject) => {
     // @hono/node-server's serve(), spelled out so the listener can be wrapped and given an errorHandler.
     const listener = getRequestListener(fetch, { hostname: host, ...(errorHandler ? { errorHandler } : {}) });
-    const server: Server = createServer(serverOptions ?? {}, wrapListener ? wrapListener(listener) : listener);
+    const handler = wrapListener ? wrapListener(listener) : listener;
+    const server: Server = tls ? createTlsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, handler) : createServer(serverOptions ?? {}, handler);
     server.listen(port, host, () => {
       const info = server.address() as AddressInfo;
       resolve({
         server,
         port: info.port,
         host,
-        url: listenAddress(host, info.port).url,
+        url: tls ? listenAddress(host, info.port).url.replace(/^http:/, 'https:') : listenAddress(host, info.port).url,
         close(graceMs, drain) {
           closing = true;
           // Keep-alive sockets turn idle as their last answers finish; close each as it does.
