@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const NODE_FILES = ['src/node.ts', 'src/cli/**', 'src/**/*.node.ts', 'src/platform/node/**'];
 const WORKERS_FILES = ['src/worker.ts', 'src/**/*.workers.ts', 'src/platform/workers/**'];
 
-const nodeOnly = ['node:*', 'undici', 'undici/*', 'ioredis', '@hono/node-server', '@hono/node-server/*'];
+const nodeOnly = ['node:*', 'undici', 'undici/*', 'ioredis', '@hono/node-server', '@hono/node-server/*', '@alicloud/credentials', '@alicloud/credentials/*'];
 const nodeBuiltins = [
   'fs',
   'path',

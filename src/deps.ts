@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import type { CacheStore } from './cache/types.js';
 import type { Logger } from './log.js';
 import { createCloudFlowClient, type CloudFlowClient } from './cloudflow/client.js';
-import { staticCredentials } from './cloudflow/credentials.js';
+import type { CredentialSource } from './cloudflow/credentials.js';
+import { refreshingCredentials, type ManagedCredentials } from './cloudflow/refreshing-credentials.js';
 import type { SigningCrypto } from './cloudflow/signing/digests.js';
 import type { Transport } from './cloudflow/transport.js';
 import type { Config } from './config/load.js';
@@ -27,6 +28,8 @@ export interface ReadinessCheck {
 export interface Deps {
   config: Config;
   upstream: CloudFlowClient;
+  /** The upstream keys, refreshed before they expire; their state shows in `/readyz` (the `credentials` check). */
+  credentials: ManagedCredentials;
   clock: Clock;
   random: Random;
   /** One JSON object per call; must never be given secrets. */
@@ -40,7 +43,7 @@ export interface Deps {
   platformClientAddress: boolean;
   /** Keeps background work alive past the response: waitUntil on Workers, a drained set on Node. */
   defer(work: Promise<unknown>): void;
-  /** What `/readyz` asks besides the upstream settings (a Redis connection); empty when nothing else can fail. */
+  /** What `/readyz` asks: the upstream credentials, and the stores that can fail (a Redis connection). */
   readiness: ReadinessCheck[];
   /** Rate-limit counters shared as widely as the deployment needs: memory, Redis or Durable Objects. */
   rateLimitStore: RateLimitStore;
@@ -66,6 +69,11 @@ export interface RuntimeChoices extends Pick<
 > {
   /** How signed calls reach CloudFlow: an undici pool on Node, the global fetch on Workers, a stub in tests. */
   transport: Transport;
+  /**
+   * Where the upstream keys come from, for `upstream.credentials`: the official `@alicloud/credentials`
+   * providers on Node, `fetch` on Workers (platform/node/credentials.ts, platform/workers/credentials.ts).
+   */
+  credentialSource: CredentialSource;
   /** Digests for signing: synchronous node:crypto on Node; Web Crypto when absent. */
   signingCrypto?: SigningCrypto | undefined;
   /** Keeps a promise alive past the response: `waitUntil` on Workers, a set drained on SIGTERM on Node. */
@@ -73,7 +81,7 @@ export interface RuntimeChoices extends Pick<
 }
 
 /** What a caller of a runtime entry (a test, an embedding application) may put in place of the runtime's own choice. */
-export type RuntimeOverrides = Partial<Pick<RuntimeChoices, 'log' | 'transport' | 'clock' | 'random'>>;
+export type RuntimeOverrides = Partial<Pick<RuntimeChoices, 'log' | 'transport' | 'clock' | 'random' | 'credentialSource'>>;
 
 /**
  * The `Deps` both runtime entries build, from the config and the runtime's choices: the CloudFlow client
@@ -83,9 +91,18 @@ export type RuntimeOverrides = Partial<Pick<RuntimeChoices, 'log' | 'transport' 
  */
 export function assembleDeps(config: Config, choices: RuntimeChoices): Deps {
   const { clock, random, log, keepAlive } = choices;
+  const credentials = refreshingCredentials(choices.credentialSource, {
+    clock,
+    log,
+    counters: choices.counters,
+    keepAlive(work) {
+      keepAlive(work.then(() => undefined));
+    },
+  });
   const upstream = createCloudFlowClient({
     endpoint: config.upstream.endpoint,
-    credentials: staticCredentials(config.upstream.credentials),
+    credentials: credentials.get,
+    credentialsExpired: credentials.rejected,
     transport: choices.transport,
     signatureVersion: config.upstream.signatureVersion,
     timeoutMs: config.upstream.timeout,
@@ -96,6 +113,7 @@ export function assembleDeps(config: Config, choices: RuntimeChoices): Deps {
   return {
     config,
     upstream,
+    credentials,
     clock,
     random,
     log,
@@ -110,7 +128,7 @@ export function assembleDeps(config: Config, choices: RuntimeChoices): Deps {
         ),
       );
     },
-    readiness: choices.readiness,
+    readiness: [{ name: 'credentials', check: credentials.check }, ...choices.readiness],
     rateLimitStore: choices.rateLimitStore,
     counters: choices.counters,
     fetch: (input, init) => fetch(input, init),

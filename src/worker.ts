@@ -6,6 +6,7 @@ import type { RecordsStub } from './records/stores/durable-object.workers.js';
 import { isDurableObjectNamespace } from './platform/workers/durable-objects/namespace.js';
 import { consoleLogger, createWorkersDeps } from './platform/workers/deps.js';
 import { describeClientAddress } from './lib/client-address.js';
+import { describeCredentials } from './config/credentials.js';
 
 export { FlowgateRateLimiter } from './platform/workers/durable-objects/flowgate-rate-limiter.js';
 export { FlowgateRecords } from './platform/workers/durable-objects/flowgate-records.js';
@@ -44,6 +45,7 @@ function buildGateway(env: WorkersConfigEnv): Handler {
     msg: 'gateway ready',
     flows: Object.keys(outcome.config.flows).length,
     upstream: outcome.config.upstream.endpoint,
+    credentials: describeCredentials(outcome.config.upstream.credentials),
     rateLimits: rateLimiter ? 'durable-object' : 'per-isolate (no RATE_LIMITER binding)',
     records: records ? 'durable-object' : 'per-isolate (no RECORDS binding)',
     clientAddress: describeClientAddress({ trustProxy: outcome.config.server.trustProxy, ipv6Prefix: outcome.config.anonymous.ipv6Prefix, platform: true }),

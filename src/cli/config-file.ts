@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseConfigText, type Config } from '../config/load.js';
+import { nodeCredentialIssues } from '../platform/node/credentials.js';
 
 function loadConfig(file: string): Config {
   let text: string;
@@ -8,7 +9,10 @@ function loadConfig(file: string): Config {
   } catch (error) {
     throw new ConfigError([`(file): cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
   }
-  return parseConfigText(text, process.env);
+  const config = parseConfigText(text, process.env);
+  const issues = nodeCredentialIssues(config.upstream.credentials);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
 }
 
 /** The config, or exit code 2 after saying which key paths are wrong. */

@@ -6,6 +6,7 @@ import { startServer } from '../platform/node/server.js';
 import { loadConfigOrExit, warningLines } from './config-file.js';
 import { listenAddress } from '../platform/node/listen-address.js';
 import { nextSignal } from './signals.js';
+import { describeCredentials } from '../config/credentials.js';
 
 /** `flowgate serve`: the gateway on Node until SIGTERM or SIGINT, then a drain; the demo when there is no config. */
 export async function serveCommand(args: string[]): Promise<number> {
@@ -30,11 +31,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   // test) may stop the process at once, and a signal with no handler yet would kill it without a drain.
   const stopped = nextSignal();
   const runtime = createNodeRuntime(config);
+  // Fetched now rather than by the first request (which would wait for it); the outcome is logged either way.
+  runtime.deps.defer(runtime.deps.credentials.check());
   const app = createApp(runtime.deps);
   const started = await startServer(app, config, { port, host: values.host });
   const { url, where } = listenAddress(started.host, started.port);
   const first = Object.values(config.flows)[0];
-  process.stderr.write(`flowgate listening on ${where} -> ${config.upstream.endpoint}\n`);
+  process.stderr.write(`flowgate listening on ${where} -> ${config.upstream.endpoint} (credentials: ${describeCredentials(config.upstream.credentials)})\n`);
   if (first) process.stderr.write(`try: curl -s -X POST ${url}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
   await stopped;
   process.stderr.write('flowgate: draining requests in flight\n');

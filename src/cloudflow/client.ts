@@ -4,13 +4,13 @@ import type { Random } from '../lib/random.js';
 import { isoSeconds } from '../lib/iso-time.js';
 import { parseJsonObject } from '../lib/json.js';
 import { cryptoRandom } from '../lib/random.js';
-import type { CredentialsProvider } from './credentials.js';
+import type { Credentials, CredentialsProvider } from './credentials.js';
 import { webCrypto, type SigningCrypto } from './signing/digests.js';
 import { encodeRfc3986, formEncode } from './signing/encoding.js';
 import { signRpc } from './signing/rpc.js';
 import { v3Signer } from './signing/v3.js';
-import type { Transport, UpstreamResponse } from './transport.js';
-import { API_VERSION, CloudFlowError, type StartSyncExecutionRequest, type SyncExecutionResult } from './types.js';
+import { upstreamTimeout, type Transport, type UpstreamResponse } from './transport.js';
+import { API_VERSION, CloudFlowError, EXPIRED_TOKEN_CODE, type StartSyncExecutionRequest, type SyncExecutionResult } from './types.js';
 
 export type SignatureVersion = 'v3' | 'rpc';
 
@@ -18,6 +18,12 @@ export interface CloudFlowClientOptions {
   /** `https://cn-hangzhou.fnf.aliyuncs.com`, `http://127.0.0.1:9400`, or a bare host (HTTPS is assumed). */
   endpoint: string;
   credentials: CredentialsProvider;
+  /**
+   * Called when the upstream refuses a call's keys as expired (`InvalidSecurityToken.Expired`), with the keys it
+   * was signed with. True: newer keys may be had, and the call is signed and sent once more (within its
+   * deadline). Absent or false: the refusal is the call's answer.
+   */
+  credentialsExpired?: ((used: Credentials) => boolean) | undefined;
   transport: Transport;
   signatureVersion?: SignatureVersion;
   /** Deadline for one call, in ms. Express executions run at most 5 minutes. */
@@ -53,6 +59,7 @@ export function regionEndpoint(region: string): string {
 export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlowClient {
   const {
     credentials,
+    credentialsExpired,
     transport,
     signatureVersion = 'v3',
     timeoutMs = 300_000,
@@ -77,8 +84,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
   };
   const signV3 = v3Signer(fixedHeaders);
 
-  async function buildRequest(body: string, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
-    const creds = await credentials();
+  async function buildRequest(creds: Credentials, body: string, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
     const date = isoSeconds(clock.now());
     const nonce = random.nonce();
     if (signatureVersion === 'v3') {
@@ -114,19 +120,35 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
 
     let response: UpstreamResponse;
     let text: string;
-    try {
-      const { url, headers } = await buildRequest(body, form);
-      // The transport keeps the deadline (see UpstreamRequest.timeoutMs): on Node that costs no timer of our own.
-      response = await transport({ url, method: 'POST', headers, body, timeoutMs: limit, signal: call.signal });
-      text = await response.text();
-    } catch (cause) {
-      if (cause instanceof Error && cause.name === 'TimeoutError')
-        throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
-      if (call.signal?.aborted) throw new CloudFlowError('aborted', 'the call was cancelled', { durationMs: elapsed(), cause });
-      throw new CloudFlowError('network', describe(cause), { durationMs: elapsed(), cause });
+    let parsed: Record<string, unknown> | undefined;
+    for (let attempt = 0; ; attempt++) {
+      let creds: Credentials;
+      try {
+        creds = await credentials();
+      } catch (cause) {
+        throw new CloudFlowError('credentials', `no upstream credentials: ${cause instanceof Error ? cause.message : String(cause)}`, {
+          durationMs: elapsed(),
+          cause,
+        });
+      }
+      const left = limit - elapsed();
+      try {
+        if (left <= 0) throw upstreamTimeout(limit);
+        const { url, headers } = await buildRequest(creds, body, form);
+        // The transport keeps the deadline (see UpstreamRequest.timeoutMs): on Node that costs no timer of our own.
+        response = await transport({ url, method: 'POST', headers, body, timeoutMs: left, signal: call.signal });
+        text = await response.text();
+      } catch (cause) {
+        if (cause instanceof Error && cause.name === 'TimeoutError')
+          throw new CloudFlowError('timeout', `no answer within ${limit} ms`, { durationMs: elapsed(), cause });
+        if (call.signal?.aborted) throw new CloudFlowError('aborted', 'the call was cancelled', { durationMs: elapsed(), cause });
+        throw new CloudFlowError('network', describe(cause), { durationMs: elapsed(), cause });
+      }
+      parsed = parseJsonObject(text);
+      // Temporary keys the upstream calls expired: once, with the keys a refresh brings (the caller decides).
+      if (response.status === 200 || attempt > 0 || parsed?.Code !== EXPIRED_TOKEN_CODE || !credentialsExpired?.(creds)) break;
     }
     const durationMs = elapsed();
-    const parsed = parseJsonObject(text);
     if (response.status !== 200) {
       throw new CloudFlowError(
         'http',

@@ -1,6 +1,13 @@
 export const API_VERSION = '2019-03-15';
 
 /**
+ * The code Alibaba Cloud's gateway answers when temporary keys are past their expiry (the common error codes:
+ * "Specified SecurityToken is expired."). The gateway refreshes its keys and retries once on it; the emulator
+ * answers it for its own temporary keys.
+ */
+export const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
+
+/**
  * CloudFlow's naming rule, for flow names, execution names and version aliases alike: 1 to 128 letters,
  * digits, `_` and `-`, starting with a letter or `_` (CloudFlow "Limits", naming rules). Every check and
  * every message about a name uses this one pattern.
@@ -36,7 +43,8 @@ export interface SyncExecutionResult {
   durationMs: number;
 }
 
-export type CloudFlowErrorKind = 'http' | 'timeout' | 'network' | 'invalid-response' | 'aborted';
+/** `credentials`: no valid upstream keys could be had (the source failed); nothing was sent. */
+export type CloudFlowErrorKind = 'http' | 'timeout' | 'network' | 'invalid-response' | 'aborted' | 'credentials';
 
 /**
  * Anything but a parsed 200 answer. `code`, `status` and `requestId` come from the upstream envelope

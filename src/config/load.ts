@@ -1,7 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod';
-import type { Credentials } from '../cloudflow/credentials.js';
-import { credentialsFromEnv } from '../cloudflow/credentials.js';
+import { resolveCredentials, type CredentialsSpec } from './credentials.js';
 import { endpointUrl, regionEndpoint } from '../cloudflow/client.js';
 import { flowWebhookVerifier } from '../webhooks/from-config.js';
 import { trustProxyWarnings } from '../lib/client-address.js';
@@ -20,7 +19,7 @@ export interface FlowConfig extends Omit<ParsedFlow, 'flowName' | 'access'> {
 }
 
 export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream'> {
-  upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: Credentials };
+  upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: CredentialsSpec };
   flows: Record<string, FlowConfig>;
   /**
    * Settings that load but are almost certainly not what was meant, phrased like ConfigError's issues
@@ -72,10 +71,7 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   } catch {
     issues.push(`upstream.endpoint: not a valid http(s) URL`);
   }
-  const credentials = upstream.credentials ?? credentialsFromEnv(env);
-  if (!credentials) {
-    issues.push('upstream.credentials: no credentials; set upstream.credentials or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET');
-  }
+  const credentials = resolveCredentials(upstream.credentials, env, issues);
   const callerNames = new Set(Object.keys(parsed.callers));
   const hasIdentities = callerNames.size > 0 || Boolean(parsed.auth.jwt);
   const flows: Record<string, FlowConfig> = {};

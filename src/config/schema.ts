@@ -6,6 +6,7 @@ import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/cli
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
+import { credentialsSchema } from './credentials.js';
 
 /**
  * The configuration contract (README, "Configuration"). Messages name the key path and what was expected,
@@ -175,13 +176,8 @@ export const configSchema = z.strictObject({
       endpoint: z.string().min(1).optional(),
       signatureVersion: z.enum(['v3', 'rpc']).default('v3'),
       timeout: duration().default(300_000),
-      credentials: z
-        .strictObject({
-          accessKeyId: z.string().min(1),
-          accessKeySecret: z.string().min(1),
-          securityToken: z.string().optional(),
-        })
-        .optional(),
+      /** The official credential types (config/credentials.ts); absent: the official default chain. */
+      credentials: credentialsSchema.optional(),
       /** Keep-alive connections per upstream origin (Node). */
       connections: z.number().int().positive().default(128),
     })

@@ -45,7 +45,7 @@ describe('parseConfig', () => {
   it('applies the documented defaults', () => {
     const config = parseConfig({ upstream: { region: 'cn-hangzhou' }, flows: { hello: {} } }, env);
     expect(config.upstream).toMatchObject({ endpoint: 'https://cn-hangzhou.fnf.aliyuncs.com', signatureVersion: 'v3', timeout: 300_000 });
-    expect(config.upstream.credentials).toEqual({ accessKeyId: 'testid', accessKeySecret: 'testsecret', securityToken: undefined });
+    expect(config.upstream.credentials).toEqual({ type: 'access_key', origin: 'environment', accessKeyId: 'testid', accessKeySecret: 'testsecret' });
     expect(config.server).toMatchObject({ port: 8787, maxBodySize: 1_048_576, maxJsonDepth: 64, trustProxy: false, cors: false });
     expect(config.store).toBe('memory');
     expect(config.cache.maxSize).toBe(64 * 1024 * 1024);
@@ -158,10 +158,12 @@ flows:
     expect(withDefault.upstream.endpoint).toBe('http://127.0.0.1:9400');
   });
 
-  it('requires credentials from the config or the environment', () => {
-    expect(issuesOf({ upstream: { region: 'r' }, flows: { x: {} } }, {})).toEqual([
-      'upstream.credentials: no credentials; set upstream.credentials or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-    ]);
+  it('without credentials in the config or the environment, leaves the rest of the default chain to the runtime', () => {
+    expect(parseConfig({ upstream: { region: 'r' }, flows: { x: {} } }, {}).upstream.credentials).toEqual({
+      type: 'default',
+      origin: 'environment',
+      credentialsURI: undefined,
+    });
   });
 
   it('requires a region or an endpoint, and flows', () => {

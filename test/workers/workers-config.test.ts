@@ -16,7 +16,12 @@ describe('configFromEnv (Workers bindings → Config)', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config.upstream.endpoint).toBe('https://cn-hangzhou.fnf.aliyuncs.com');
-    expect(result.config.upstream.credentials).toEqual({ accessKeyId: 'LTAI-test-id', accessKeySecret: 'test-access-key-secret', securityToken: undefined });
+    expect(result.config.upstream.credentials).toEqual({
+      type: 'access_key',
+      origin: 'environment',
+      accessKeyId: 'LTAI-test-id',
+      accessKeySecret: 'test-access-key-secret',
+    });
     expect(result.config.callers.app!.apiKeys).toEqual([SECRET]);
   });
 
@@ -36,6 +41,24 @@ describe('configFromEnv (Workers bindings → Config)', () => {
   it('names missing credentials without showing any', () => {
     const result = configFromEnv({ FLOWGATE_CONFIG: '{"upstream":{"region":"cn-hangzhou"},"flows":{"a":{}}}' });
     expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^invalid configuration: upstream\.credentials: no credentials/) });
+    // The default chain on Workers is the bindings: the AccessKey ones, then a credentials URI.
+    expect(
+      configFromEnv({
+        FLOWGATE_CONFIG: '{"upstream":{"region":"cn-hangzhou"},"flows":{"a":{}}}',
+        ALIBABA_CLOUD_CREDENTIALS_URI: 'https://sidecar.internal/creds',
+      }),
+    ).toMatchObject({
+      ok: true,
+      config: { upstream: { credentials: { type: 'default', credentialsURI: 'https://sidecar.internal/creds' } } },
+    });
+  });
+
+  it('refuses the types a Worker has no means for, by key path', () => {
+    const config = (credentials: unknown) => JSON.stringify({ upstream: { region: 'cn-hangzhou', credentials }, flows: { a: {} } });
+    expect(configFromEnv({ FLOWGATE_CONFIG: config({ type: 'ecs_ram_role' }) })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^invalid configuration: upstream\.credentials\.type: ecs_ram_role is not available on Workers/),
+    });
   });
 
   it('never shows a value: bad durations, sizes, rates, qualifiers and caller references keep only the key path and the rule', () => {

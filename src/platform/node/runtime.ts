@@ -16,6 +16,7 @@ import type { RecordStore } from '../../records/types.js';
 import { redisRecordStore } from '../../records/stores/redis.node.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
 import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
+import { nodeCredentialSource } from './credentials.js';
 
 export interface NodeDepsOptions extends RuntimeOverrides {
   /** Where named counters go; a fresh object when absent. */
@@ -36,7 +37,7 @@ export interface NodeRuntime {
 
 /**
  * Builds the Node dependencies, and is where Node chooses every implementation: undici pool upstream,
- * node:crypto digests, in-process stores for `store: memory` or Redis ones for `store: redis://…`, stdout JSON log.
+ * the official `@alicloud/credentials` providers for the upstream keys, node:crypto digests, in-process stores for `store: memory` or Redis ones for `store: redis://…`, stdout JSON log.
  */
 export function createNodeRuntime(config: Config, options: NodeDepsOptions = {}): NodeRuntime {
   const clock = options.clock ?? systemClock;
@@ -73,6 +74,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
       : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }));
   const deps = assembleDeps(config, {
     transport: options.transport ?? pooled!.transport,
+    credentialSource: options.credentialSource ?? nodeCredentialSource(config.upstream.credentials),
     signingCrypto: nodeCrypto,
     clock,
     random,

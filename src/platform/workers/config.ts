@@ -1,4 +1,5 @@
 import { ConfigError, parseConfigText, type Config } from '../../config/load.js';
+import { workersCredentialIssues } from './credentials.js';
 
 /** The bindings flowgate reads. Other bindings (Durable Objects, rate limiters) sit beside these. */
 export interface WorkersConfigEnv {
@@ -25,7 +26,9 @@ export function configFromEnv(env: WorkersConfigEnv): ConfigOutcome {
     return failure(['FLOWGATE_CONFIG: not set; bind the gateway config (YAML or JSON) as a var or secret named FLOWGATE_CONFIG'], strings);
   }
   try {
-    return { ok: true, config: parseConfigText(text, strings) };
+    const config = parseConfigText(text, strings);
+    const issues = workersCredentialIssues(config.upstream.credentials);
+    return issues.length > 0 ? failure(issues, strings) : { ok: true, config };
   } catch (error) {
     if (error instanceof ConfigError) return failure(error.issues, strings);
     // Not expected from the parser; still answer without the error text, which could quote the input.

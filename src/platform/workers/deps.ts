@@ -13,6 +13,7 @@ import { workersClientIp } from './client-address.js';
 import { sha256Hex } from '../../cloudflow/signing/digests.js';
 import { memoryRateLimitStore } from '../../ratelimit/stores/memory.js';
 import { memoryRecordStore } from '../../records/stores/memory.js';
+import { workersCredentialSource } from './credentials.js';
 
 export interface WorkersDepsOptions extends RuntimeOverrides {
   /** Keeps work alive past the response; the platform's `waitUntil` unless a test supplies its own. */
@@ -64,6 +65,8 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     : undefined;
   return assembleDeps(config, {
     transport: options.transport ?? fetchTransport(),
+    credentialSource:
+      options.credentialSource ?? workersCredentialSource(config.upstream.credentials, { fetch: (input, init) => fetch(input, init), clock, random }),
     clock,
     random,
     log,
@@ -76,7 +79,7 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     rateLimitStore: options.rateLimiter
       ? durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout })
       : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys }),
-    // Per isolate; nothing reads them on Workers yet, but the limiters count the same way on both runtimes.
+    // Per isolate; nothing reads them on Workers yet, but the limiters and credentials count the same way on both runtimes.
     counters: {},
     cache,
     sha256Hex,
