@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -17,5 +18,8 @@ export default defineConfig({
     // that a test changes; spies are restored after each test so none outlives its file.
     isolate: false,
     restoreMocks: true,
+    // The official Node credentials library calls STS over HTTPS only: the tests serve the emulator's STS with a
+    // certificate of a test-only authority (test/fixtures/tls/), which the worker processes trust from their start.
+    env: { NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('./test/fixtures/tls/ca.pem', import.meta.url)) },
   },
 });
