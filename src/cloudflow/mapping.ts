@@ -1,5 +1,5 @@
 import type { FlowConfig } from '../config/load.js';
-import type { CloudFlowError, SyncExecutionResult } from './types.js';
+import { EXPIRED_TOKEN_CODE, type CloudFlowError, type SyncExecutionResult } from './types.js';
 import { GatewayError, gatewayError } from '../errors.js';
 import { parseJson } from '../lib/json.js';
 
@@ -42,11 +42,44 @@ function throwFlowError(code: string, status: number, message: string, execution
   throw new GatewayError(code, status, message, { extra: { ExecutionName: executionName } });
 }
 
+const CHECK_KEYS = 'check upstream.credentials (accessKeyId, accessKeySecret)';
+
+/**
+ * What to do about the upstream codes that mean the gateway's own setup is wrong, in both vocabularies (the POP
+ * gateway's and the StartSyncExecution table's). Shown only with `server.exposeUpstreamErrors`.
+ */
+export const UPSTREAM_HINTS: Readonly<Record<string, string>> = {
+  [EXPIRED_TOKEN_CODE]:
+    'The STS token the gateway signed with has expired. A token given as a value (type sts, ALIBABA_CLOUD_SECURITY_TOKEN) is never refreshed: use type ram_role_arn, oidc_role_arn, ecs_ram_role or credentials_uri, or replace the token.',
+  'InvalidSecurityToken.MismatchWithAccessKey':
+    'The STS token does not belong to the AccessKeyId the gateway signed with: check upstream.credentials.securityToken.',
+  'InvalidSecurityToken.Malformed': 'The STS token is malformed: check upstream.credentials.securityToken.',
+  MissingSecurityToken: 'The AccessKeyId is temporary (STS) and needs its token: set upstream.credentials.securityToken.',
+  SignatureDoesNotMatch: `The upstream computed another signature: ${CHECK_KEYS}.`,
+  SignatureNotMatch: `The upstream computed another signature: ${CHECK_KEYS}.`,
+  'InvalidAccessKeyId.NotFound': `The upstream does not know the AccessKeyId: ${CHECK_KEYS}.`,
+  InvalidAccessKeyID: `The upstream does not know the AccessKeyId: ${CHECK_KEYS}.`,
+  'InvalidAccessKeyId.Inactive': 'The AccessKey is disabled in RAM.',
+  'InvalidTimeStamp.Expired': "The gateway's clock is more than 15 minutes off the upstream's: check the host's time synchronisation.",
+  RequestTimeTooSkewed: "The gateway's clock is more than 15 minutes off the upstream's: check the host's time synchronisation.",
+  'Forbidden.RAM': 'The identity in upstream.credentials may not call fnf:StartSyncExecution on this flow: grant it in RAM.',
+  AccessDenied: 'The identity in upstream.credentials may not call fnf:StartSyncExecution on this flow: grant it in RAM.',
+  FlowNotExists: "CloudFlow has no flow of this name: check the flow's flowName and upstream.region or upstream.endpoint.",
+  ActionNotSupported: 'StartSyncExecution runs Express flows only, and this flow is a Standard one.',
+  APIVersionNotSupported: 'upstream.endpoint does not point at CloudFlow (fnf).',
+  'InvalidApi.NotFound': 'upstream.endpoint does not point at CloudFlow (fnf).',
+};
+
+const NO_CREDENTIALS_HINT = 'The gateway could not obtain upstream credentials (upstream.credentials); the gateway log says why.';
+
 /**
  * Upstream failures. Only throttling and size are the caller's concern; everything caused by our own
- * setup (keys, signature, clock, missing flow) is a generic 502 with the detail kept for the log.
+ * setup (keys, signature, clock, missing flow) is a generic 502 with the detail kept for the log. With
+ * `expose` (`server.exposeUpstreamErrors`, for local debugging) that 502 also carries the upstream's
+ * `UpstreamCode` and `UpstreamRequestId` and, for a known setup mistake, a `Hint`: never its message, a
+ * secret or a signature.
  */
-export function mapUpstreamError(error: CloudFlowError, ctx: { timeoutMs: number; maxInputSize: number }): GatewayError {
+export function mapUpstreamError(error: CloudFlowError, ctx: { timeoutMs: number; maxInputSize: number; expose?: boolean | undefined }): GatewayError {
   if (error.kind === 'timeout') return gatewayError('GatewayTimeout', ctx.timeoutMs, { cause: error });
   if (error.kind === 'http') {
     if (error.status === 429 || error.code === 'ResourceThrottled' || error.code === 'Throttling.User') {
@@ -55,5 +88,12 @@ export function mapUpstreamError(error: CloudFlowError, ctx: { timeoutMs: number
     }
     if (error.code === 'EntityTooLarge') return gatewayError('EntityTooLarge', ctx.maxInputSize, { cause: error });
   }
-  return gatewayError('UpstreamError', undefined, { cause: error });
+  if (!ctx.expose) return gatewayError('UpstreamError', undefined, { cause: error });
+  const extra: Record<string, unknown> = {};
+  if (error.code) extra.UpstreamCode = error.code;
+  if (error.requestId) extra.UpstreamRequestId = error.requestId;
+  const hint =
+    error.kind === 'credentials' ? NO_CREDENTIALS_HINT : error.code && Object.hasOwn(UPSTREAM_HINTS, error.code) ? UPSTREAM_HINTS[error.code] : undefined;
+  if (hint) extra.Hint = hint;
+  return gatewayError('UpstreamError', undefined, { cause: error, extra });
 }

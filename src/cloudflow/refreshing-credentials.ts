@@ -203,9 +203,10 @@ export function refreshingCredentials(source: CredentialSource, options: Refresh
       return refreshNow(now);
     },
     rejected(used) {
+      // Every call refused, whether or not its keys are still the held ones.
+      bump(counters, 'credentials.expired');
       const h = held;
       if (!h || h.issued.credentials !== used) return source.refreshable; // newer keys are held already
-      bump(counters, 'credentials.expired');
       if (!source.refreshable) {
         h.refused = true;
         if (!h.reported) {

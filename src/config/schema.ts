@@ -193,6 +193,12 @@ export const configSchema = z.strictObject({
       forwardedHeader: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['x-forwarded-for', 'forwarded'])).optional(),
       cors: corsSchema.default(false),
       accessLog: z.boolean().default(true),
+      /**
+       * Local debugging: a 502 caused by the upstream carries its Code (`UpstreamCode`) and a hint for the known
+       * setup mistakes (an expired token, a wrong secret, a skewed clock). Off by default: callers learn nothing
+       * about the gateway's own setup. Never a secret, a signature or the upstream's message.
+       */
+      exposeUpstreamErrors: z.boolean().default(false),
       /** Time allowed to receive request headers; short, against slow-loris clients. */
       headersTimeout: duration().default(15_000),
       /** Time allowed to receive the whole request (not the response: executions may run 5 minutes). */

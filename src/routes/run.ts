@@ -33,7 +33,7 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
       log.upstreamRequestId = error.requestId;
       log.upstreamMs = error.durationMs;
       log.detail = error.message.slice(0, 300);
-      const mapped = mapUpstreamError(error, { timeoutMs, maxInputSize: flow.maxInputSize });
+      const mapped = mapUpstreamError(error, { timeoutMs, maxInputSize: flow.maxInputSize, expose: deps.config.server.exposeUpstreamErrors });
       if (mapped.code === 'ResourceThrottled') log.rateLimited = 'upstream';
       throw mapped;
     }
