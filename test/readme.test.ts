@@ -26,3 +26,27 @@ describe('README configuration reference', () => {
     expect(Object.keys(config.flows)).toEqual(['hello', 'github-push', 'create-order']);
   });
 });
+
+describe('README "Credentials on Alibaba Cloud"', () => {
+  it('has one example per deployment shape, each a config that loads with the type it shows', async () => {
+    const { parseConfigText } = await import('../src/config/load.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.split('## Credentials on Alibaba Cloud')[1]!.split('\n## ')[0]!;
+    const shapes = [...section.matchAll(/^\*\*([^*]+)\*\*/gm)].map((m) => m[1]!.split(/[.:]/)[0]);
+    expect(shapes.slice(-5)).toEqual(['ECS or SAE', 'ACK with RRSA', 'CI', 'A sidecar that serves the keys', 'Cloudflare Workers']);
+    const blocks = [...section.matchAll(/```(yaml|toml)\n([\s\S]*?)```/g)].map(([, lang, text]) =>
+      lang === 'toml' ? /"""\n([\s\S]*?)"""/.exec(text!)![1]! : text!,
+    );
+    const env = {
+      ALIBABA_CLOUD_ROLE_ARN: 'acs:ram::1234567890123456:role/flowgate',
+      ALIBABA_CLOUD_OIDC_PROVIDER_ARN: 'acs:ram::1234567890123456:oidc-provider/ack-rrsa',
+      ALIBABA_CLOUD_OIDC_TOKEN_FILE: '/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token',
+      CI_ACCESS_KEY_ID: 'ci-id',
+      CI_ACCESS_KEY_SECRET: 'ci-secret',
+      ROLE_USER_ID: 'edge-id',
+      ROLE_USER_SECRET: 'edge-secret',
+    };
+    const types = blocks.map((text) => parseConfigText(text.includes('\nflows:') ? text : `${text}flows: { hello: {} }\n`, env).upstream.credentials.type);
+    expect(types).toEqual(['ecs_ram_role', 'oidc_role_arn', 'ram_role_arn', 'credentials_uri', 'ram_role_arn', 'ram_role_arn']);
+  });
+});
