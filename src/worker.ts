@@ -45,7 +45,11 @@ function buildGateway(env: WorkersConfigEnv): Handler {
     msg: 'gateway ready',
     flows: Object.keys(outcome.config.flows).length,
     upstream: outcome.config.upstream.endpoint,
-    credentials: describeCredentials(outcome.config.upstream.credentials),
+    // On Workers the rest of the default chain is the credentials URI binding (platform/workers/credentials.ts).
+    credentials:
+      outcome.config.upstream.credentials.type === 'default'
+        ? 'credentials_uri (from ALIBABA_CLOUD_CREDENTIALS_URI)'
+        : describeCredentials(outcome.config.upstream.credentials),
     rateLimits: rateLimiter ? 'durable-object' : 'per-isolate (no RATE_LIMITER binding)',
     records: records ? 'durable-object' : 'per-isolate (no RECORDS binding)',
     clientAddress: describeClientAddress({ trustProxy: outcome.config.server.trustProxy, ipv6Prefix: outcome.config.anonymous.ipv6Prefix, platform: true }),
