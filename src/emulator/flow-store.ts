@@ -18,6 +18,11 @@ export interface FlowVersion {
   createdTime: number;
 }
 
+/** A flow's environment variables (SDK model CreateFlowRequest.Environment). */
+export interface FlowEnvironment {
+  Variables: Array<{ Name: string; Value: string; Description?: string }>;
+}
+
 export interface StoredFlow {
   id: string;
   name: string;
@@ -27,7 +32,7 @@ export interface StoredFlow {
   executionMode: ExecutionMode;
   resourceGroupId?: string | undefined;
   externalStorageLocation?: string | undefined;
-  environment?: unknown;
+  environment?: FlowEnvironment | undefined;
   createdTime: number;
   lastModifiedTime: number;
   versions: FlowVersion[];
@@ -43,7 +48,7 @@ export interface NewFlow {
   roleArn?: string | undefined;
   resourceGroupId?: string | undefined;
   externalStorageLocation?: string | undefined;
-  environment?: unknown;
+  environment?: FlowEnvironment | undefined;
 }
 
 export interface FlowChanges {

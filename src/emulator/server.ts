@@ -15,7 +15,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { createFlow, deleteFlow, describeFlowAction, listFlows, updateFlow } from './actions/flows.js';
 import { startSyncExecution } from './actions/start-sync-execution.js';
 import type { Action } from './actions/types.js';
-import { createEngine, FlowDefinitionError, loadFlowDefinition, systemSleep, type Sleep, type TaskHandlers } from './engine/index.js';
+import { createEngine, DEFAULT_MAX_DEPTH, FlowDefinitionError, loadFlowDefinition, systemSleep, type Sleep, type TaskHandlers } from './engine/index.js';
 import { EmulatorError, emulatorError, errorEnvelope } from './errors.js';
 import { createFaults, type FaultOptions } from './faults.js';
 import { createFlowStore, type FlowStore } from './flow-store.js';
@@ -70,6 +70,11 @@ export interface EmulatorOptions {
   maxRequestSize?: number;
   /** Largest execution Input. Default 64 KiB (the state input maximum). */
   maxInputSize?: number;
+  /**
+   * The deepest JSON nesting of an Input (deeper: 400 InvalidArgument) and of any state's data (deeper: the
+   * execution fails with FnF.DataLimitExceeded). Default 1000, at most 2000.
+   */
+  maxInputDepth?: number;
   /** Most nonces remembered at once. Default 100 000. */
   maxNonces?: number;
   faults?: FaultOptions;
@@ -106,6 +111,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     dateWindowMs = 15 * 60_000,
     maxRequestSize = 1024 * 1024,
     maxInputSize = 64 * 1024,
+    maxInputDepth = DEFAULT_MAX_DEPTH,
     maxNonces = 100_000,
     faults: faultOptions = {},
     log,
@@ -114,7 +120,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`createEmulator(): ${name} must be a whole number > 0, got ${value}`);
   }
   const keyMap = checkKeys(keys);
-  const engine = createEngine({ handlers, ...(options.fetch ? { fetch: options.fetch } : {}), clock, sleep, timeScale, random, uuid });
+  const engine = createEngine({
+    handlers,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    clock,
+    sleep,
+    timeScale,
+    random,
+    uuid,
+    maxDepth: maxInputDepth,
+  });
   const store = createFlowStore({ now: () => clock.now(), uuid });
   preload(store, flows);
   const nonces = createNonceCache({ windowMs: dateWindowMs, max: maxNonces, clock });
@@ -143,7 +158,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (!run) throw emulatorError('ActionNotSupported', `The requested API operation "${call.action.slice(0, 80)}" is not supported.`);
       accessKeyId = (await verifyCall(call, { keys: keyMap, clock, windowMs: dateWindowMs, nonces })).accessKeyId;
       await faults.apply();
-      const body = await run({ params: call.params, store, engine, clock, uuid, signal: c.req.raw.signal, maxInputSize });
+      const body = await run({ params: call.params, store, engine, clock, uuid, signal: c.req.raw.signal, maxInputSize, maxDepth: maxInputDepth });
       return finish(json(c, 200, { RequestId: requestId, ...body }, requestId));
     } catch (error) {
       const refusal = error instanceof EmulatorError ? error : emulatorError('InternalServerError');

@@ -360,8 +360,8 @@ describe('state types', () => {
       flow: flowOf(
         '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Sq\n      States:\n        - Type: Task\n          Name: Sq\n          Action: Local:square\n          End: true\n',
       ),
-      input: { list: [1, 2, 3] },
-      handlers: { square: (n) => ({ sq: (n as number) * (n as number) }) },
+      input: { list: [{ n: 1 }, { n: 2 }, { n: 3 }] },
+      handlers: { square: (item) => ({ sq: (item as { n: number }).n ** 2 }) },
       output: { Items: [{ sq: 1 }, { sq: 4 }, { sq: 9 }] },
     },
     {
@@ -385,8 +385,17 @@ describe('state types', () => {
       flow: flowOf(
         '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    MaxConcuccency: 2\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
       ),
-      input: { list: ['x', 'y', 'z'] },
-      output: { Items: ['x', 'y', 'z'] },
+      input: { list: [{ v: 'x' }, { v: 'y' }, { v: 'z' }] },
+      output: { Items: [{ v: 'x' }, { v: 'y' }, { v: 'z' }] },
+    },
+    {
+      // Every state input is a JSON object (CloudFlow FDL, "Input and output"), so every item must be one.
+      name: 'Map: an item that is not an object is FnF.RuntimeError',
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
+      ),
+      input: { list: [{ v: 1 }, 'y'] },
+      error: { errorCode: 'FnF.RuntimeError', errorMessage: /must yield an array of objects, but item 1 is "y"/ },
     },
     {
       name: 'Map: ItemsPath that is not an array is FnF.RuntimeError',
@@ -399,9 +408,9 @@ describe('state types', () => {
     {
       name: 'Map: a failing item fails the Map',
       flow: flowOf(
-        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Check\n      States:\n        - Type: Choice\n          Name: Check\n          Branches:\n            - Condition: $Input > 2\n              Next: Bad\n          Default: Ok\n        - Type: Pass\n          Name: Ok\n          End: true\n        - Type: Fail\n          Name: Bad\n          Code: TooBig\n',
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Check\n      States:\n        - Type: Choice\n          Name: Check\n          Branches:\n            - Condition: $Input.n > 2\n              Next: Bad\n          Default: Ok\n        - Type: Pass\n          Name: Ok\n          End: true\n        - Type: Fail\n          Name: Bad\n          Code: TooBig\n',
       ),
-      input: { list: [1, 2, 3] },
+      input: { list: [{ n: 1 }, { n: 2 }, { n: 3 }] },
       error: { errorCode: 'TooBig' },
     },
     {
@@ -784,10 +793,10 @@ describe('Retry and Catch', () => {
         '  - Type: Pass\n    Name: Caught\n    End: true\n',
     );
     const work = (item: unknown) => {
-      if (item === 2) throw Object.assign(new Error('two'), { code: 'NoTwos' });
+      if ((item as { n: number }).n === 2) throw Object.assign(new Error('two'), { code: 'NoTwos' });
       return item;
     };
-    expect((await runFlow(flow, { list: [1, 2, 3] }, { handlers: { work } })).output).toEqual({ failed: 'NoTwos' });
+    expect((await runFlow(flow, { list: [{ n: 1 }, { n: 2 }, { n: 3 }] }, { handlers: { work } })).output).toEqual({ failed: 'NoTwos' });
   });
 });
 
@@ -817,7 +826,7 @@ const mapFlow = (concurrency: string) =>
 describe('concurrency', () => {
   test('Map never runs more than MaxConcurrency iterations at once, and keeps item order', async () => {
     const { probe, handler } = concurrencyProbe();
-    const items = Array.from({ length: 10 }, (_, i) => i);
+    const items = Array.from({ length: 10 }, (_, i) => ({ i }));
     const result = await runFlow(mapFlow('    MaxConcurrency: 3\n'), { items }, { handlers: { work: handler } });
     expect(probe.max).toBe(3);
     expect(result.elapsed).toBe(4000); // ceil(10 / 3) rounds of 1 s
@@ -826,14 +835,14 @@ describe('concurrency', () => {
 
   test('MaxConcurrency: 1 runs the items one after another', async () => {
     const { probe, handler } = concurrencyProbe();
-    const result = await runFlow(mapFlow('    MaxConcurrency: 1\n'), { items: [1, 2, 3] }, { handlers: { work: handler } });
+    const result = await runFlow(mapFlow('    MaxConcurrency: 1\n'), { items: [{ i: 1 }, { i: 2 }, { i: 3 }] }, { handlers: { work: handler } });
     expect(probe.max).toBe(1);
     expect(result.elapsed).toBe(3000);
   });
 
   test('without MaxConcurrency, Map is bounded by the documented ceiling of 40', async () => {
     const { probe, handler } = concurrencyProbe();
-    await runFlow(mapFlow(''), { items: Array.from({ length: 100 }, (_, i) => i) }, { handlers: { work: handler } });
+    await runFlow(mapFlow(''), { items: Array.from({ length: 100 }, (_, i) => ({ i })) }, { handlers: { work: handler } });
     expect(probe.max).toBe(40);
   });
 

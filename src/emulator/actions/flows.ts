@@ -4,7 +4,8 @@
  */
 import type { ExecutionMode } from '../engine/index.js';
 import { emulatorError } from '../errors.js';
-import { latest, type StoredFlow } from '../flow-store.js';
+import { latest, type FlowEnvironment, type StoredFlow } from '../flow-store.js';
+import { parseJson } from '../../lib/json.js';
 import { isoTime } from '../../lib/iso-time.js';
 import type { Action } from './types.js';
 
@@ -43,14 +44,31 @@ function executionMode(value: string | undefined): ExecutionMode | undefined {
   throw emulatorError('InvalidArgument', 'Parameter error. ExecutionMode must be "Express" or "Standard".');
 }
 
-/** Complex parameters travel as JSON text in RPC form bodies (the SDKs' "shrink" convention). */
-function environment(value: string | undefined): unknown {
+/**
+ * `Environment` (SDK model CreateFlowRequest.Environment): `{"Variables":[{"Name","Value","Description"?}]}`,
+ * sent as JSON text in RPC form bodies (the SDKs' "shrink" convention). Anything else is refused, so what is
+ * stored is always that flat shape.
+ */
+function environment(value: string | undefined): FlowEnvironment | undefined {
   if (value === undefined || value === '') return undefined;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    throw emulatorError('InvalidArgument', 'Parameter error. Environment must be JSON.');
-  }
+  const bad = (why: string) => emulatorError('InvalidArgument', `Parameter error. Environment must be {"Variables":[{"Name":"…","Value":"…"}]}: ${why}.`);
+  const parsed = parseJson(value);
+  if (parsed === undefined) throw bad('it is not JSON');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('it is not an object');
+  const unknown = Object.keys(parsed).filter((key) => key !== 'Variables');
+  if (unknown.length > 0) throw bad(`unknown field ${JSON.stringify(unknown[0]).slice(0, 80)}`);
+  const variables = (parsed as { Variables?: unknown }).Variables ?? [];
+  if (!Array.isArray(variables)) throw bad('Variables is not a list');
+  return {
+    Variables: variables.map((variable: unknown, i) => {
+      const v = variable as Record<string, unknown> | null;
+      const text = (field: string) => typeof v?.[field] === 'string';
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || !text('Name') || !text('Value') || (v.Description !== undefined && !text('Description'))) {
+        throw bad(`Variables[${i}] needs a string Name and Value (and at most a string Description)`);
+      }
+      return { Name: v.Name as string, Value: v.Value as string, ...(v.Description !== undefined ? { Description: v.Description as string } : {}) };
+    }),
+  };
 }
 
 export const createFlow: Action = async ({ params, store }) => {

@@ -12,6 +12,8 @@ export interface ActionContext {
   /** Aborts when the caller goes away; a running execution then stops. */
   signal: AbortSignal;
   maxInputSize: number;
+  /** The deepest nesting an Input may have. */
+  maxDepth: number;
 }
 
 /** Returns the response body without `RequestId` (the server adds it first), or throws an EmulatorError. */
