@@ -10,9 +10,10 @@ export {
   type CallLogLine,
   type Emulator,
   type EmulatorOptions,
+  type ErrorCodes,
   type FaultOptions,
   type FlowSource,
 } from './server.js';
-export { EMULATOR_ERRORS, EmulatorError, type EmulatorErrorCode, type ErrorEnvelope } from './errors.js';
+export { API_ERRORS, ERROR_CODES, EmulatorError, POP_ERRORS, type ApiErrorCode, type ErrorEnvelope, type PopErrorCode } from './errors.js';
 export type { FlowStore, StoredFlow } from './flow-store.js';
 export type { TaskContext, TaskHandler, TaskHandlers } from './engine/index.js';

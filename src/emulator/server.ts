@@ -10,13 +10,13 @@
  * Every refusal is an EmulatorError rendered once, in the service's envelope, with `x-acs-request-id`.
  */
 import { Hono, type Context } from 'hono';
-import { API_VERSION } from '../cloudflow/types.js';
+import { API_VERSION, CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createFlow, deleteFlow, describeFlowAction, listFlows, updateFlow } from './actions/flows.js';
 import { startSyncExecution } from './actions/start-sync-execution.js';
 import type { Action } from './actions/types.js';
 import { createEngine, DEFAULT_MAX_DEPTH, FlowDefinitionError, loadFlowDefinition, systemSleep, type Sleep, type TaskHandlers } from './engine/index.js';
-import { EmulatorError, emulatorError, errorEnvelope } from './errors.js';
+import { ERROR_CODES, EmulatorError, emulatorError, errorEnvelope, type ErrorCodes } from './errors.js';
 import { createFaults, type FaultOptions } from './faults.js';
 import { createFlowStore, type FlowStore } from './flow-store.js';
 import { createNonceCache } from './nonce-cache.js';
@@ -24,6 +24,7 @@ import { readRpcCall } from './request.js';
 import { verifyCall, type AccessKey } from './verify.js';
 
 export type { AccessKey } from './verify.js';
+export type { ErrorCodes } from './errors.js';
 export type { FaultOptions } from './faults.js';
 
 /** A flow to preload, e.g. one file of a flows folder. */
@@ -50,8 +51,13 @@ export interface CallLogLine {
 }
 
 export interface EmulatorOptions {
-  /** Accepted keys. Default: `testid` / `testsecret`, without STS. */
+  /** Accepted keys. Default: `testid` / `testsecret`, without STS, for every flow. */
   keys?: readonly AccessKey[];
+  /**
+   * The vocabulary of error answers: `api` (default), the API reference's StartSyncExecution error table; or
+   * `pop`, the POP gateway's codes for signature, key, time, nonce, token, route and permission failures.
+   */
+  errorCodes?: ErrorCodes;
   flows?: readonly FlowSource[];
   /** Local Task handlers (`Action: Local:<name>`). */
   handlers?: TaskHandlers;
@@ -89,18 +95,20 @@ export interface Emulator {
 
 export const DEFAULT_KEY: AccessKey = Object.freeze({ accessKeyId: 'testid', accessKeySecret: 'testsecret' });
 
-const ACTIONS: Readonly<Record<string, Action>> = {
-  StartSyncExecution: startSyncExecution,
-  CreateFlow: createFlow,
-  DescribeFlow: describeFlowAction,
-  ListFlows: listFlows,
-  UpdateFlow: updateFlow,
-  DeleteFlow: deleteFlow,
+/** The actions served, and the parameter that names the flow each acts on (what a key limited to flows is held to). */
+const ACTIONS: Readonly<Record<string, { run: Action; flowParam?: 'FlowName' | 'Name' }>> = {
+  StartSyncExecution: { run: startSyncExecution, flowParam: 'FlowName' },
+  CreateFlow: { run: createFlow, flowParam: 'Name' },
+  DescribeFlow: { run: describeFlowAction, flowParam: 'Name' },
+  ListFlows: { run: listFlows },
+  UpdateFlow: { run: updateFlow, flowParam: 'Name' },
+  DeleteFlow: { run: deleteFlow, flowParam: 'Name' },
 };
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const {
     keys = [DEFAULT_KEY],
+    errorCodes = 'api',
     flows = [],
     handlers = {},
     timeScale = 1,
@@ -119,7 +127,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   for (const [name, value] of Object.entries({ dateWindowMs, maxRequestSize, maxInputSize })) {
     if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`createEmulator(): ${name} must be a whole number > 0, got ${value}`);
   }
+  if (!ERROR_CODES.includes(errorCodes))
+    throw new TypeError(`createEmulator(): errorCodes must be ${ERROR_CODES.map((c) => `"${c}"`).join(' or ')}, got ${String(errorCodes)}`);
   const keyMap = checkKeys(keys);
+  const findKey = (accessKeyId: string) => keyMap.get(accessKeyId);
   const engine = createEngine({
     handlers,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -147,27 +158,53 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return response;
     };
     try {
-      if (c.req.path !== '/' || (c.req.method !== 'POST' && c.req.method !== 'GET')) throw emulatorError('InvalidApi.NotFound');
+      if (c.req.path !== '/' || (c.req.method !== 'POST' && c.req.method !== 'GET')) {
+        throw emulatorError('ActionNotSupported', `Only GET and POST on / are served, not ${c.req.method} ${c.req.path.slice(0, 80)}.`, {
+          pop: 'InvalidApi.NotFound',
+        });
+      }
       const call = await readRpcCall(c.req.raw, maxRequestSize);
       action = call.action;
-      if (!call.version) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Version.');
-      if (call.version !== API_VERSION)
-        throw emulatorError('APIVersionNotSupported', `The requested API version "${call.version.slice(0, 40)}" is not supported. Use ${API_VERSION}.`);
-      if (!call.action) throw emulatorError('MissingRequiredParams', 'The request must contain the parameter Action.');
-      const run = Object.hasOwn(ACTIONS, call.action) ? ACTIONS[call.action] : undefined;
-      if (!run) throw emulatorError('ActionNotSupported', `The requested API operation "${call.action.slice(0, 80)}" is not supported.`);
-      accessKeyId = (await verifyCall(call, { keys: keyMap, clock, windowMs: dateWindowMs, nonces })).accessKeyId;
+      const served = resolveAction(call.version, call.action);
+      const key = await verifyCall(call, { findKey, clock, windowMs: dateWindowMs, nonces });
+      accessKeyId = key.accessKeyId;
+      const mayUse = (flow: string) => key.flows === undefined || key.flows.includes(flow);
+      const named = served.flowParam && call.params[served.flowParam];
+      if (named && !mayUse(named)) {
+        throw emulatorError('AccessDenied', `AccessKey ${key.accessKeyId} may not act on flow ${named.slice(0, 140)}.`, { pop: 'Forbidden.RAM' });
+      }
       await faults.apply();
-      const body = await run({ params: call.params, store, engine, clock, uuid, signal: c.req.raw.signal, maxInputSize, maxDepth: maxInputDepth });
+      const body = await served.run({
+        params: call.params,
+        store,
+        engine,
+        clock,
+        uuid,
+        signal: c.req.raw.signal,
+        maxInputSize,
+        maxDepth: maxInputDepth,
+        mayUse,
+      });
       return finish(json(c, 200, { RequestId: requestId, ...body }, requestId));
     } catch (error) {
       const refusal = error instanceof EmulatorError ? error : emulatorError('InternalServerError');
       if (!(error instanceof EmulatorError))
         log?.({ requestId, action, accessKeyId, status: 500, code: `defect: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), ms: 0 });
-      return finish(json(c, refusal.status, errorEnvelope(requestId, hostId, refusal), requestId, refusal.headers), refusal.code);
+      const answer = refusal.render(errorCodes);
+      return finish(json(c, answer.status, errorEnvelope(requestId, hostId, answer), requestId, refusal.headers), answer.code);
     }
   });
   return { app, store, keys };
+}
+
+/** The action a call asks for, checked before the signature (the version says how the call is to be read). */
+function resolveAction(version: string | undefined, action: string | undefined): (typeof ACTIONS)[string] {
+  if (!version) throw emulatorError('MissingRequiredParams', 'Version');
+  if (version !== API_VERSION) throw emulatorError('APIVersionNotSupported', `"${version.slice(0, 40)}" is not served; use ${API_VERSION}.`);
+  if (!action) throw emulatorError('MissingRequiredParams', 'Action');
+  const served = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+  if (!served) throw emulatorError('ActionNotSupported', `${action.slice(0, 80)} is not served by this emulator.`);
+  return served;
 }
 
 function json(c: Context, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): Response {
@@ -181,6 +218,9 @@ function checkKeys(keys: readonly AccessKey[]): Map<string, AccessKey> {
     if (!key.accessKeyId || !key.accessKeySecret) throw new TypeError('createEmulator(): every key needs accessKeyId and accessKeySecret');
     if (map.has(key.accessKeyId)) throw new TypeError(`createEmulator(): key ${key.accessKeyId} is listed twice`);
     if (key.securityTokens?.some((t) => !t)) throw new TypeError(`createEmulator(): key ${key.accessKeyId} has an empty security token`);
+    if (key.flows !== undefined && (!Array.isArray(key.flows) || key.flows.some((flow) => typeof flow !== 'string' || !CLOUDFLOW_NAME.test(flow)))) {
+      throw new TypeError(`createEmulator(): key ${key.accessKeyId} flows must be a list of flow names`);
+    }
     map.set(key.accessKeyId, key);
   }
   return map;

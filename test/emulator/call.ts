@@ -11,28 +11,53 @@ export interface Answer {
   headers: Headers;
 }
 
+export const TEST_KEY = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
+
+export interface CallOptions {
+  /** The request date. Default: the real clock. */
+  now?: number;
+  key?: { accessKeyId: string; accessKeySecret: string };
+  /** `x-acs-version`. Default 2019-03-15. */
+  version?: string;
+  /** Changes made to the headers after signing (undefined removes one). */
+  after?: Record<string, string | undefined>;
+}
+
 let nonce = 0;
 
-/** One V3-signed call with key testid/testsecret, dated by `now` (default: the real clock). */
-export async function signedCall(
-  emulator: Emulator,
-  action: string,
-  params: Record<string, string>,
-  options: { now?: number; key?: { accessKeyId: string; accessKeySecret: string } } = {},
-): Promise<Answer> {
+/** One V3-signed request, as the official client sends it. */
+export async function signedRequest(action: string, params: Record<string, string>, options: CallOptions = {}): Promise<Request> {
   const body = formEncode(params);
   const headers = await signV3(
     {
       method: 'POST',
-      headers: { host: 'fnf.test', 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': action, 'x-acs-version': '2019-03-15' },
+      headers: {
+        host: 'fnf.test',
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-acs-action': action,
+        'x-acs-version': options.version ?? '2019-03-15',
+      },
       body,
     },
-    options.key ?? { accessKeyId: 'testid', accessKeySecret: 'testsecret' },
+    options.key ?? TEST_KEY,
     { date: isoSeconds(options.now ?? Date.now()), nonce: `call-${++nonce}-${Math.random().toString(16).slice(2)}` },
   );
-  const res = await emulator.app.fetch(new Request('http://fnf.test/', { method: 'POST', headers, body }));
+  for (const [name, value] of Object.entries(options.after ?? {})) {
+    if (value === undefined) delete headers[name];
+    else headers[name] = value;
+  }
+  return new Request('http://fnf.test/', { method: 'POST', headers, body });
+}
+
+export async function send(emulator: Emulator, request: Request): Promise<Answer> {
+  const res = await emulator.app.fetch(request);
   const text = await res.text();
   return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown>, headers: res.headers };
+}
+
+/** One V3-signed call with key testid/testsecret (unless another is given). */
+export async function signedCall(emulator: Emulator, action: string, params: Record<string, string>, options: CallOptions = {}): Promise<Answer> {
+  return send(emulator, await signedRequest(action, params, options));
 }
 
 /** CreateFlow (Express) then StartSyncExecution with `input` as the exact Input text. */
