@@ -91,6 +91,11 @@ export interface Emulator {
   app: Hono;
   store: FlowStore;
   keys: readonly AccessKey[];
+  /**
+   * A refusal as the emulator answers it (status, headers, envelope body) in its vocabulary, for a host that
+   * must answer before the app sees the request (a request head too large to parse).
+   */
+  refusal(error: EmulatorError, hostId?: string): { status: number; headers: Record<string, string>; body: string };
 }
 
 export const DEFAULT_KEY: AccessKey = Object.freeze({ accessKeyId: 'testid', accessKeySecret: 'testsecret' });
@@ -194,7 +199,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return finish(json(c, answer.status, errorEnvelope(requestId, hostId, answer), requestId, refusal.headers), answer.code);
     }
   });
-  return { app, store, keys };
+  const refusal = (error: EmulatorError, hostId = 'fnf.emulator') => {
+    const requestId = uuid().toUpperCase();
+    const answer = error.render(errorCodes);
+    return {
+      status: answer.status,
+      headers: { ...JSON_HEADERS, 'x-acs-request-id': requestId, ...error.headers },
+      body: JSON.stringify(errorEnvelope(requestId, hostId, answer)),
+    };
+  };
+  return { app, store, keys, refusal };
 }
 
 /** The action a call asks for, checked before the signature (the version says how the call is to be read). */
@@ -207,8 +221,10 @@ function resolveAction(version: string | undefined, action: string | undefined):
   return served;
 }
 
+const JSON_HEADERS = { 'content-type': 'application/json;charset=utf-8' };
+
 function json(c: Context, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): Response {
-  return c.body(JSON.stringify(body), status as 200, { 'content-type': 'application/json;charset=utf-8', 'x-acs-request-id': requestId, ...headers });
+  return c.body(JSON.stringify(body), status as 200, { ...JSON_HEADERS, 'x-acs-request-id': requestId, ...headers });
 }
 
 function checkKeys(keys: readonly AccessKey[]): Map<string, AccessKey> {

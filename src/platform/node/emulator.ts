@@ -8,12 +8,25 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { createEmulator, type Emulator, type EmulatorOptions, type FlowSource, type TaskHandler, type TaskHandlers } from '../../emulator/index.js';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import {
+  createEmulator,
+  EmulatorError,
+  type Emulator,
+  type EmulatorOptions,
+  type FlowSource,
+  type TaskHandler,
+  type TaskHandlers,
+} from '../../emulator/index.js';
 import { listen } from './http-server.js';
 
 export * from '../../emulator/index.js';
 
 export const DEFAULT_EMULATOR_PORT = 9400;
+const DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+/** Room for the headers besides a request line as long as the largest request. */
+const HEAD_ALLOWANCE = 64 * 1024;
 const FLOW_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 const ALIASES_FILE = /^aliases\.(ya?ml|json)$/;
 
@@ -81,14 +94,39 @@ export interface StartEmulatorOptions extends EmulatorOptions {
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const { port = DEFAULT_EMULATOR_PORT, host = '127.0.0.1', ...emulatorOptions } = options;
   const emulator = createEmulator(emulatorOptions);
+  const maxRequestSize = emulatorOptions.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE;
   const http = await listen(emulator.app.fetch, {
     port,
     host,
+    // RPC parameters may all be in the query (a GET): a request line as long as the largest request is served,
+    // not cut off at Node's 16 KiB default.
+    serverOptions: { maxHeaderSize: maxRequestSize + HEAD_ALLOWANCE },
     configure(server) {
       // Express executions may run 5 minutes: no idle cut-off while a call awaits its answer.
       server.requestTimeout = 0;
       server.setTimeout(0);
+      server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerUnparsed(emulator, error, socket, maxRequestSize));
     },
   });
   return { url: http.url, port: http.port, host, emulator, close: (graceMs = 10_000) => http.close(graceMs) };
+}
+
+/**
+ * A request Node's parser refused (the server's `clientError`), answered in the emulator's envelope instead of
+ * Node's bare status line, so the official clients can read it: a head past the limit is 400 EntityTooLarge,
+ * anything else 400 InvalidArgument. The connection then closes: its bytes cannot be trusted.
+ */
+function answerUnparsed(emulator: Emulator, error: NodeJS.ErrnoException, socket: Duplex, maxRequestSize: number): void {
+  if (socket.writable && error.code !== 'ECONNRESET') {
+    const refusal =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new EmulatorError('EntityTooLarge', String(maxRequestSize))
+        : new EmulatorError('InvalidArgument', 'The request could not be parsed as HTTP/1.1.');
+    const answer = emulator.refusal(refusal);
+    const head = Object.entries({ ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)), connection: 'close' })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.write(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
+  }
+  socket.destroy();
 }
