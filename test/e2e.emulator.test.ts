@@ -14,7 +14,7 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 async function emulatorWith(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({
     port: 0,
-    keys: [KEY],
+    accessKeys: [KEY],
     flows: loadFlowsFolder('examples/flows'),
     handlers: await loadHandlers('examples/handlers/index.mjs'),
     ...options,
@@ -180,7 +180,7 @@ describe.each(['api', 'pop'] as const)('gateway → emulator answering in the %s
   it('a wrong secret and a key not allowed the flow are a generic 502; throttling is 429 with Retry-After', async () => {
     const frozen = Date.now();
     const limited = { accessKeyId: 'limited', accessKeySecret: 'limitedsecret', flows: ['hello'] };
-    const emu = await emulatorWith({ errorCodes, clock: { now: () => frozen }, keys: [KEY, limited], faults: { throttle: 1 } });
+    const emu = await emulatorWith({ errorCodes, clock: { now: () => frozen }, accessKeys: [KEY, limited], faults: { throttle: 1 } });
     const wrongSecret = await startGateway({
       ...gatewayConfig(emu.url, 'v3'),
       upstream: { endpoint: emu.url, credentials: { ...KEY, accessKeySecret: 'wrong' } },

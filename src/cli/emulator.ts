@@ -62,7 +62,7 @@ export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmul
     ...(errorCodes !== undefined ? { errorCodes: errorCodes as ErrorCodes } : {}),
     port: numberFlag('port', values.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? DEFAULT_EMULATOR_PORT,
     host: values.host,
-    keys,
+    accessKeys: keys,
     flows: values.flows ? loadFlowsFolder(values.flows) : [],
     handlers: values.handlers ? await loadHandlers(values.handlers) : {},
     fetch: globalThis.fetch,

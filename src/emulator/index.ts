@@ -17,3 +17,5 @@ export {
 export { API_ERRORS, ERROR_CODES, EmulatorError, POP_ERRORS, type ApiErrorCode, type ErrorEnvelope, type PopErrorCode } from './errors.js';
 export type { FlowStore, StoredFlow } from './flow-store.js';
 export type { TaskContext, TaskHandler, TaskHandlers } from './engine/index.js';
+/** Numbers a double cannot hold exactly reach handlers as these (lossless-json); return one, or a bigint, to keep a number exact. */
+export { isLosslessNumber, LosslessNumber } from './engine/index.js';

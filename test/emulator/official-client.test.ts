@@ -59,7 +59,7 @@ beforeAll(async () => {
     port: 0,
     flows: loadFlowsFolder('examples/flows'),
     handlers: await loadHandlers('examples/handlers/index.mjs'),
-    keys: [
+    accessKeys: [
       { accessKeyId: 'testid', accessKeySecret: 'testsecret' },
       { accessKeyId: STS.accessKeyId, accessKeySecret: STS.accessKeySecret, securityTokens: [STS.securityToken] },
     ],

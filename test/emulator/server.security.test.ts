@@ -293,7 +293,7 @@ describe('the envelope and the wire', () => {
   });
 
   it('a request body over 1 MiB is refused while streaming, chunked, over real HTTP', async () => {
-    const emu = await startEmulator({ port: 0, keys: [KEY], errorCodes: 'pop' });
+    const emu = await startEmulator({ port: 0, accessKeys: [KEY], errorCodes: 'pop' });
     try {
       const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = httpRequest(
@@ -326,7 +326,7 @@ describe('the envelope and the wire', () => {
   });
 
   it('a signed chunked body is accepted over real HTTP', async () => {
-    const emu = await startEmulator({ port: 0, keys: [KEY], flows: [{ definition: HELLO }] });
+    const emu = await startEmulator({ port: 0, accessKeys: [KEY], flows: [{ definition: HELLO }] });
     try {
       const signed = await signedV3(Date.now());
       const headers = { ...signed.headers, host: HOST };

@@ -13,6 +13,7 @@ import { STATUS_CODES } from 'node:http';
 import {
   createEmulator,
   EmulatorError,
+  type AccessKey,
   type Emulator,
   type EmulatorOptions,
   type FlowSource,
@@ -76,23 +77,54 @@ export async function loadHandlers(file: string): Promise<TaskHandlers> {
 }
 
 export interface RunningEmulator {
+  /** `http://127.0.0.1:<port>`: the endpoint to give a client or a gateway (`upstream.endpoint`). */
   url: string;
   port: number;
   host: string;
   emulator: Emulator;
-  /** Stops accepting, lets calls in flight finish for up to `graceMs`, then cuts the rest. */
+  /** Stops accepting, lets calls in flight finish for up to `graceMs` (default 10 s), then cuts the rest. */
+  stop(graceMs?: number): Promise<void>;
+  /** The same as `stop`. */
   close(graceMs?: number): Promise<void>;
 }
 
-export interface StartEmulatorOptions extends EmulatorOptions {
-  /** Default 9400; 0 picks a free port. */
+/** A flow definition given in code: FDL text (YAML or JSON), or the parsed document. */
+export type FlowDefinitionInput = string | Readonly<Record<string, unknown>>;
+
+export interface StartEmulatorOptions extends Omit<EmulatorOptions, 'keys' | 'flows' | 'handlers'> {
+  /**
+   * The flows to serve: a folder of `*.yaml`/`*.yml`/`*.json` files (with an optional `aliases.yaml`), an object
+   * of flow name → definition, or a list of `FlowSource`s. Default: none (CreateFlow can add them).
+   */
+  flows?: string | Readonly<Record<string, FlowDefinitionInput>> | readonly FlowSource[] | undefined;
+  /** Local Task handlers (`Action: Local:<name>`): an object of functions, or the path of an ES module exporting them. */
+  handlers?: string | TaskHandlers | undefined;
+  /** Accepted keys. Default: `testid` / `testsecret`, for every flow, without STS. */
+  accessKeys?: readonly AccessKey[] | undefined;
+  /** Default 0: a free port. (`flowgate emulator` uses 9400.) */
   port?: number | undefined;
   /** Default 127.0.0.1: the emulator accepts test keys and should not face a network. */
   host?: string | undefined;
 }
 
+/**
+ * Starts the CloudFlow emulator on loopback, for integration tests and the `flowgate emulator` command:
+ *
+ *   const emulator = await startEmulator({ flows: 'test/flows', handlers: { priceQuote }, timeScale: 0.01 });
+ *   // … point a client or a gateway at emulator.url …
+ *   await emulator.stop();
+ *
+ * Resolves once it listens. Throws (TypeError or Error, naming the option) for a flow that does not load, a
+ * missing folder or module, or a bad option; rejects with EADDRINUSE when a fixed port is taken.
+ */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
-  const { port = DEFAULT_EMULATOR_PORT, host = '127.0.0.1', ...emulatorOptions } = options;
+  const { port = 0, host = '127.0.0.1', flows, handlers, accessKeys, ...rest } = options;
+  const emulatorOptions: EmulatorOptions = {
+    ...rest,
+    ...(accessKeys !== undefined ? { keys: accessKeys } : {}),
+    flows: flowSources(flows),
+    handlers: typeof handlers === 'string' ? await loadHandlers(handlers) : (handlers ?? {}),
+  };
   const emulator = createEmulator(emulatorOptions);
   const maxRequestSize = emulatorOptions.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE;
   const http = await listen(emulator.app.fetch, {
@@ -108,7 +140,20 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerUnparsed(emulator, error, socket, maxRequestSize));
     },
   });
-  return { url: http.url, port: http.port, host, emulator, close: (graceMs = 10_000) => http.close(graceMs) };
+  const stop = (graceMs = 10_000) => http.close(graceMs);
+  return { url: http.url, port: http.port, host, emulator, stop, close: stop };
+}
+
+function flowSources(flows: StartEmulatorOptions['flows']): FlowSource[] {
+  if (flows === undefined) return [];
+  if (typeof flows === 'string') return loadFlowsFolder(flows);
+  if (Array.isArray(flows)) return [...(flows as readonly FlowSource[])];
+  return Object.entries(flows as Readonly<Record<string, FlowDefinitionInput>>).map(([name, definition]) => ({
+    name,
+    // DescribeFlow returns a definition as text; an object given in code becomes its JSON.
+    definition: typeof definition === 'string' ? definition : JSON.stringify(definition, null, 2),
+    origin: `flows.${name}`,
+  }));
 }
 
 /**
