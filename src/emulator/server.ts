@@ -15,7 +15,16 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { createFlow, deleteFlow, describeFlowAction, listFlows, updateFlow } from './actions/flows.js';
 import { startSyncExecution } from './actions/start-sync-execution.js';
 import type { Action } from './actions/types.js';
-import { createEngine, DEFAULT_MAX_DEPTH, FlowDefinitionError, loadFlowDefinition, systemSleep, type Sleep, type TaskHandlers } from './engine/index.js';
+import {
+  createEngine,
+  DEFAULT_MAX_DEPTH,
+  FlowDefinitionError,
+  MAX_DEPTH_LIMIT,
+  loadFlowDefinition,
+  systemSleep,
+  type Sleep,
+  type TaskHandlers,
+} from './engine/index.js';
 import { ERROR_CODES, EmulatorError, emulatorError, errorEnvelope, type ErrorCodes } from './errors.js';
 import { createFaults, type FaultOptions } from './faults.js';
 import { createFlowStore, type FlowStore } from './flow-store.js';
@@ -134,6 +143,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   }
   if (!ERROR_CODES.includes(errorCodes))
     throw new TypeError(`createEmulator(): errorCodes must be ${ERROR_CODES.map((c) => `"${c}"`).join(' or ')}, got ${String(errorCodes)}`);
+  if (!(Number.isInteger(maxInputDepth) && maxInputDepth >= 1 && maxInputDepth <= MAX_DEPTH_LIMIT))
+    throw new TypeError(`createEmulator(): maxInputDepth must be a whole number from 1 to ${MAX_DEPTH_LIMIT}, got ${maxInputDepth}`);
   const keyMap = checkKeys(keys);
   const findKey = (accessKeyId: string) => keyMap.get(accessKeyId);
   const engine = createEngine({

@@ -6,7 +6,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, FlowDefinitionError, loadFlowDefinition, virtualTime, type TaskHandlers } from '../../src/emulator/engine/index.js';
+import {
+  createEngine,
+  FlowDefinitionError,
+  LosslessNumber,
+  loadFlowDefinition,
+  stringifyExact,
+  virtualTime,
+  type TaskHandlers,
+} from '../../src/emulator/engine/index.js';
 import { flowOf, runFlow } from './engine-helpers.js';
 
 interface Case {
@@ -1039,6 +1047,11 @@ describe('HTTP:Request', () => {
           res.writeHead(200, { 'content-type': 'text/plain', 'x-kind': 'text' }).end('plain words');
           return;
         }
+        if (req.url === '/exact') {
+          // Echoes the request body's text as it came, so numbers too large for a double pass through unchanged.
+          res.writeHead(200, { 'content-type': 'application/json' }).end(`{"echoed":${body}}`);
+          return;
+        }
         if (req.url === '/missing') {
           res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"no such thing"}');
           return;
@@ -1063,6 +1076,14 @@ describe('HTTP:Request', () => {
     return engine.execute(flow, { base, ...input });
   }
 
+  test('numbers keep their exact text in the request body and in the parsed response', async () => {
+    const big = new LosslessNumber('12345678901234567890');
+    const result = await runHttp('      method: POST\n      url.$: format("{}/exact", $Input.base)\n      body:\n        id.$: $Input.big\n', { big });
+    expect(result.errorMessage).toBeUndefined();
+    expect(seen.at(-1)!.body).toBe('{"id":12345678901234567890}');
+    expect(stringifyExact((result.output as { Body: unknown }).Body)).toBe('{"echoed":{"id":12345678901234567890}}');
+  });
+
   test('GET with headers; a JSON body is parsed into $Output.Body', async () => {
     const result = await runHttp('      url.$: format("{}/items?x=1", $Input.base)\n      headers:\n        X-Trace.$: $Input.trace\n', { trace: 't-9' });
     expect(result.errorMessage).toBeUndefined();
@@ -1078,7 +1099,8 @@ describe('HTTP:Request', () => {
     const result = await runHttp('      method: POST\n      url.$: format("{}/orders", $Input.base)\n      body:\n        id.$: $Input.id\n        qty: 2\n', {
       id: 'o-1',
     });
-    expect(result.output).toMatchObject({ Body: { method: 'POST', echoed: { id: 'o-1', qty: 2 } } });
+    // Parsed responses keep numbers as their exact text (LosslessNumbers); compared here as JSON.
+    expect(JSON.parse(stringifyExact(result.output))).toMatchObject({ Body: { method: 'POST', echoed: { id: 'o-1', qty: 2 } } });
     expect(seen.at(-1)!.headers['content-type']).toBe('application/json');
   });
 

@@ -231,7 +231,7 @@ describe('deep nesting never overflows the stack', () => {
       `{"d":${nested(1998)}}`,
     );
     expect(parsed.json.Output).toBe(`{"v":${nested(1998)}}`);
-    expect(() => emulator({ maxInputDepth: 2001 })).toThrow(/maxDepth/);
+    expect(() => emulator({ maxInputDepth: 2001 })).toThrow(/maxInputDepth must be a whole number from 1 to 2000/);
   });
 
   it('a handler result or a stringToJson text that is too deep fails the execution cleanly; so does a cycle', async () => {

@@ -219,7 +219,7 @@ async function runTask(env: RunEnvironment, state: TaskState, run: StateRun, inp
 }
 
 async function callAction(env: RunEnvironment, state: TaskState, parameters: unknown, retryCount: number, signal: AbortSignal): Promise<unknown> {
-  if (state.action === HTTP_REQUEST_ACTION && env.fetch) return runHttpRequest(parameters, env.fetch, signal);
+  if (state.action === HTTP_REQUEST_ACTION && env.fetch) return runHttpRequest(parameters, env.fetch, signal, env.maxDepth);
   const handler = env.handlers[localHandlerName(state.action) ?? ''];
   // The engine checks every Action before starting, so this only guards against a registry changed mid-run.
   if (!handler) throw new StateFailure(ErrorNames.ActionNotSupported, `no handler for Action "${state.action}"`);

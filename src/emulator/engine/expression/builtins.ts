@@ -131,7 +131,7 @@ const BUILTINS: Record<string, Builtin> = {
   hash(args) {
     arity('hash', args, 2);
     const digest =
-      HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
+      HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${toDisplayString(args[1])}`);
     return toHex(digest(utf8(toDisplayString(args[0]))));
   },
 
@@ -168,7 +168,7 @@ const BUILTINS: Record<string, Builtin> = {
     try {
       pattern = new RegExp(stringArg('regexMatchString', args[0]), 'u');
     } catch {
-      return fail(`regexMatchString() got an invalid pattern ${JSON.stringify(args[0])}`);
+      return fail(`regexMatchString() got an invalid pattern ${toDisplayString(args[0])}`);
     }
     return pattern.test(stringArg('regexMatchString', args[1]));
   },
