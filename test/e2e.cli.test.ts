@@ -51,7 +51,7 @@ describe('flowgate emulator (process)', () => {
         credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }),
         transport: fetchTransport(),
       });
-      await expect(wrongKey.startSyncExecution({ flowName: 'hello', input: '{}' })).rejects.toMatchObject({ status: 404, code: 'InvalidAccessKeyId.NotFound' });
+      await expect(wrongKey.startSyncExecution({ flowName: 'hello', input: '{}' })).rejects.toMatchObject({ status: 403, code: 'InvalidAccessKeyID' });
     } finally {
       cli.child.kill('SIGTERM');
     }

@@ -14,7 +14,7 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 async function emulatorWith(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({
     port: 0,
-    keys: [KEY],
+    accessKeys: [KEY],
     flows: loadFlowsFolder('examples/flows'),
     handlers: await loadHandlers('examples/handlers/index.mjs'),
     ...options,
@@ -121,7 +121,7 @@ describe('gateway → emulator: deadlines, throttling, setup errors', () => {
     try {
       const badKey = await run(gw, 'hello', {});
       expect([badKey.res.status, badKey.json.Code]).toEqual([502, 'UpstreamError']);
-      expect(JSON.stringify(gw.logs)).toContain('SignatureDoesNotMatch');
+      expect(JSON.stringify(gw.logs)).toContain('SignatureNotMatch');
       expect(JSON.stringify(badKey.json)).not.toContain('wrong');
     } finally {
       await gw.close();
@@ -172,5 +172,38 @@ describe('the demo (startDemo on ephemeral ports)', () => {
   it('the slow flow outlasts its 2 s gateway timeout → 504', async () => {
     const { res, json } = await run(demo.gatewayUrl, 'slow', {});
     expect([res.status, json.Code]).toEqual([504, 'GatewayTimeout']);
+  });
+});
+
+describe.each(['api', 'pop'] as const)('gateway → emulator answering in the %s vocabulary', (errorCodes) => {
+  // The same failures, named differently by each vocabulary, reach the caller the same way.
+  it('a wrong secret and a key not allowed the flow are a generic 502; throttling is 429 with Retry-After', async () => {
+    const frozen = Date.now();
+    const limited = { accessKeyId: 'limited', accessKeySecret: 'limitedsecret', flows: ['hello'] };
+    const emu = await emulatorWith({ errorCodes, clock: { now: () => frozen }, accessKeys: [KEY, limited], faults: { throttle: 1 } });
+    const wrongSecret = await startGateway({
+      ...gatewayConfig(emu.url, 'v3'),
+      upstream: { endpoint: emu.url, credentials: { ...KEY, accessKeySecret: 'wrong' } },
+    });
+    const limitedKey = await startGateway({
+      ...gatewayConfig(emu.url, 'rpc'),
+      upstream: { endpoint: emu.url, signatureVersion: 'rpc', credentials: { accessKeyId: limited.accessKeyId, accessKeySecret: limited.accessKeySecret } },
+    });
+    try {
+      const badKey = await run(wrongSecret, 'hello', {});
+      expect([badKey.res.status, badKey.json.Code]).toEqual([502, 'UpstreamError']);
+      expect(wrongSecret.logs.at(-1)).toMatchObject({ upstreamCode: errorCodes === 'api' ? 'SignatureNotMatch' : 'SignatureDoesNotMatch' });
+      const denied = await run(limitedKey, 'quote', { sku: 'apple' });
+      expect([denied.res.status, denied.json.Code]).toEqual([502, 'UpstreamError']);
+      expect(limitedKey.logs.at(-1)).toMatchObject({ upstreamStatus: 403, upstreamCode: errorCodes === 'api' ? 'AccessDenied' : 'Forbidden.RAM' });
+      // The first authenticated call spent the one token; the next is throttled.
+      expect((await run(limitedKey, 'hello', {})).res.status).toBe(200);
+      const throttled = await run(limitedKey, 'hello', {});
+      expect([throttled.res.status, throttled.json.Code, throttled.res.headers.get('retry-after')]).toEqual([429, 'ResourceThrottled', '1']);
+    } finally {
+      await wrongSecret.close();
+      await limitedKey.close();
+      await emu.close();
+    }
   });
 });

@@ -1,19 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError, parseConfigText, type Config } from '../config/load.js';
-import { nodeCredentialIssues } from '../platform/node/credentials.js';
-
-function loadConfig(file: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError([`(file): cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-  }
-  const config = parseConfigText(text, process.env);
-  const issues = nodeCredentialIssues(config.upstream.credentials);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return config;
-}
+import { ConfigError, type Config } from '../config/load.js';
+import { loadConfig } from '../platform/node/config-file.js';
 
 /** The config, or exit code 2 after saying which key paths are wrong. */
 export function loadConfigOrExit(file: string): Config | number {

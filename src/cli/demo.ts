@@ -50,7 +50,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const emulatorOptions = {
     flows: loadFlowsFolder(`${PACKAGE_ROOT}examples/flows`),
     handlers: await loadHandlers(`${PACKAGE_ROOT}examples/handlers/index.mjs`),
-    keys: [DEFAULT_KEY],
+    accessKeys: [DEFAULT_KEY],
     fetch: globalThis.fetch,
   };
   const emulator = await startEmulator({ ...emulatorOptions, port: options.emulatorPort ?? DEFAULT_EMULATOR_PORT }).catch((error: NodeJS.ErrnoException) => {

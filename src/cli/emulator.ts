@@ -3,22 +3,25 @@ import { parseArgs } from 'node:util';
 import {
   DEFAULT_EMULATOR_PORT,
   DEFAULT_KEY,
+  ERROR_CODES,
   loadFlowsFolder,
   loadHandlers,
   startEmulator,
   type AccessKey,
   type CallLogLine,
+  type ErrorCodes,
   type RunningEmulator,
   type StartEmulatorOptions,
 } from '../platform/node/emulator.js';
+import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { nextSignal } from './signals.js';
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/units.js';
 
 const USAGE = `Usage: flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE]
-                         [--access-key ID:SECRET]... [--sts-token ID:TOKEN]...
+                         [--access-key ID:SECRET[:FLOW,FLOW...]]... [--sts-token ID:TOKEN]...
                          [--sts PORT] [--sts-token-ttl DURATION] [--sts-tls-cert FILE --sts-tls-key FILE]
-                         [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]
+                         [--error-codes api|pop] [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]
 `;
 
 function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
@@ -40,6 +43,7 @@ export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmul
       handlers: { type: 'string' },
       'access-key': { type: 'string', multiple: true },
       'sts-token': { type: 'string', multiple: true },
+      'error-codes': { type: 'string' },
       latency: { type: 'string' },
       throttle: { type: 'string' },
       'failure-rate': { type: 'string' },
@@ -75,12 +79,15 @@ export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmul
       throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
     }
   };
+  const errorCodes = values['error-codes'];
+  if (errorCodes !== undefined && !ERROR_CODES.includes(errorCodes as ErrorCodes)) throw new Error(`--error-codes must be api or pop, got "${errorCodes}"`);
   return {
     ...(stsPort !== undefined ? { sts: { port: stsPort, tls: certFile && keyFile ? { cert: readPem(certFile), key: readPem(keyFile) } : undefined } } : {}),
     ...(stsTokenTtlMs !== undefined ? { stsTokenTtlMs } : {}),
+    ...(errorCodes !== undefined ? { errorCodes: errorCodes as ErrorCodes } : {}),
     port: numberFlag('port', values.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? DEFAULT_EMULATOR_PORT,
     host: values.host,
-    keys,
+    accessKeys: keys,
     flows: values.flows ? loadFlowsFolder(values.flows) : [],
     handlers: values.handlers ? await loadHandlers(values.handlers) : {},
     fetch: globalThis.fetch,
@@ -118,7 +125,8 @@ export async function emulatorCommand(args: string[], signal: Promise<unknown> =
       key.accessKeyId === DEFAULT_KEY.accessKeyId && key.accessKeySecret === DEFAULT_KEY.accessKeySecret
         ? ` secret ${DEFAULT_KEY.accessKeySecret}`
         : ' (secret as given)';
-    process.stderr.write(`access key: ${key.accessKeyId}${secret}${key.securityTokens?.length ? ' (STS token required)' : ''}\n`);
+    const limits = `${key.securityTokens?.length ? ' (STS token required)' : ''}${key.flows ? ` (flows: ${key.flows.join(', ')})` : ''}`;
+    process.stderr.write(`access key: ${key.accessKeyId}${secret}${limits}\n`);
   }
   const ttl = options.stsTokenTtlMs !== undefined ? `tokens live ${options.stsTokenTtlMs / 1000} s` : 'tokens live DurationSeconds (3600 s by default)';
   process.stderr.write(`STS (AssumeRole, AssumeRoleWithOIDC) at ${running.url}${running.stsUrl ? ` and ${running.stsUrl}` : ''}; ${ttl}\n`);
@@ -129,9 +137,15 @@ export async function emulatorCommand(args: string[], signal: Promise<unknown> =
   return 0;
 }
 
-/** `ID:SECRET` → a key. */
+/** `ID:SECRET`, or `ID:SECRET:flow1,flow2` for a key limited to those flows → a key. Never echoes the secret. */
 export function parseAccessKey(text: string): AccessKey {
-  const colon = text.indexOf(':');
-  if (colon <= 0 || colon === text.length - 1) throw new Error(`--access-key must be ID:SECRET, got "${text.slice(0, colon > 0 ? colon : 20)}…"`);
-  return { accessKeyId: text.slice(0, colon), accessKeySecret: text.slice(colon + 1) };
+  const [id = '', secret = '', flows, ...rest] = text.split(':');
+  const shown = id ? `${id.slice(0, 40)}:…` : '…';
+  if (!id || !secret || rest.length > 0 || flows === '')
+    throw new Error(`--access-key must be ID:SECRET or ID:SECRET:FLOW,FLOW (no ":" in the secret), got "${shown}"`);
+  if (flows === undefined) return { accessKeyId: id, accessKeySecret: secret };
+  const names = flows.split(',');
+  const bad = names.find((name) => !CLOUDFLOW_NAME.test(name));
+  if (bad !== undefined) throw new Error(`--access-key ${id}: "${bad.slice(0, 40)}" is not a flow name`);
+  return { accessKeyId: id, accessKeySecret: secret, flows: names };
 }

@@ -58,7 +58,8 @@ export const UPSTREAM_HINTS: Readonly<Record<string, string>> = {
   SignatureDoesNotMatch: `The upstream computed another signature: ${CHECK_KEYS}.`,
   SignatureNotMatch: `The upstream computed another signature: ${CHECK_KEYS}.`,
   'InvalidAccessKeyId.NotFound': `The upstream does not know the AccessKeyId: ${CHECK_KEYS}.`,
-  InvalidAccessKeyID: `The upstream does not know the AccessKeyId: ${CHECK_KEYS}.`,
+  // The API reference's table has one code for an unknown key and for an STS token that is not the key's.
+  InvalidAccessKeyID: `The upstream does not know the AccessKeyId, or its STS token is not that key's: ${CHECK_KEYS} and securityToken.`,
   'InvalidAccessKeyId.Inactive': 'The AccessKey is disabled in RAM.',
   'InvalidTimeStamp.Expired': "The gateway's clock is more than 15 minutes off the upstream's: check the host's time synchronisation.",
   RequestTimeTooSkewed: "The gateway's clock is more than 15 minutes off the upstream's: check the host's time synchronisation.",

@@ -47,9 +47,8 @@ export function createFaults(options: FaultOptions, deps: { clock: Clock; random
   return {
     async apply() {
       const retryAfter = take();
-      if (retryAfter !== undefined) throw emulatorError('ResourceThrottled', undefined, { 'retry-after': String(retryAfter) });
-      if (failureRate > 0 && deps.random() < failureRate)
-        throw emulatorError('InternalServerError', 'An internal error occurred. Please retry. (injected by the emulator failure rate)');
+      if (retryAfter !== undefined) throw emulatorError('ResourceThrottled', undefined, { headers: { 'retry-after': String(retryAfter) } });
+      if (failureRate > 0 && deps.random() < failureRate) throw emulatorError('InternalServerError');
       if (latencyMs > 0) await deps.sleep(latencyMs);
     },
   };

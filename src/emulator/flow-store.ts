@@ -18,6 +18,11 @@ export interface FlowVersion {
   createdTime: number;
 }
 
+/** A flow's environment variables (SDK model CreateFlowRequest.Environment). */
+export interface FlowEnvironment {
+  Variables: Array<{ Name: string; Value: string; Description?: string }>;
+}
+
 export interface StoredFlow {
   id: string;
   name: string;
@@ -27,7 +32,7 @@ export interface StoredFlow {
   executionMode: ExecutionMode;
   resourceGroupId?: string | undefined;
   externalStorageLocation?: string | undefined;
-  environment?: unknown;
+  environment?: FlowEnvironment | undefined;
   createdTime: number;
   lastModifiedTime: number;
   versions: FlowVersion[];
@@ -43,7 +48,7 @@ export interface NewFlow {
   roleArn?: string | undefined;
   resourceGroupId?: string | undefined;
   externalStorageLocation?: string | undefined;
-  environment?: unknown;
+  environment?: FlowEnvironment | undefined;
 }
 
 export interface FlowChanges {
@@ -71,22 +76,21 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
     try {
       return loadFlowDefinition(source, { name, ...(executionMode ? { executionMode } : {}) });
     } catch (error) {
-      if (error instanceof FlowDefinitionError) throw emulatorError('InvalidArgument', `Parameter error. Definition: ${error.message}`);
+      if (error instanceof FlowDefinitionError) throw emulatorError('InvalidArgument', `Definition: ${error.message}`);
       throw error;
     }
   };
 
   const mustGet = (name: string): StoredFlow => {
     const flow = flows.get(name);
-    if (!flow) throw emulatorError('FlowNotExists', `Flow ${name} does not exist.`);
+    if (!flow) throw emulatorError('FlowNotExists', name);
     return flow;
   };
 
   return {
     create(input) {
-      if (!CLOUDFLOW_NAME.test(input.name))
-        throw emulatorError('InvalidArgument', `Parameter error. Name "${input.name.slice(0, 140)}" must match ${CLOUDFLOW_NAME.source}.`);
-      if (flows.has(input.name)) throw emulatorError('FlowAlreadyExists', `Flow ${input.name} already exists.`);
+      if (!CLOUDFLOW_NAME.test(input.name)) throw emulatorError('InvalidArgument', `Name "${input.name.slice(0, 140)}" must match ${CLOUDFLOW_NAME.source}.`);
+      if (flows.has(input.name)) throw emulatorError('FlowAlreadyExists', input.name);
       const definition = load(input.definition, input.name, input.executionMode);
       const now = options.now();
       const flow: StoredFlow = {
@@ -129,9 +133,9 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
     setAlias(name, alias, version) {
       const flow = mustGet(name);
       if (!flow.versions.some((v) => v.version === version))
-        throw emulatorError('InvalidArgument', `Parameter error. Flow ${name} has no version ${version} for alias "${alias}".`);
+        throw emulatorError('InvalidArgument', `Flow ${name} has no version ${version} for alias "${alias}".`);
       if (!CLOUDFLOW_NAME.test(alias) || /^\d+$/.test(alias))
-        throw emulatorError('InvalidArgument', `Parameter error. Alias "${alias}" must match ${CLOUDFLOW_NAME.source} and not be a number.`);
+        throw emulatorError('InvalidArgument', `Alias "${alias}" must match ${CLOUDFLOW_NAME.source} and not be a number.`);
       flow.aliases.set(alias, version);
     },
     resolve(name, qualifier) {
@@ -139,7 +143,7 @@ export function createFlowStore(options: { now: () => number; uuid: () => string
       if (!qualifier) return { flow, version: latest(flow) };
       const number = /^[1-9]\d{0,9}$/.test(qualifier) ? Number(qualifier) : flow.aliases.get(qualifier);
       const version = flow.versions.find((v) => v.version === number);
-      if (!version) throw emulatorError('FlowNotExists', `Flow ${name} has no version or alias "${qualifier.slice(0, 140)}".`);
+      if (!version) throw emulatorError('FlowNotExists', `${name} with Qualifier "${qualifier.slice(0, 140)}"`);
       return { flow, version };
     },
   };

@@ -36,20 +36,20 @@ export async function readRpcCall(request: Request, maxBytes: number): Promise<R
 
   const read = method === 'GET' ? ({ ok: true, bytes: new Uint8Array(0) } as const) : await readLimited(request, maxBytes);
   if (!read.ok) {
-    if (read.reason === 'too-large') throw emulatorError('EntityTooLarge', `The payload size exceeds maximum allowed size (${maxBytes} bytes).`);
-    throw emulatorError('InvalidArgument', 'Parameter error. The request body could not be read.');
+    if (read.reason === 'too-large') throw emulatorError('EntityTooLarge', String(maxBytes));
+    throw emulatorError('InvalidArgument', 'The request body could not be read.');
   }
   const body = read.bytes;
 
   let form: Record<string, string> = {};
   if (body.byteLength > 0) {
     const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== FORM_TYPE) throw emulatorError('UnsupportedMediaType');
+    if (type !== FORM_TYPE) throw emulatorError('UnsupportedMediaType', `${JSON.stringify(type.slice(0, 80))}; send ${FORM_TYPE}`);
     let text: string;
     try {
       text = decoder.decode(body);
     } catch {
-      throw emulatorError('InvalidArgument', 'Parameter error. The form body is not valid UTF-8.');
+      throw emulatorError('InvalidArgument', 'The form body is not valid UTF-8.');
     }
     form = Object.fromEntries(new URLSearchParams(text));
   }

@@ -2,7 +2,11 @@
  * The temporary keys the emulator's STS hands out: an `STS.` AccessKeyId, its secret, the SecurityToken every
  * call with it must carry, and an expiry. The fnf side accepts them until they expire and answers
  * `InvalidSecurityToken.Expired` after, so expired keys are remembered (up to `max` keys, the oldest forgotten
- * first; a forgotten key is then `InvalidAccessKeyId.NotFound`, as an unknown one).
+ * first; a forgotten key is then refused as an unknown one: `InvalidAccessKeyID`, or `InvalidAccessKeyId.NotFound`
+ * in the POP vocabulary).
+ *
+ * A temporary key acts on every flow unless it was issued for some (`flows`): as in RAM, a role session has the
+ * role's permissions, not those of the key that assumed it, and the emulator's roles allow every flow.
  */
 import type { Clock } from '../lib/clock.js';
 import { toBase64, toHex } from '../lib/bytes.js';
@@ -21,8 +25,8 @@ export interface TemporaryKeyStore {
    * Issues a key valid for `durationSeconds`, or for the store's fixed `ttlMs` when it has one (the emulator's
    * `--sts-token-ttl`, so expiry can be tested in seconds).
    */
-  issue(durationSeconds: number): TemporaryKey;
-  /** The key as the verifier sees it: its secret, its one token and its expiry. */
+  issue(durationSeconds: number, flows?: readonly string[]): TemporaryKey;
+  /** The key as the verifier sees it: its secret, its one token, its expiry and the flows it is limited to, if any. */
   get(accessKeyId: string): AccessKey | undefined;
 }
 
@@ -48,7 +52,7 @@ export function createTemporaryKeyStore(options: TemporaryKeyStoreOptions): Temp
   // Insertion order is issue order, so the first entry is the oldest.
   const keys = new Map<string, AccessKey & { expiresAt: number }>();
   return {
-    issue(durationSeconds) {
+    issue(durationSeconds, flows) {
       const lifetime = ttlMs ?? durationSeconds * 1000;
       const key: TemporaryKey = {
         accessKeyId: 'STS.' + Array.from(random(24), (b) => BASE62[b % 62]).join(''),
@@ -62,6 +66,7 @@ export function createTemporaryKeyStore(options: TemporaryKeyStoreOptions): Temp
         accessKeySecret: key.accessKeySecret,
         securityTokens: [key.securityToken],
         expiresAt: key.expiresAt,
+        flows: flows === undefined ? undefined : [...flows],
       });
       return key;
     },

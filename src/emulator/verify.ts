@@ -22,17 +22,19 @@ export interface AccessKey {
   accessKeySecret: string;
   /** When non-empty, every call with this key must carry one of these STS tokens. */
   securityTokens?: readonly string[] | undefined;
+  /**
+   * When given, the only flows this key may act on (a RAM policy on those flow resources): a call naming another
+   * flow is 403 AccessDenied, and ListFlows shows only these. Such a key holds no other permission: STS refuses
+   * it AssumeRole.
+   */
+  flows?: readonly string[] | undefined;
   /** A temporary key (issued by the emulator's STS) is refused with `InvalidSecurityToken.Expired` from this epoch ms on. */
   expiresAt?: number | undefined;
 }
 
-/** Where keys are looked up: the configured ones, then the temporary ones STS issued. */
-export interface KeyLookup {
-  get(accessKeyId: string): AccessKey | undefined;
-}
-
 export interface VerifyContext {
-  keys: KeyLookup;
+  /** The key with this AccessKeyId, if the emulator accepts one: a configured key, or a temporary one STS issued. */
+  findKey(accessKeyId: string): AccessKey | undefined;
   clock: Clock;
   windowMs: number;
   nonces: NonceCache;
@@ -48,22 +50,25 @@ const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 export async function verifyCall(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
   if (call.style === 'rpc') return verifyRpc(call, ctx);
   if (call.style === 'v3') return verifyV3(call, ctx);
-  throw emulatorError(
-    'IncompleteSignature',
-    'The request signature does not conform to Aliyun standards. The request carries neither an Authorization header nor a Signature parameter.',
-  );
+  throw emulatorError('MissingRequiredHeader', 'Authorization (or an RPC Signature parameter)', {
+    pop: 'IncompleteSignature',
+    popDetail: 'The request carries neither an Authorization header nor a Signature parameter.',
+  });
 }
 
 async function verifyV3(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
+  const token = call.headers['x-acs-security-token'];
+  const required = [...V3_REQUIRED_SIGNED, ...(call.headers['content-type'] !== undefined ? ['content-type'] : [])];
+  const absent = required.filter((name) => call.headers[name] === undefined);
+  if (absent.length > 0) {
+    throw emulatorError('MissingRequiredHeader', absent.join(', '), {
+      pop: 'IncompleteSignature',
+      popDetail: `These headers must be present and listed in SignedHeaders: ${absent.join(', ')}.`,
+    });
+  }
   const auth = parseAuthorizationV3(call.headers.authorization);
   if (!auth) throw incomplete(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
-  const token = call.headers['x-acs-security-token'];
-  const required = [
-    ...V3_REQUIRED_SIGNED,
-    ...(call.headers['content-type'] !== undefined ? ['content-type'] : []),
-    ...(token !== undefined ? ['x-acs-security-token'] : []),
-  ];
-  const unsigned = required.filter((name) => call.headers[name] === undefined || !auth.signedHeaders.includes(name));
+  const unsigned = [...required, ...(token !== undefined ? ['x-acs-security-token'] : [])].filter((name) => !auth.signedHeaders.includes(name));
   if (unsigned.length > 0) throw incomplete(`These headers must be present and listed in SignedHeaders: ${unsigned.join(', ')}.`);
 
   const key = knownKey(ctx, auth.accessKeyId);
@@ -89,9 +94,10 @@ async function verifyV3(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
 async function verifyRpc(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> {
   const p = call.params;
   const missing = ['AccessKeyId', 'SignatureMethod', 'SignatureNonce', 'Timestamp'].filter((name) => !p[name]);
-  if (missing.length > 0) throw incomplete(`Missing parameters: ${missing.join(', ')}.`);
-  if (p.SignatureMethod !== 'HMAC-SHA1') throw incomplete('SignatureMethod must be HMAC-SHA1.');
-  if (p.SignatureVersion !== undefined && p.SignatureVersion !== '1.0') throw incomplete('SignatureVersion must be 1.0.');
+  if (missing.length > 0)
+    throw emulatorError('MissingRequiredParams', missing.join(', '), { pop: 'IncompleteSignature', popDetail: `Missing parameters: ${missing.join(', ')}.` });
+  if (p.SignatureMethod !== 'HMAC-SHA1') throw invalidSigning('SignatureMethod must be HMAC-SHA1.');
+  if (p.SignatureVersion !== undefined && p.SignatureVersion !== '1.0') throw invalidSigning('SignatureVersion must be 1.0.');
 
   const key = knownKey(ctx, p.AccessKeyId!);
   checkDate(p.Timestamp!, ctx);
@@ -106,19 +112,24 @@ async function verifyRpc(call: RpcCall, ctx: VerifyContext): Promise<AccessKey> 
 }
 
 function knownKey(ctx: VerifyContext, accessKeyId: string): AccessKey {
-  const key = ctx.keys.get(accessKeyId);
-  if (!key) throw emulatorError('InvalidAccessKeyId.NotFound');
+  const key = ctx.findKey(accessKeyId);
+  if (!key) throw emulatorError('InvalidAccessKeyID', `The AccessKey ID ${accessKeyId.slice(0, 64)} is not known.`, { pop: 'InvalidAccessKeyId.NotFound' });
   return key;
 }
 
 function checkDate(value: string, ctx: VerifyContext): void {
   const at = DATE_SHAPE.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(at)) throw emulatorError('InvalidTimeStamp.Format');
+  if (Number.isNaN(at)) {
+    throw emulatorError('InvalidArgument', `The request date ${JSON.stringify(value.slice(0, 40))} is not yyyy-MM-ddTHH:mm:ssZ.`, {
+      pop: 'InvalidTimeStamp.Format',
+    });
+  }
   if (Math.abs(ctx.clock.now() - at) > ctx.windowMs) {
-    throw emulatorError(
-      'InvalidTimeStamp.Expired',
-      `Specified time stamp or date value is expired. It must be within ${ctx.windowMs / 60_000} minutes of the server time.`,
-    );
+    const window = `It must be within ${ctx.windowMs / 60_000} minutes of the server time.`;
+    throw emulatorError('RequestTimeTooSkewed', `The request date ${value} is too far from the server time. ${window}`, {
+      pop: 'InvalidTimeStamp.Expired',
+      popDetail: window,
+    });
   }
 }
 
@@ -129,10 +140,8 @@ function checkToken(key: AccessKey, token: string | undefined): void {
   let ok = false;
   for (const candidate of accepted) ok = constantTimeEqual(token ?? '', candidate) || ok;
   if (!ok || token === undefined) {
-    throw emulatorError(
-      'InvalidSecurityToken.MismatchWithAccessKey',
-      token === undefined ? 'Specified SecurityToken mismatch with the AccessKey. This AccessKey requires a SecurityToken.' : undefined,
-    );
+    const detail = token === undefined ? 'This AccessKey requires a SecurityToken.' : 'The SecurityToken does not belong to this AccessKey.';
+    throw emulatorError('InvalidAccessKeyID', detail, { pop: 'InvalidSecurityToken.MismatchWithAccessKey' });
   }
 }
 
@@ -141,13 +150,23 @@ function checkExpiry(key: AccessKey, ctx: VerifyContext): void {
 }
 
 function claimNonce(ctx: VerifyContext, key: AccessKey, nonce: string): void {
-  if (!ctx.nonces.claim(key.accessKeyId, nonce)) throw emulatorError('SignatureNonceUsed');
+  if (!ctx.nonces.claim(key.accessKeyId, nonce)) {
+    throw emulatorError('InvalidArgument', 'The signature nonce was used already within the date window.', { pop: 'SignatureNonceUsed' });
+  }
 }
 
+/** A signature that cannot be checked as sent (malformed, or not covering what it must). */
 function incomplete(detail: string) {
-  return emulatorError('IncompleteSignature', `The request signature does not conform to Aliyun standards. ${detail}`);
+  return emulatorError('SignatureNotMatch', detail, { pop: 'IncompleteSignature' });
+}
+
+function invalidSigning(detail: string) {
+  return emulatorError('InvalidArgument', detail, { pop: 'IncompleteSignature' });
 }
 
 function mismatch(detail?: string) {
-  return emulatorError('SignatureDoesNotMatch', detail ? `Specified signature is not matched with our calculation. ${detail}` : undefined);
+  return emulatorError('SignatureNotMatch', detail ?? 'The signature was not calculated from this request and the key secret.', {
+    pop: 'SignatureDoesNotMatch',
+    popDetail: detail,
+  });
 }

@@ -6,7 +6,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, FlowDefinitionError, loadFlowDefinition, virtualTime, type TaskHandlers } from '../../src/emulator/engine/index.js';
+import {
+  createEngine,
+  FlowDefinitionError,
+  LosslessNumber,
+  loadFlowDefinition,
+  stringifyExact,
+  virtualTime,
+  type TaskHandlers,
+} from '../../src/emulator/engine/index.js';
 import { flowOf, runFlow } from './engine-helpers.js';
 
 interface Case {
@@ -360,8 +368,8 @@ describe('state types', () => {
       flow: flowOf(
         '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Sq\n      States:\n        - Type: Task\n          Name: Sq\n          Action: Local:square\n          End: true\n',
       ),
-      input: { list: [1, 2, 3] },
-      handlers: { square: (n) => ({ sq: (n as number) * (n as number) }) },
+      input: { list: [{ n: 1 }, { n: 2 }, { n: 3 }] },
+      handlers: { square: (item) => ({ sq: (item as { n: number }).n ** 2 }) },
       output: { Items: [{ sq: 1 }, { sq: 4 }, { sq: 9 }] },
     },
     {
@@ -385,8 +393,17 @@ describe('state types', () => {
       flow: flowOf(
         '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    MaxConcuccency: 2\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
       ),
-      input: { list: ['x', 'y', 'z'] },
-      output: { Items: ['x', 'y', 'z'] },
+      input: { list: [{ v: 'x' }, { v: 'y' }, { v: 'z' }] },
+      output: { Items: [{ v: 'x' }, { v: 'y' }, { v: 'z' }] },
+    },
+    {
+      // Every state input is a JSON object (CloudFlow FDL, "Input and output"), so every item must be one.
+      name: 'Map: an item that is not an object is FnF.RuntimeError',
+      flow: flowOf(
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: P\n      States:\n        - Type: Pass\n          Name: P\n          End: true\n',
+      ),
+      input: { list: [{ v: 1 }, 'y'] },
+      error: { errorCode: 'FnF.RuntimeError', errorMessage: /must yield an array of objects, but item 1 is "y"/ },
     },
     {
       name: 'Map: ItemsPath that is not an array is FnF.RuntimeError',
@@ -399,9 +416,9 @@ describe('state types', () => {
     {
       name: 'Map: a failing item fails the Map',
       flow: flowOf(
-        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Check\n      States:\n        - Type: Choice\n          Name: Check\n          Branches:\n            - Condition: $Input > 2\n              Next: Bad\n          Default: Ok\n        - Type: Pass\n          Name: Ok\n          End: true\n        - Type: Fail\n          Name: Bad\n          Code: TooBig\n',
+        '  - Type: Map\n    Name: M\n    ItemsPath: $Input.list\n    End: true\n    Processor:\n      StartAt: Check\n      States:\n        - Type: Choice\n          Name: Check\n          Branches:\n            - Condition: $Input.n > 2\n              Next: Bad\n          Default: Ok\n        - Type: Pass\n          Name: Ok\n          End: true\n        - Type: Fail\n          Name: Bad\n          Code: TooBig\n',
       ),
-      input: { list: [1, 2, 3] },
+      input: { list: [{ n: 1 }, { n: 2 }, { n: 3 }] },
       error: { errorCode: 'TooBig' },
     },
     {
@@ -784,10 +801,10 @@ describe('Retry and Catch', () => {
         '  - Type: Pass\n    Name: Caught\n    End: true\n',
     );
     const work = (item: unknown) => {
-      if (item === 2) throw Object.assign(new Error('two'), { code: 'NoTwos' });
+      if ((item as { n: number }).n === 2) throw Object.assign(new Error('two'), { code: 'NoTwos' });
       return item;
     };
-    expect((await runFlow(flow, { list: [1, 2, 3] }, { handlers: { work } })).output).toEqual({ failed: 'NoTwos' });
+    expect((await runFlow(flow, { list: [{ n: 1 }, { n: 2 }, { n: 3 }] }, { handlers: { work } })).output).toEqual({ failed: 'NoTwos' });
   });
 });
 
@@ -817,7 +834,7 @@ const mapFlow = (concurrency: string) =>
 describe('concurrency', () => {
   test('Map never runs more than MaxConcurrency iterations at once, and keeps item order', async () => {
     const { probe, handler } = concurrencyProbe();
-    const items = Array.from({ length: 10 }, (_, i) => i);
+    const items = Array.from({ length: 10 }, (_, i) => ({ i }));
     const result = await runFlow(mapFlow('    MaxConcurrency: 3\n'), { items }, { handlers: { work: handler } });
     expect(probe.max).toBe(3);
     expect(result.elapsed).toBe(4000); // ceil(10 / 3) rounds of 1 s
@@ -826,14 +843,14 @@ describe('concurrency', () => {
 
   test('MaxConcurrency: 1 runs the items one after another', async () => {
     const { probe, handler } = concurrencyProbe();
-    const result = await runFlow(mapFlow('    MaxConcurrency: 1\n'), { items: [1, 2, 3] }, { handlers: { work: handler } });
+    const result = await runFlow(mapFlow('    MaxConcurrency: 1\n'), { items: [{ i: 1 }, { i: 2 }, { i: 3 }] }, { handlers: { work: handler } });
     expect(probe.max).toBe(1);
     expect(result.elapsed).toBe(3000);
   });
 
   test('without MaxConcurrency, Map is bounded by the documented ceiling of 40', async () => {
     const { probe, handler } = concurrencyProbe();
-    await runFlow(mapFlow(''), { items: Array.from({ length: 100 }, (_, i) => i) }, { handlers: { work: handler } });
+    await runFlow(mapFlow(''), { items: Array.from({ length: 100 }, (_, i) => ({ i })) }, { handlers: { work: handler } });
     expect(probe.max).toBe(40);
   });
 
@@ -1030,6 +1047,11 @@ describe('HTTP:Request', () => {
           res.writeHead(200, { 'content-type': 'text/plain', 'x-kind': 'text' }).end('plain words');
           return;
         }
+        if (req.url === '/exact') {
+          // Echoes the request body's text as it came, so numbers too large for a double pass through unchanged.
+          res.writeHead(200, { 'content-type': 'application/json' }).end(`{"echoed":${body}}`);
+          return;
+        }
         if (req.url === '/missing') {
           res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"no such thing"}');
           return;
@@ -1054,6 +1076,14 @@ describe('HTTP:Request', () => {
     return engine.execute(flow, { base, ...input });
   }
 
+  test('numbers keep their exact text in the request body and in the parsed response', async () => {
+    const big = new LosslessNumber('12345678901234567890');
+    const result = await runHttp('      method: POST\n      url.$: format("{}/exact", $Input.base)\n      body:\n        id.$: $Input.big\n', { big });
+    expect(result.errorMessage).toBeUndefined();
+    expect(seen.at(-1)!.body).toBe('{"id":12345678901234567890}');
+    expect(stringifyExact((result.output as { Body: unknown }).Body)).toBe('{"echoed":{"id":12345678901234567890}}');
+  });
+
   test('GET with headers; a JSON body is parsed into $Output.Body', async () => {
     const result = await runHttp('      url.$: format("{}/items?x=1", $Input.base)\n      headers:\n        X-Trace.$: $Input.trace\n', { trace: 't-9' });
     expect(result.errorMessage).toBeUndefined();
@@ -1069,7 +1099,8 @@ describe('HTTP:Request', () => {
     const result = await runHttp('      method: POST\n      url.$: format("{}/orders", $Input.base)\n      body:\n        id.$: $Input.id\n        qty: 2\n', {
       id: 'o-1',
     });
-    expect(result.output).toMatchObject({ Body: { method: 'POST', echoed: { id: 'o-1', qty: 2 } } });
+    // Parsed responses keep numbers as their exact text (LosslessNumbers); compared here as JSON.
+    expect(JSON.parse(stringifyExact(result.output))).toMatchObject({ Body: { method: 'POST', echoed: { id: 'o-1', qty: 2 } } });
     expect(seen.at(-1)!.headers['content-type']).toBe('application/json');
   });
 

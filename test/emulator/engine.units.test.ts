@@ -69,7 +69,7 @@ describe('virtualTime', () => {
 
 describe('digests match node:crypto across block boundaries', () => {
   const inputs = Array.from({ length: 140 }, (_, n) => 'aé✓'.repeat(n).slice(0, n));
-  const env = { random: () => 0, uuid: () => '' };
+  const env = { random: () => 0, uuid: () => '', maxDepth: 1000 };
   test.each([
     ['md5', 'MD5'],
     ['sha1', 'SHA-1'],

@@ -59,7 +59,7 @@ beforeAll(async () => {
     port: 0,
     flows: loadFlowsFolder('examples/flows'),
     handlers: await loadHandlers('examples/handlers/index.mjs'),
-    keys: [
+    accessKeys: [
       { accessKeyId: 'testid', accessKeySecret: 'testsecret' },
       { accessKeyId: STS.accessKeyId, accessKeySecret: STS.accessKeySecret, securityTokens: [STS.securityToken] },
     ],
@@ -201,7 +201,7 @@ describe('the official client, limits and refusals', () => {
     await expect(call()('StartSyncExecution', { FlowName: 'standard_one' })).rejects.toMatchObject({
       code: 'ActionNotSupported',
       statusCode: 400,
-      data: { Message: 'Standard execution is not supported.' },
+      data: { Message: 'The requested API operation is incorrect. Standard execution is not supported.' },
     });
     await expect(call()('StartExecution', { FlowName: 'hello' })).rejects.toMatchObject({ code: 'ActionNotSupported', statusCode: 400 });
     const api = new OpenApi.default(
@@ -250,14 +250,16 @@ describe('the official client, limits and refusals', () => {
       bodyType: 'json',
     });
     await expect(wrong.callApi(params, new OpenApi.OpenApiRequest({ body: {} }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({
-      code: 'InvalidSecurityToken.MismatchWithAccessKey',
-      statusCode: 400,
+      code: 'InvalidAccessKeyID',
+      statusCode: 403,
+      data: { Message: 'Invalid AccessKey ID. The SecurityToken does not belong to this AccessKey.' },
     });
     const none = new OpenApi.default(
       new OpenApi.Config({ accessKeyId: STS.accessKeyId, accessKeySecret: STS.accessKeySecret, endpoint: `127.0.0.1:${emu.port}`, protocol: 'http' }),
     );
     await expect(none.callApi(params, new OpenApi.OpenApiRequest({ body: {} }), new RuntimeOptions({ autoretry: false }))).rejects.toMatchObject({
-      code: 'InvalidSecurityToken.MismatchWithAccessKey',
+      code: 'InvalidAccessKeyID',
+      data: { Message: 'Invalid AccessKey ID. This AccessKey requires a SecurityToken.' },
     });
   });
 });

@@ -63,7 +63,7 @@ describe('flows folder, versions and aliases', () => {
     ]);
     expect(update!.status).toBe(200);
     expect([latest!.json.Output, byNumber!.json.Output, byAlias!.json.Output]).toEqual(['{"version":2}', '{"version":2}', '{"version":1}']);
-    expect([unknown!.status, unknown!.json.Code, unknown!.json.Message]).toEqual([404, 'FlowNotExists', 'Flow greet has no version or alias "staging".']);
+    expect([unknown!.status, unknown!.json.Code, unknown!.json.Message]).toEqual([404, 'FlowNotExists', 'Flow greet with Qualifier "staging" does not exist.']);
   });
 
   it('refuses a folder whose alias names a missing flow, and a flow whose Name disagrees with its file', () => {

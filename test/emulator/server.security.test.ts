@@ -11,7 +11,8 @@ import { startEmulator } from '../../src/platform/node/emulator.js';
 /**
  * Every check CloudFlow's gateway makes, each tampered with on its own, against the in-process app with an
  * injected clock. Requests are signed by the project's signers (themselves checked against the official client),
- * then changed after signing.
+ * then changed after signing. Answers are asserted in the POP gateway's vocabulary (`errorCodes: 'pop'`), whose
+ * codes tell the checks apart most finely; errors.table.test.ts walks the API reference's table, the default.
  */
 const HOST = 'cn-hangzhou.fnf.aliyuncs.com';
 const KEY = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
@@ -33,6 +34,7 @@ function setup(options: EmulatorOptions = {}) {
   const clock = manualClock(Date.UTC(2024, 0, 1, 12));
   let n = 0;
   const emulator = createEmulator({
+    errorCodes: 'pop',
     keys: [KEY, STS_KEY],
     flows: [{ definition: HELLO }],
     clock,
@@ -291,7 +293,7 @@ describe('the envelope and the wire', () => {
   });
 
   it('a request body over 1 MiB is refused while streaming, chunked, over real HTTP', async () => {
-    const emu = await startEmulator({ port: 0, keys: [KEY] });
+    const emu = await startEmulator({ port: 0, accessKeys: [KEY], errorCodes: 'pop' });
     try {
       const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = httpRequest(
@@ -324,7 +326,7 @@ describe('the envelope and the wire', () => {
   });
 
   it('a signed chunked body is accepted over real HTTP', async () => {
-    const emu = await startEmulator({ port: 0, keys: [KEY], flows: [{ definition: HELLO }] });
+    const emu = await startEmulator({ port: 0, accessKeys: [KEY], flows: [{ definition: HELLO }] });
     try {
       const signed = await signedV3(Date.now());
       const headers = { ...signed.headers, host: HOST };

@@ -1,7 +1,8 @@
 /**
  * The emulator's STS side, in process on a clock moved by hand: AssumeRole (signed RPC) and AssumeRoleWithOIDC
  * (anonymous) hand out temporary keys; the fnf side accepts them, with their token, until they expire, and answers
- * `InvalidSecurityToken.Expired` after.
+ * `InvalidSecurityToken.Expired` after, in both error vocabularies. STS itself answers in the POP gateway's codes.
+ * A temporary key acts on every flow unless issued for some; a key limited to flows may not assume a role.
  */
 import { describe, expect, it } from 'vitest';
 import { createCloudFlowClient } from '../../src/cloudflow/client.js';
@@ -15,8 +16,10 @@ import { manualClock } from '../../src/lib/clock.js';
 import { isoSeconds } from '../../src/lib/iso-time.js';
 import { cryptoRandom } from '../../src/lib/random.js';
 import { emulatorOptionsFromArgs } from '../../src/cli/emulator.js';
+import { send, signedRequest } from './call.js';
 
 const KEY = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
+const LIMITED = { accessKeyId: 'limited', accessKeySecret: 'limitedsecret', flows: ['hello'] };
 const ROLE = 'acs:ram::1234567890123456:role/Flowgate-Gateway';
 const OIDC_PROVIDER = 'acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1';
 const HELLO = `Type: StateMachine
@@ -32,16 +35,21 @@ States:
 
 function setup(options: EmulatorOptions = {}) {
   const clock = manualClock(Date.UTC(2024, 0, 1, 12));
-  const emulator = createEmulator({ keys: [KEY], flows: [{ definition: HELLO }], clock, ...options });
+  const emulator = createEmulator({
+    keys: [KEY, LIMITED],
+    flows: [{ definition: HELLO }, { definition: HELLO.replace('Name: hello', 'Name: other') }],
+    clock,
+    ...options,
+  });
   const fetchApp: typeof fetch = (input, init) => Promise.resolve(emulator.app.fetch(new Request(input, init)));
-  const run = (credentials: Credentials, signatureVersion: 'v3' | 'rpc' = 'v3') =>
+  const run = (credentials: Credentials, signatureVersion: 'v3' | 'rpc' = 'v3', flowName = 'hello') =>
     createCloudFlowClient({
       endpoint: 'http://fnf.emulator',
       credentials: staticCredentials(credentials),
       transport: fetchTransport(fetchApp),
       signatureVersion,
       clock,
-    }).startSyncExecution({ flowName: 'hello', input: '{}' });
+    }).startSyncExecution({ flowName, input: '{}' });
   /** An STS call as the test builds it: common parameters in the query, signed (unless anonymous) with `key`. */
   const stsCall = async (action: string, form: Record<string, string>, key: Credentials | null = KEY) => {
     const query: Record<string, string> = { Version: '2015-04-01', Action: action, Format: 'JSON', Timestamp: isoSeconds(clock.now()) };
@@ -98,12 +106,23 @@ describe('STS AssumeRole', () => {
     expect(await codeOf(run(issued.credentials, 'rpc'))).toBe('400 InvalidSecurityToken.Expired');
   });
 
-  it('the key needs its own token', async () => {
-    const { assume, run } = setup();
+  it.each([
+    ['api', '403 InvalidAccessKeyID'],
+    ['pop', '400 InvalidSecurityToken.MismatchWithAccessKey'],
+  ] as const)('the key needs its own token (%s vocabulary: %s)', async (errorCodes, refusal) => {
+    const { assume, run } = setup({ errorCodes });
     const { credentials } = await assume();
     const other = await assume();
-    expect(await codeOf(run({ ...credentials, securityToken: undefined }))).toBe('400 InvalidSecurityToken.MismatchWithAccessKey');
-    expect(await codeOf(run({ ...credentials, securityToken: other.credentials.securityToken }))).toBe('400 InvalidSecurityToken.MismatchWithAccessKey');
+    expect(await codeOf(run({ ...credentials, securityToken: undefined }))).toBe(refusal);
+    expect(await codeOf(run({ ...credentials, securityToken: other.credentials.securityToken }))).toBe(refusal);
+  });
+
+  it('an expired key is InvalidSecurityToken.Expired in the POP vocabulary too, where the gateway refreshes on the same code', async () => {
+    const { clock, assume, run } = setup({ errorCodes: 'pop' });
+    const { credentials } = await assume();
+    clock.advance(900_000);
+    expect(await codeOf(run(credentials))).toBe('400 InvalidSecurityToken.Expired');
+    expect(await codeOf(run(credentials, 'rpc'))).toBe('400 InvalidSecurityToken.Expired');
   });
 
   it('stsTokenTtlMs makes every key live that long, whatever DurationSeconds asked for', async () => {
@@ -147,10 +166,14 @@ describe('STS AssumeRole', () => {
       const answer = await stsCall('AssumeRole', form);
       expect([form, answer.status, answer.json.Code]).toEqual([form, status, code]);
     }
+    // STS speaks the POP gateway's codes, whichever vocabulary the fnf side was given (here the default, api).
     const anonymous = await stsCall('AssumeRole', { RoleArn: ROLE, RoleSessionName: 'gateway' }, null);
     expect(anonymous.json.Code).toBe('IncompleteSignature');
     const wrongSecret = await stsCall('AssumeRole', { RoleArn: ROLE, RoleSessionName: 'gateway' }, { accessKeyId: 'testid', accessKeySecret: 'wrong' });
-    expect(wrongSecret.status).not.toBe(200);
+    expect([wrongSecret.status, wrongSecret.json.Code]).toEqual([400, 'SignatureDoesNotMatch']);
+    expect(wrongSecret.json.Recommend).toContain('product=Sts');
+    const unknown = await stsCall('AssumeRole', { RoleArn: ROLE, RoleSessionName: 'gateway' }, { accessKeyId: 'nobody', accessKeySecret: 'x' });
+    expect([unknown.status, unknown.json.Code]).toEqual([404, 'InvalidAccessKeyId.NotFound']);
     expect((await stsCall('GetCallerIdentity', {})).json.Code).toBe('ActionNotSupported');
   });
 
@@ -171,6 +194,44 @@ describe('STS AssumeRole', () => {
     await assume();
     await assume();
     expect(await codeOf(run(first.credentials))).toMatch(/^40[34] /); // unknown, in whichever vocabulary the emulator speaks
+  });
+});
+
+describe('temporary keys and keys limited to flows', () => {
+  it('a key limited to flows may not assume a role: 403 NoPermission, so its limit cannot be escaped', async () => {
+    for (const errorCodes of ['api', 'pop'] as const) {
+      const { stsCall, run } = setup({ errorCodes });
+      const refused = await stsCall('AssumeRole', { RoleArn: ROLE, RoleSessionName: 'gateway' }, LIMITED);
+      expect([errorCodes, refused.status, refused.json.Code]).toEqual([errorCodes, 403, 'NoPermission']);
+      expect(refused.json.Message).toContain('AccessKey limited is limited to flows');
+      expect((await run(LIMITED)).status).toBe('Succeeded');
+    }
+  });
+
+  it("a role's temporary key inherits no flow limit: it acts on every flow and lists them all", async () => {
+    const { clock, assume, run, emulator } = setup();
+    const { credentials } = await assume();
+    expect((await run(credentials, 'v3', 'hello')).status).toBe('Succeeded');
+    expect((await run(credentials, 'rpc', 'other')).status).toBe('Succeeded');
+    const listed = await send(emulator, await signedRequest('ListFlows', {}, { key: credentials, now: clock.now() }));
+    expect((listed.json.Flows as Array<{ Name: string }>).map((f) => f.Name).sort()).toEqual(['hello', 'other']);
+  });
+
+  it('sts.issue() can limit a temporary key to flows, held like a configured key until it expires', async () => {
+    for (const [errorCodes, denied] of [
+      ['api', '403 AccessDenied'],
+      ['pop', '403 Forbidden.RAM'],
+    ] as const) {
+      const { clock, emulator, run, stsCall } = setup({ errorCodes });
+      const key = emulator.sts.issue(900, { flows: ['hello'] });
+      const credentials = { accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret, securityToken: key.securityToken };
+      expect((await run(credentials)).status).toBe('Succeeded');
+      expect(await codeOf(run(credentials, 'v3', 'other'))).toBe(denied);
+      expect((await stsCall('AssumeRole', { RoleArn: ROLE, RoleSessionName: 'gateway' }, credentials)).json.Code).toBe('NoPermission');
+      clock.advance(900_000);
+      expect(await codeOf(run(credentials))).toBe('400 InvalidSecurityToken.Expired');
+    }
+    expect(() => setup().emulator.sts.issue(900, { flows: ['bad name'] })).toThrow(/sts\.issue\(\) flows must be a list of flow names/);
   });
 });
 

@@ -42,7 +42,7 @@ let dir: string;
 beforeAll(async () => {
   emulator = await startEmulator({
     port: 0,
-    keys: [KEY],
+    accessKeys: [KEY],
     flows: [{ definition: HELLO }],
     clock,
     sts: { port: 0, tls },

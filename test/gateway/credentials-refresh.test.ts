@@ -41,7 +41,7 @@ const calls: CallLogLine[] = [];
 beforeAll(async () => {
   emulator = await startEmulator({
     port: 0,
-    keys: [KEY],
+    accessKeys: [KEY],
     flows: [{ definition: HELLO }],
     clock,
     stsTokenTtlMs: TTL_MS,

@@ -33,7 +33,7 @@ const calls: CallLogLine[] = [];
 beforeAll(async () => {
   [build, emulator] = await Promise.all([
     buildWorker(),
-    startEmulator({ port: 0, keys: [KEY], flows: [{ definition: HELLO }], clock, stsTokenTtlMs: 60_000, log: (line) => calls.push(line) }),
+    startEmulator({ port: 0, accessKeys: [KEY], flows: [{ definition: HELLO }], clock, stsTokenTtlMs: 60_000, log: (line) => calls.push(line) }),
   ]);
 }, 90_000);
 

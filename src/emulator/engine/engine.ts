@@ -15,6 +15,7 @@
 import type { ExecutionMode, FlowDefinition } from './definition.js';
 import { ErrorNames, ExecutionInterrupt, StateFailure } from './errors.js';
 import { isObject } from './expression/values.js';
+import { DEFAULT_MAX_DEPTH, fromHandlerValue, JsonDepthError, MAX_DEPTH_LIMIT } from './json.js';
 import { HTTP_REQUEST_ACTION } from './http-task.js';
 import { runScope, type RunEnvironment } from './interpreter.js';
 import { localHandlerName, type TaskHandlers } from './local-task.js';
@@ -34,6 +35,8 @@ export interface EngineOptions {
   maxDurationMs?: number;
   /** The largest state output, in bytes of JSON. Default 65 536 (64 KiB). */
   maxStateBytes?: number;
+  /** The deepest nesting of an execution's input and of any state's data. Default 1000, at most 2000. */
+  maxDepth?: number;
   /** For `randomInt()`: a float in [0, 1). Default Math.random. */
   random?: () => number;
   /** For `uuid()` and default execution names. Default crypto.randomUUID. */
@@ -81,10 +84,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     timeScale = 1,
     maxDurationMs = EXPRESS_MAX_DURATION_MS,
     maxStateBytes = MAX_STATE_BYTES,
+    maxDepth = DEFAULT_MAX_DEPTH,
     random = Math.random,
     uuid = () => crypto.randomUUID(),
   } = options;
   checkOptions(options, handlers, timeScale, maxDurationMs, maxStateBytes);
+  if (!(Number.isInteger(maxDepth) && maxDepth >= 1 && maxDepth <= MAX_DEPTH_LIMIT))
+    throw new TypeError(`createEngine(): maxDepth must be a whole number from 1 to ${MAX_DEPTH_LIMIT}, got ${maxDepth}`);
   const scaledSleep: Sleep = (ms, signal) => sleep(ms * timeScale, signal);
 
   const unsupportedActions = (definition: FlowDefinition): string[] =>
@@ -125,15 +131,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const interrupted = new Promise<never>((_, reject) => run.signal.addEventListener('abort', () => reject(run.signal.reason), { once: true }));
     interrupted.catch(() => undefined);
 
-    const inputCopy = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+    // The caller's object stays the caller's: the execution works on a copy, numbers kept exact.
+    let inputCopy: Record<string, unknown>;
+    try {
+      inputCopy = fromHandlerValue(input, { maxDepth }) as Record<string, unknown>;
+    } catch (error) {
+      throw new TypeError(`execute(): input must be JSON ${error instanceof JsonDepthError ? error.message : `(${(error as Error).message})`}`, {
+        cause: error,
+      });
+    }
     const env: RunEnvironment = {
       handlers,
       fetch: fetchFn,
       clock,
       sleep: scaledSleep,
-      builtins: { random, uuid },
+      builtins: { random, uuid, maxDepth },
       mode: definition.mode,
       maxStateBytes,
+      maxDepth,
       execution: { name: options.executionName ?? uuid(), flowName: options.flowName ?? definition.name ?? '', input: inputCopy },
       global: {},
     };

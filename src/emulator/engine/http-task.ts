@@ -2,11 +2,13 @@
  * `Action: HTTP:Request`. The FDL documentation names the action but not its parameters, so the shape is inferred and
  * kept small: `Parameters: { method?, url, headers?, body? }` (key case ignored, so `URL`/`Method` work too).
  * A map or list `body` is sent as JSON. The result (`$Output`) is `{ StatusCode, Headers, Body }`, with `Body`
- * parsed when the response is JSON. A non-2xx answer raises `HTTP.<status>` so Retry/Catch can match it; an
+ * parsed when the response is JSON. Numbers keep their exact text both ways (../json.ts); a JSON response nested
+ * deeper than the execution's depth limit is kept as text. A non-2xx answer raises `HTTP.<status>` so Retry/Catch can match it; an
  * unreachable server raises `HTTP.RequestFailed`. The request always goes through the injected fetch.
  */
 import { ErrorNames, StateFailure } from './errors.js';
-import { isObject } from './expression/values.js';
+import { isObject, toDisplayString } from './expression/values.js';
+import { parseExact, stringifyExact } from './json.js';
 
 export const HTTP_REQUEST_ACTION = 'HTTP:Request';
 
@@ -20,7 +22,7 @@ export interface HttpTaskResult {
   Body: unknown;
 }
 
-export async function runHttpRequest(parameters: unknown, fetchFn: typeof fetch, signal: AbortSignal): Promise<HttpTaskResult> {
+export async function runHttpRequest(parameters: unknown, fetchFn: typeof fetch, signal: AbortSignal, maxDepth: number): Promise<HttpTaskResult> {
   const p = readParameters(parameters);
   const headers = new Headers(p.headers);
   let body: string | undefined;
@@ -28,7 +30,7 @@ export async function runHttpRequest(parameters: unknown, fetchFn: typeof fetch,
     if (typeof p.body === 'string') {
       body = p.body;
     } else {
-      body = JSON.stringify(p.body);
+      body = stringifyExact(p.body);
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
   }
@@ -43,13 +45,13 @@ export async function runHttpRequest(parameters: unknown, fetchFn: typeof fetch,
   }
   const text = await response.text();
   if (!response.ok) throw new StateFailure(`HTTP.${response.status}`, `${p.method} ${p.url} answered ${response.status}: ${text.slice(0, MAX_DETAIL_CHARS)}`);
-  return { StatusCode: response.status, Headers: Object.fromEntries(response.headers), Body: parseBody(text, response.headers.get('content-type')) };
+  return { StatusCode: response.status, Headers: Object.fromEntries(response.headers), Body: parseBody(text, response.headers.get('content-type'), maxDepth) };
 }
 
-function parseBody(text: string, contentType: string | null): unknown {
+function parseBody(text: string, contentType: string | null, maxDepth: number): unknown {
   if (text === '' || !contentType || !/[/+]json\b/i.test(contentType)) return text;
   try {
-    return JSON.parse(text);
+    return parseExact(text, maxDepth);
   } catch {
     return text;
   }
@@ -65,7 +67,7 @@ function readParameters(parameters: unknown): { method: string; url: string; hea
   const rawHeaders = byLowerKey.get('headers') ?? {};
   if (!isObject(rawHeaders)) return invalid('headers must be a map');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rawHeaders)) headers[k] = typeof v === 'string' ? v : String(v);
+  for (const [k, v] of Object.entries(rawHeaders)) headers[k] = toDisplayString(v);
   return { method: method.toUpperCase(), url, headers, body: byLowerKey.get('body') };
 }
 

@@ -24,3 +24,4 @@ export { LOCAL_SERVICE, localHandlerName, type TaskContext, type TaskHandler, ty
 export { HTTP_REQUEST_ACTION, type HttpTaskResult } from './http-task.js';
 export { systemSleep, virtualTime, type Sleep, type VirtualTime } from './time.js';
 export type { Clock } from '../../lib/clock.js';
+export { DEFAULT_MAX_DEPTH, isLosslessNumber, JsonDepthError, LosslessNumber, MAX_DEPTH_LIMIT, parseExact, stringifyExact } from './json.js';

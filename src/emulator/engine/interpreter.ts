@@ -15,8 +15,10 @@ import { renderTemplate, type Template } from './constructor.js';
 import type { ChoiceState, ExecutionMode, MapState, ParallelState, Scope, State, TaskState } from './definition.js';
 import { ErrorNames, ExecutionInterrupt, StateFailure, toStateFailure } from './errors.js';
 import type { CompiledExpression } from './expression/ast.js';
+import { isObject } from './expression/values.js';
 import type { BuiltinEnvironment } from './expression/builtins.js';
 import { evaluateExpression, truthy, type ExpressionScope } from './expression/evaluate.js';
+import { depthOf, fromHandlerValue, isNumeric, JsonDepthError, JsonSizeError, stringifyExact, toDouble, toHandlerValue } from './json.js';
 import { runHttpRequest, HTTP_REQUEST_ACTION } from './http-task.js';
 import { localHandlerName, type TaskContext, type TaskHandlers } from './local-task.js';
 import type { Clock } from '../../lib/clock.js';
@@ -31,9 +33,23 @@ export interface RunEnvironment {
   builtins: BuiltinEnvironment;
   mode: ExecutionMode;
   maxStateBytes: number;
+  /** The deepest nesting of any state's data. */
+  maxDepth: number;
   execution: { name: string; flowName: string; input: unknown };
-  /** `$Global`: shared by every scope of the execution (Parallel branches and Map iterations may race on it). */
-  global: Record<string, unknown>;
+  /**
+   * `$Global`: shared by every scope of the execution (Parallel branches and Map iterations may race on it).
+   * Replaced by each GlobalConstructor, never changed in place, so whoever read it keeps what it read.
+   */
+  global: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One state's run, as `$Context.Current` shows it. `retryCount` grows with each retry, and every scope an
+ * expression of this state sees is built from here (`scopeOf`), so no reader can see a stale count.
+ */
+interface StateRun {
+  name: string;
+  retryCount: number;
 }
 
 interface StateResult {
@@ -57,30 +73,27 @@ export async function runScope(env: RunEnvironment, scope: Scope, input: unknown
 }
 
 async function runState(env: RunEnvironment, state: State, rawInput: unknown, signal: AbortSignal): Promise<StateResult> {
-  const scopeFor = (input: unknown, current: Record<string, unknown> = {}): ExpressionScope => ({
-    Input: input,
-    Context: contextObject(env, state.name, input, current),
-    Global: env.global,
-  });
-  const input = state.input ? await render(env, state.input, scopeFor(rawInput)) : rawInput;
+  const run: StateRun = { name: state.name, retryCount: 0 };
+  const input = state.input ? await render(env, state.input, scopeOf(env, run, rawInput)) : rawInput;
 
   let result: unknown = input;
   switch (state.type) {
     case 'Choice':
-      return { output: input, next: await choose(env, state, scopeFor(input)) };
+      return { output: input, next: await choose(env, state, scopeOf(env, run, input)) };
     case 'Fail':
       // Raised like `throw`: an enclosing Parallel/Map may Retry/Catch it; otherwise it fails the execution.
       throw new StateFailure(state.code ?? ErrorNames.Failed, state.detail ?? '');
     case 'Wait': {
-      const seconds = await resolveSeconds(env, state.seconds, scopeFor(input), 'Seconds', 0, WAIT_LIMIT_SECONDS[env.mode]);
+      // The same bounds at run time as at load time (CloudFlow FDL, "Wait"): whole seconds, 1 to 20 in Express mode.
+      const seconds = await resolveSeconds(env, state.seconds, scopeOf(env, run, input), 'Seconds', 1, WAIT_LIMIT_SECONDS[env.mode]);
       await env.sleep(seconds * 1000, signal);
       break;
     }
     case 'Task':
     case 'Parallel':
     case 'Map': {
-      const outcome = await withErrorHandling(env, state, input, signal, (retryCount) => act(env, state, input, retryCount, signal));
-      if (outcome.caught) return { output: checkSize(env, state.name, outcome.output), next: outcome.next };
+      const outcome = await withErrorHandling(env, state, run, input, signal, () => act(env, state, run, input, signal));
+      if (outcome.caught) return { output: checkData(env, `the output of state "${state.name}"`, outcome.output), next: outcome.next };
       result = outcome.value;
       break;
     }
@@ -89,32 +102,45 @@ async function runState(env: RunEnvironment, state: State, rawInput: unknown, si
       break;
   }
 
-  const output = state.output ? await render(env, state.output, { ...scopeFor(input, { Output: result }), Output: result }) : result;
+  // OutputConstructor sees $Global as it was before this state's GlobalConstructor (CloudFlow FDL, "Global variables").
+  const output = state.output ? await render(env, state.output, scopeOf(env, run, input, { Output: result })) : result;
   if (state.global) {
-    const updates = await render(env, state.global, { ...scopeFor(input, { Output: result }), Output: result });
-    Object.assign(env.global, updates);
+    const updates = (await render(env, state.global, scopeOf(env, run, input, { Output: result }))) as Record<string, unknown>;
+    const next = { ...env.global, ...updates };
+    // Depth only: global values have a size limit of their own (256 KiB each), larger than a state's.
+    checkDepth(env, `$Global after state "${state.name}"`, next);
+    env.global = next;
   }
-  return { output: checkSize(env, state.name, output), next: state.type === 'Succeed' ? undefined : state.next };
+  return { output: checkData(env, `the output of state "${state.name}"`, output), next: state.type === 'Succeed' ? undefined : state.next };
 }
 
-function act(env: RunEnvironment, state: TaskState | ParallelState | MapState, input: unknown, retryCount: number, signal: AbortSignal): Promise<unknown> {
+/**
+ * The variables an expression of this state sees. `current` adds `Output` (OutputConstructor, GlobalConstructor)
+ * or `Error` (a Catch); `$Output` is then the same value as `$Context.Current.Output`.
+ */
+function scopeOf(env: RunEnvironment, run: StateRun, input: unknown, current: { Output?: unknown; Error?: unknown } = {}): ExpressionScope {
+  return {
+    Input: input,
+    ...('Output' in current ? { Output: current.Output } : {}),
+    Context: {
+      Execution: { Name: env.execution.name, Input: env.execution.input, RoleArn: '' },
+      // An addition of this engine: the flow's name.
+      Flow: { Name: env.execution.flowName },
+      Current: { Name: run.name, Input: input, RetryCount: run.retryCount, ...current },
+    },
+    Global: env.global,
+  };
+}
+
+function act(env: RunEnvironment, state: TaskState | ParallelState | MapState, run: StateRun, input: unknown, signal: AbortSignal): Promise<unknown> {
   switch (state.type) {
     case 'Task':
-      return runTask(env, state, input, retryCount, signal);
+      return runTask(env, state, run, input, signal);
     case 'Parallel':
       return runParallel(env, state, input, signal);
     case 'Map':
-      return runMap(env, state, input, signal);
+      return runMap(env, state, run, input, signal);
   }
-}
-
-/** The `$Context` object (CloudFlow FDL, "Input and output"); `Flow.Name` is an addition of this engine. */
-function contextObject(env: RunEnvironment, stateName: string, input: unknown, current: Record<string, unknown>): Record<string, unknown> {
-  return {
-    Execution: { Name: env.execution.name, Input: env.execution.input, RoleArn: '' },
-    Flow: { Name: env.execution.flowName },
-    Current: { Name: stateName, Input: input, RetryCount: 0, ...current },
-  };
 }
 
 async function choose(env: RunEnvironment, state: ChoiceState, scope: ExpressionScope): Promise<string> {
@@ -134,15 +160,15 @@ type Outcome = { caught: false; value: unknown } | { caught: true; output: unkno
 async function withErrorHandling(
   env: RunEnvironment,
   state: TaskState | ParallelState | MapState,
+  run: StateRun,
   input: unknown,
   signal: AbortSignal,
-  attempt: (retryCount: number) => Promise<unknown>,
+  attempt: () => Promise<unknown>,
 ): Promise<Outcome> {
   const used = state.retry.map(() => 0);
-  let retryCount = 0;
   for (;;) {
     try {
-      return { caught: false, value: await attempt(retryCount) };
+      return { caught: false, value: await attempt() };
     } catch (thrown) {
       // The whole execution is over (timeout, stop, a failed sibling): nothing here may catch that.
       if (signal.aborted) throw signal.reason;
@@ -152,7 +178,7 @@ async function withErrorHandling(
       if (rule && used[ruleIndex]! < rule.maxAttempts) {
         const interval = rule.intervalSeconds * rule.backoffRate ** used[ruleIndex]!;
         used[ruleIndex]!++;
-        retryCount++;
+        run.retryCount++;
         await env.sleep(Math.min(interval, rule.maxBackoffSeconds ?? Infinity) * 1000, signal);
         continue;
       }
@@ -160,14 +186,7 @@ async function withErrorHandling(
       if (!handler) throw failure;
       // Inferred (as ASL does): without an OutputConstructor the fallback state receives the error itself.
       const error = { Code: failure.code, Detail: failure.detail };
-      const output = handler.output
-        ? await render(env, handler.output, {
-            Input: input,
-            Output: error,
-            Context: contextObject(env, state.name, input, { Error: error, RetryCount: retryCount }),
-            Global: env.global,
-          })
-        : error;
+      const output = handler.output ? await render(env, handler.output, scopeOf(env, run, input, { Output: error, Error: error })) : error;
       return { caught: true, output, next: handler.next };
     }
   }
@@ -177,16 +196,15 @@ function matches(errors: string[], code: string): boolean {
   return errors.includes(ErrorNames.All) || errors.includes(code);
 }
 
-async function runTask(env: RunEnvironment, state: TaskState, input: unknown, retryCount: number, signal: AbortSignal): Promise<unknown> {
-  const current = { RetryCount: retryCount };
-  const scope: ExpressionScope = { Input: input, Context: contextObject(env, state.name, input, current), Global: env.global };
+async function runTask(env: RunEnvironment, state: TaskState, run: StateRun, input: unknown, signal: AbortSignal): Promise<unknown> {
+  const scope = scopeOf(env, run, input);
   const parameters = state.parameters ? await render(env, state.parameters, scope) : input;
   const timeoutSeconds = state.timeout === undefined ? 0 : await resolveSeconds(env, state.timeout, scope, 'Timeout', 0, Infinity);
 
   const task = new AbortController();
   const unlink = link(signal, task);
   try {
-    const call = callAction(env, state, parameters, retryCount, task.signal);
+    const call = callAction(env, state, parameters, run.retryCount, task.signal);
     if (timeoutSeconds === 0) return await call;
     const timer = env.sleep(timeoutSeconds * 1000, task.signal).then(() => {
       const timeout = new StateFailure(ErrorNames.Timeout, `Task "${state.name}" did not finish within ${timeoutSeconds} s`);
@@ -201,7 +219,7 @@ async function runTask(env: RunEnvironment, state: TaskState, input: unknown, re
 }
 
 async function callAction(env: RunEnvironment, state: TaskState, parameters: unknown, retryCount: number, signal: AbortSignal): Promise<unknown> {
-  if (state.action === HTTP_REQUEST_ACTION && env.fetch) return runHttpRequest(parameters, env.fetch, signal);
+  if (state.action === HTTP_REQUEST_ACTION && env.fetch) return runHttpRequest(parameters, env.fetch, signal, env.maxDepth);
   const handler = env.handlers[localHandlerName(state.action) ?? ''];
   // The engine checks every Action before starting, so this only guards against a registry changed mid-run.
   if (!handler) throw new StateFailure(ErrorNames.ActionNotSupported, `no handler for Action "${state.action}"`);
@@ -214,8 +232,9 @@ async function callAction(env: RunEnvironment, state: TaskState, parameters: unk
     now: () => env.clock.now(),
     sleep: (ms) => env.sleep(ms, signal),
   };
-  const result = await handler(parameters, context);
-  return toJsonValue(result, state.name);
+  // A copy: whatever the handler does to its input stays out of the execution's own values.
+  const result = await handler(toHandlerValue(parameters, env.maxDepth), context);
+  return handlerResult(env, result, state.name);
 }
 
 async function runParallel(env: RunEnvironment, state: ParallelState, input: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
@@ -225,16 +244,22 @@ async function runParallel(env: RunEnvironment, state: ParallelState, input: unk
   return Object.fromEntries(outputs.map((output, i) => [`Branch${i}`, output]));
 }
 
-async function runMap(env: RunEnvironment, state: MapState, input: unknown, signal: AbortSignal): Promise<{ Items: unknown[] }> {
-  const scope: ExpressionScope = { Input: input, Context: contextObject(env, state.name, input, {}), Global: env.global };
-  const items = await evaluate(env, state.itemsPath, scope);
+async function runMap(env: RunEnvironment, state: MapState, run: StateRun, input: unknown, signal: AbortSignal): Promise<{ Items: unknown[] }> {
+  const items = await evaluate(env, state.itemsPath, scopeOf(env, run, input));
   if (!Array.isArray(items)) {
     throw new StateFailure(
       ErrorNames.RuntimeError,
-      `ItemsPath ${JSON.stringify(state.itemsPath.source)} of Map "${state.name}" must yield an array, got ${JSON.stringify(items)}`,
+      `ItemsPath ${JSON.stringify(state.itemsPath.source)} of Map "${state.name}" must yield an array, got ${shortJson(items)}`,
     );
   }
-  // Each item is the input of its own processor run (inferred: items need not be maps).
+  // Each item is the input of its own processor run, and state inputs are JSON objects (CloudFlow FDL, "Input and output").
+  const notObject = items.findIndex((item) => !isObject(item));
+  if (notObject !== -1) {
+    throw new StateFailure(
+      ErrorNames.RuntimeError,
+      `ItemsPath ${JSON.stringify(state.itemsPath.source)} of Map "${state.name}" must yield an array of objects, but item ${notObject} is ${shortJson(items[notObject])}`,
+    );
+  }
   const outputs = await runConcurrently(items.length, state.maxConcurrency, signal, (i, itemSignal) => runScope(env, state.processor, items[i], itemSignal));
   return { Items: outputs };
 }
@@ -299,10 +324,11 @@ async function resolveSeconds(
   max: number,
 ): Promise<number> {
   if (typeof value === 'number') return value;
-  const seconds = await evaluate(env, value, scope);
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < min || seconds > max) {
+  const result = await evaluate(env, value, scope);
+  const seconds = isNumeric(result) ? toDouble(result) : undefined;
+  if (seconds === undefined || !Number.isInteger(seconds) || seconds < min || seconds > max) {
     const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
-    throw new StateFailure(ErrorNames.RuntimeError, `${field}.$ must yield a number of seconds ${range}, got ${JSON.stringify(seconds)}`);
+    throw new StateFailure(ErrorNames.RuntimeError, `${field}.$ must yield a whole number of seconds ${range}, got ${shortJson(result)}`);
   }
   return seconds;
 }
@@ -315,21 +341,41 @@ function render(env: RunEnvironment, template: Template, scope: ExpressionScope)
   return renderTemplate(template, scope, env.builtins);
 }
 
-/** Handler results become plain JSON (dates to strings, no shared references); nothing returned means `{}`. */
-function toJsonValue(value: unknown, stateName: string): unknown {
+/**
+ * A handler's result as an engine value (plain JSON, numbers exact, no shared references); nothing returned means
+ * `{}`. Too large or too deep (or containing itself) is the state data limit.
+ */
+function handlerResult(env: RunEnvironment, value: unknown, stateName: string): unknown {
   if (value === undefined) return {};
   try {
-    return JSON.parse(JSON.stringify(value)) as unknown;
+    return fromHandlerValue(value, { maxDepth: env.maxDepth, maxBytes: env.maxStateBytes });
   } catch (error) {
+    if (error instanceof JsonDepthError || error instanceof JsonSizeError) {
+      throw new StateFailure(
+        ErrorNames.DataLimitExceeded,
+        `Task "${stateName}" returned a value ${error.message}${error instanceof JsonDepthError ? ' (or one that contains itself)' : ''}`,
+      );
+    }
     throw new StateFailure(ErrorNames.RuntimeError, `Task "${stateName}" returned a value that is not JSON: ${(error as Error).message}`);
   }
 }
 
-/** The documented 64 KiB limit on a state's output (which is the next state's input). */
-function checkSize(env: RunEnvironment, stateName: string, value: unknown): unknown {
-  const bytes = utf8(JSON.stringify(value) ?? 'null').length;
-  if (bytes > env.maxStateBytes) {
-    throw new StateFailure(ErrorNames.DataLimitExceeded, `the output of state "${stateName}" is ${bytes} bytes, over the ${env.maxStateBytes}-byte limit`);
-  }
+/** The documented 64 KiB limit on a state's output (which is the next state's input), and the nesting limit. */
+function checkData(env: RunEnvironment, what: string, value: unknown): unknown {
+  checkDepth(env, what, value);
+  const bytes = utf8(stringifyExact(value)).length;
+  if (bytes > env.maxStateBytes) throw new StateFailure(ErrorNames.DataLimitExceeded, `${what} is ${bytes} bytes, over the ${env.maxStateBytes}-byte limit`);
   return value;
+}
+
+function checkDepth(env: RunEnvironment, what: string, value: unknown): void {
+  if (depthOf(value, env.maxDepth) > env.maxDepth) {
+    throw new StateFailure(ErrorNames.DataLimitExceeded, `${what} is nested deeper than the ${env.maxDepth}-level limit`);
+  }
+}
+
+/** A value for an error message, cut short. */
+function shortJson(value: unknown): string {
+  const text = stringifyExact(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

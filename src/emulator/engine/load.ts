@@ -12,6 +12,7 @@ import type { CatchRule, ExecutionMode, FlowDefinition, RetryRule, Scope, State,
 import { FlowDefinitionError } from './errors.js';
 import type { CompiledExpression, Variable } from './expression/ast.js';
 import { isObject } from './expression/values.js';
+import { depthOf } from './json.js';
 
 export interface LoadOptions {
   /** The `ExecutionMode` the flow is registered with (CreateFlow). Must agree with the definition's, if any. */
@@ -19,6 +20,13 @@ export interface LoadOptions {
   /** The flow name it is registered under. Must agree with the definition's `Name`, if any. */
   name?: string;
 }
+
+/**
+ * The deepest a definition document may nest. Loading and running walk it recursively (constructors, nested
+ * Parallel and Map scopes); a flow needs a few dozen levels at most, and this keeps every such walk far from the
+ * stack's end. Not a documented CloudFlow limit: the emulator's own.
+ */
+export const MAX_DEFINITION_DEPTH = 100;
 
 /** The documented limits: CloudFlow "Limits" (branches, concurrency) and the state pages (Wait seconds, Task and Retry times). */
 const LIMITS = {
@@ -66,6 +74,8 @@ const FIELD_HINTS: Record<string, string> = {
 export function loadFlowDefinition(source: string | Record<string, unknown>, options: LoadOptions = {}): FlowDefinition {
   const doc = typeof source === 'string' ? parseDocument(source) : source;
   if (!isObject(doc)) throw new FlowDefinitionError('the definition must be a map');
+  if (depthOf(doc, MAX_DEFINITION_DEPTH) > MAX_DEFINITION_DEPTH)
+    throw new FlowDefinitionError(`the definition is nested more than ${MAX_DEFINITION_DEPTH} levels deep`);
   if (doc['type'] === 'flow' || 'steps' in doc) {
     throw new FlowDefinitionError('unsupported: the legacy `type: flow` spec is not supported; use Type: StateMachine, SpecVersion: v1');
   }
@@ -102,9 +112,11 @@ export function loadFlowDefinition(source: string | Record<string, unknown>, opt
 function parseDocument(text: string): unknown {
   if (text.trim() === '') throw new FlowDefinitionError('the definition is empty');
   try {
-    // YAML is a superset of JSON, but JSON.parse gives clearer messages for JSON input.
+    // YAML is a superset of JSON, but JSON.parse gives clearer messages for JSON input (and never recurses).
     return text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
+    // The YAML parser recurses over nesting; a document deep enough to exhaust the stack is refused as such.
+    if (error instanceof RangeError) throw new FlowDefinitionError(`the definition is nested more than ${MAX_DEFINITION_DEPTH} levels deep`);
     throw new FlowDefinitionError(`the definition is not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
   }
 }

@@ -11,13 +11,15 @@ import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { fromBase64, toBase64, toHex, utf8 } from '../../../lib/bytes.js';
 import { ErrorNames, StateFailure } from '../errors.js';
+import { fromBigInt, isIntegerText, isNumeric, JsonDepthError, numericText, parseExact, stringifyExact } from '../json.js';
 import { deepEqual, isObject, toDisplayString, typeName } from './values.js';
 
-/** Sources of randomness, injected so that tests are reproducible. */
+/** Sources of randomness, injected so that tests are reproducible, and the nesting limit `stringToJson` parses to. */
 export interface BuiltinEnvironment {
   /** A float in [0, 1). */
   random(): number;
   uuid(): string;
+  maxDepth: number;
 }
 
 type Builtin = (args: unknown[], env: BuiltinEnvironment) => unknown;
@@ -45,8 +47,15 @@ function stringArg(name: string, value: unknown): string {
   return typeof value === 'string' ? value : fail(`${name}() expects a string, got ${typeName(value)}`);
 }
 
+/** A whole number of any size, exactly. */
+function bigIntegerArg(name: string, value: unknown): bigint {
+  return isNumeric(value) && isIntegerText(value) ? BigInt(numericText(value)) : fail(`${name}() expects an integer, got ${toDisplayString(value ?? null)}`);
+}
+
+/** A whole number small enough to count with (an index, a bound). */
 function integerArg(name: string, value: unknown): number {
-  return typeof value === 'number' && Number.isInteger(value) ? value : fail(`${name}() expects an integer, got ${JSON.stringify(value) ?? 'null'}`);
+  const n = bigIntegerArg(name, value);
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : fail(`${name}() got ${n}, too large to count with`);
 }
 
 /**
@@ -101,26 +110,28 @@ const BUILTINS: Record<string, Builtin> = {
     return toBase64(utf8(stringArg('toBase64', args[0])));
   },
 
-  stringToJson(args) {
+  /** Numbers keep their exact text; text nested deeper than the execution's depth limit is refused. */
+  stringToJson(args, env) {
     arity('stringToJson', args, 1);
+    const text = stringArg('stringToJson', args[0]);
     try {
-      return JSON.parse(stringArg('stringToJson', args[0]));
+      return parseExact(text, env.maxDepth);
     } catch (error) {
-      if (error instanceof StateFailure) throw error;
+      if (error instanceof JsonDepthError) return fail(`stringToJson() got JSON nested deeper than ${env.maxDepth} levels`);
       return fail('stringToJson() got a string that is not JSON');
     }
   },
 
   jsonToString(args) {
     arity('jsonToString', args, 1);
-    return JSON.stringify(args[0] ?? null);
+    return stringifyExact(args[0] ?? null);
   },
 
   /** Lowercase hex digest of the UTF-8 text (non-strings are hashed as their JSON). */
   hash(args) {
     arity('hash', args, 2);
     const digest =
-      HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${JSON.stringify(args[1])}`);
+      HASH_ALGORITHMS[stringArg('hash', args[1]).toUpperCase()] ?? fail(`hash() supports MD5, SHA-1, SHA-256 and SHA-512, not ${toDisplayString(args[1])}`);
     return toHex(digest(utf8(toDisplayString(args[0]))));
   },
 
@@ -157,7 +168,7 @@ const BUILTINS: Record<string, Builtin> = {
     try {
       pattern = new RegExp(stringArg('regexMatchString', args[0]), 'u');
     } catch {
-      return fail(`regexMatchString() got an invalid pattern ${JSON.stringify(args[0])}`);
+      return fail(`regexMatchString() got an invalid pattern ${toDisplayString(args[0])}`);
     }
     return pattern.test(stringArg('regexMatchString', args[1]));
   },
@@ -181,9 +192,10 @@ const BUILTINS: Record<string, Builtin> = {
     return fail(`get() expects an array or a map, got ${typeName(collection)}`);
   },
 
+  /** Exact at any size (BigInt arithmetic). */
   intAdd(args) {
     arity('intAdd', args, 2);
-    return integerArg('intAdd', args[0]) + integerArg('intAdd', args[1]);
+    return fromBigInt(bigIntegerArg('intAdd', args[0]) + bigIntegerArg('intAdd', args[1]));
   },
 
   /** `randomInt(max)` → [0, max); `randomInt(min, max)` → [min, max). Bounds inferred (Go's rand.Intn). */

@@ -7,10 +7,12 @@
  * or concatenates when either side is a string; `!`, `&&`, `||` and Choice conditions use truthiness (null, false,
  * 0 and "" are false), so `Condition: $Input.flag` works when `flag` is absent.
  */
-import { ErrorNames, StateFailure } from '../errors.js';
+import { StateFailure } from '../errors.js';
 import type { CompiledExpression, Expr, Variable } from './ast.js';
+import { compareNumeric, isIntegerText, isNumeric, toDouble } from '../json.js';
+import { arithmetic, failType, negate, order } from './arithmetic.js';
 import { callBuiltin, type BuiltinEnvironment } from './builtins.js';
-import { deepEqual, isObject, toDisplayString, typeName } from './values.js';
+import { deepEqual, isObject, toDisplayString } from './values.js';
 
 export type ExpressionScope = Partial<Record<Variable, unknown>>;
 
@@ -38,14 +40,17 @@ async function evaluate(expr: Expr, scope: ExpressionScope, env: BuiltinEnvironm
     case 'index': {
       const object = await evaluate(expr.object, scope, env);
       const index = await evaluate(expr.index, scope, env);
-      if (Array.isArray(object) && typeof index === 'number' && Number.isInteger(index)) return object[index < 0 ? object.length + index : index] ?? null;
+      if (Array.isArray(object) && isNumeric(index) && isIntegerText(index)) {
+        const i = toDouble(index)!;
+        return object[i < 0 ? object.length + i : i] ?? null;
+      }
       if (isObject(object) && typeof index === 'string') return Object.hasOwn(object, index) ? object[index] : null;
       return null;
     }
     case 'unary': {
       const value = await evaluate(expr.operand, scope, env);
       if (expr.operator === '!') return !truthy(value);
-      return typeof value === 'number' ? -value : failType('-', value);
+      return negate(value);
     }
     case 'call':
       return callBuiltin(expr.name, await Promise.all(expr.args.map((arg) => evaluate(arg, scope, env))), env);
@@ -69,20 +74,17 @@ async function evaluateBinary(expr: Extract<Expr, { kind: 'binary' }>, scope: Ex
     case '<=':
     case '>':
     case '>=':
-      return compare(expr.operator, left, right);
+      return order(expr.operator, left, right);
     case 'in':
       return contains(right, left);
     case '+':
       if (typeof left === 'string' || typeof right === 'string') return toDisplayString(left) + toDisplayString(right);
-      return arithmetic('+', left, right, (a, b) => a + b);
+      return arithmetic('+', left, right);
     case '-':
-      return arithmetic('-', left, right, (a, b) => a - b);
     case '*':
-      return arithmetic('*', left, right, (a, b) => a * b);
     case '/':
-      return arithmetic('/', left, right, (a, b) => (b === 0 ? failDivision() : a / b));
     case '%':
-      return arithmetic('%', left, right, (a, b) => (b === 0 ? failDivision() : a % b));
+      return arithmetic(expr.operator, left, right);
   }
 }
 
@@ -90,26 +92,9 @@ async function evaluateBinary(expr: Extract<Expr, { kind: 'binary' }>, scope: Ex
 export function truthy(value: unknown): boolean {
   if (value === null || value === undefined) return false;
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
+  if (isNumeric(value)) return compareNumeric(value, 0) !== 0;
   if (typeof value === 'string') return value !== '';
   return true;
-}
-
-function compare(operator: '<' | '<=' | '>' | '>=', left: unknown, right: unknown): boolean {
-  const comparable = (typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string');
-  if (!comparable) return false;
-  const a = left as number | string;
-  const b = right as number | string;
-  switch (operator) {
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-  }
 }
 
 /** `x in array` tests membership; `"key" in map` tests key presence (CloudFlow FDL, "Choice" conditions). */
@@ -118,18 +103,4 @@ function contains(container: unknown, needle: unknown): boolean {
   if (isObject(container)) return typeof needle === 'string' && Object.hasOwn(container, needle);
   if (container === null || container === undefined) return false;
   return failType('in', container);
-}
-
-function arithmetic(operator: string, left: unknown, right: unknown, op: (a: number, b: number) => number): number {
-  if (typeof left !== 'number') return failType(operator, left);
-  if (typeof right !== 'number') return failType(operator, right);
-  return op(left, right);
-}
-
-function failType(operator: string, value: unknown): never {
-  throw new StateFailure(ErrorNames.RuntimeError, `operator "${operator}" cannot take a ${typeName(value)}`);
-}
-
-function failDivision(): never {
-  throw new StateFailure(ErrorNames.RuntimeError, 'division by zero');
 }

@@ -1,7 +1,11 @@
-/** Tokenizer for FDL expressions such as `$Input.size >= 1024 && format("{}-x", $Input.id) != ""`. */
+/**
+ * Tokenizer for FDL expressions such as `$Input.size >= 1024 && format("{}-x", $Input.id) != ""`. A number keeps
+ * its exact text (a LosslessNumber), so `$Input.id == 12345678901234567890` compares with the number as written.
+ */
+import { isNumber, LosslessNumber } from 'lossless-json';
 
 export type Token =
-  | { kind: 'number'; value: number; pos: number }
+  | { kind: 'number'; value: number | LosslessNumber; pos: number }
   | { kind: 'string'; value: string; pos: number }
   | { kind: 'variable'; value: string; pos: number }
   | { kind: 'ident'; value: string; pos: number }
@@ -16,6 +20,7 @@ export class ExpressionSyntaxError extends Error {
 const OPERATORS = ['==', '!=', '>=', '<=', '&&', '||', '>', '<', '!', '-', '+', '*', '/', '%', '.', ',', '(', ')', '[', ']'];
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_]/;
+const NUMBER = /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 export function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -34,9 +39,11 @@ export function tokenize(source: string): Token[] {
       continue;
     }
     if (/[0-9]/.test(ch)) {
-      const m = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(source.slice(i))!;
-      tokens.push({ kind: 'number', value: Number(m[0]), pos: start });
-      i += m[0].length;
+      NUMBER.lastIndex = i;
+      const text = NUMBER.exec(source)![0];
+      // `007` is not JSON's way to write a number; it reads as the number it looks like.
+      tokens.push({ kind: 'number', value: isNumber(text) ? new LosslessNumber(text) : Number(text), pos: start });
+      i += text.length;
       continue;
     }
     if (ch === '$') {

@@ -11,6 +11,12 @@ import { ExpressionSyntaxError, tokenize, type Token } from './lexer.js';
 
 /** CloudFlow FDL, "Built-in functions": "Built-in functions may be nested at most 10 deep." */
 export const MAX_FUNCTION_NESTING = 10;
+/**
+ * The deepest an expression's tree may be (brackets, prefix operators, chains such as `$Input.a.b.c` or
+ * `a + b + c`). The parser and the evaluator recurse over the tree, so a longer one would overflow the stack;
+ * real expressions stay far below.
+ */
+export const MAX_EXPRESSION_DEPTH = 100;
 
 const VARIABLES: ReadonlySet<string> = new Set<Variable>(['Input', 'Output', 'Context', 'Global']);
 const COMPARISONS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
@@ -18,12 +24,14 @@ const COMPARISONS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>
 export function parseExpression(source: string): CompiledExpression {
   const parser = new Parser(source, tokenize(source));
   const ast = parser.parseTop();
+  if (treeDepth(ast) > MAX_EXPRESSION_DEPTH) throw new ExpressionSyntaxError(`the expression is nested more than ${MAX_EXPRESSION_DEPTH} deep`);
   return { source, ast, variables: parser.variables };
 }
 
 class Parser {
   private pos = 0;
   private callDepth = 0;
+  private nesting = 0;
   readonly variables = new Set<Variable>();
 
   constructor(
@@ -40,12 +48,19 @@ class Parser {
   }
 
   private parseOr(): Expr {
+    this.enter();
     let left = this.parseAnd();
     while (this.isOp('||')) {
       this.pos++;
       left = { kind: 'binary', operator: '||', left, right: this.parseAnd() };
     }
+    this.nesting--;
     return left;
+  }
+
+  /** Bounds the parser's own recursion (brackets and prefix operators) before it can overflow the stack. */
+  private enter(): void {
+    if (++this.nesting > MAX_EXPRESSION_DEPTH) throw new ExpressionSyntaxError(`the expression is nested more than ${MAX_EXPRESSION_DEPTH} deep`);
   }
 
   private parseAnd(): Expr {
@@ -94,7 +109,10 @@ class Parser {
   private parseUnary(): Expr {
     if (this.isOp('!') || this.isOp('-')) {
       const operator = (this.next() as { value: '!' | '-' }).value;
-      return { kind: 'unary', operator, operand: this.parseUnary() };
+      this.enter();
+      const operand = this.parseUnary();
+      this.nesting--;
+      return { kind: 'unary', operator, operand };
     }
     return this.parsePostfix(this.parsePrimary());
   }
@@ -197,5 +215,38 @@ class Parser {
   private unexpected(t: Token, expected?: string): ExpressionSyntaxError {
     const found = t.kind === 'end' ? 'end of expression' : `"${this.source.slice(t.pos, t.pos + 12)}" at position ${t.pos}`;
     return new ExpressionSyntaxError(expected ? `expected ${expected} but found ${found}` : `unexpected ${found}`);
+  }
+}
+
+/** The depth of a parsed tree, walked with a stack of its own. */
+function treeDepth(root: Expr): number {
+  let deepest = 0;
+  const work: Array<[Expr, number]> = [[root, 1]];
+  while (work.length > 0) {
+    const [expr, depth] = work.pop()!;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_EXPRESSION_DEPTH) return deepest;
+    for (const child of children(expr)) work.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+function children(expr: Expr): Expr[] {
+  switch (expr.kind) {
+    case 'literal':
+    case 'variable':
+      return [];
+    case 'member':
+      return [expr.object];
+    case 'index':
+      return [expr.object, expr.index];
+    case 'unary':
+      return [expr.operand];
+    case 'binary':
+      return [expr.left, expr.right];
+    case 'call':
+      return expr.args;
+    case 'array':
+      return expr.items;
   }
 }
