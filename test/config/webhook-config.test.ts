@@ -50,7 +50,7 @@ describe('webhook config', () => {
     expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'] }))).toEqual([
       'flows.hook.webhook.header: provider "hmac" needs "header", the header carrying the signature',
     ]);
-    expect(issuesOf(withWebhook({ provider: 'gitlab', secrets: ['s'] }))[0]).toMatch(/^flows\.hook\.webhook\.provider: /);
+    expect(issuesOf(withWebhook({ provider: 'bitbucket', secrets: ['s'] }))[0]).toMatch(/^flows\.hook\.webhook\.provider: /);
   });
 
   it("the verifier factory's checks stop the load too, without echoing the secret", () => {
