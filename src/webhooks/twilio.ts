@@ -68,6 +68,7 @@ export function createTwilioVerifier(secrets: readonly string[], publicUrl: stri
 }
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
     return fatalDecoder.decode(bytes);
@@ -171,33 +172,44 @@ function removePort(url: string): string {
 
 /**
  * The query as `querystring.stringify(querystring.parse(query))` writes it: fields grouped by name in the
- * order names first appear, `+` read as a space, and every character but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`
+ * order of an object's keys (array-index names first, then the others as they first appear), `+` read as a space, and every character but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`
  * percent-encoded. Some of Twilio's back ends signed that form of a query value.
  */
 function legacyQuery(url: string): string {
   const start = url.indexOf('?');
   if (start < 0 || start === url.length - 1) return url;
-  const groups = new Map<string, string[]>();
+  // An object, not a Map, on purpose: Node's parse returns one, so names that are array indices come first.
+  const groups = Object.create(null) as Record<string, string[]>;
   for (const field of url.slice(start + 1).split('&')) {
     if (field === '') continue;
     const eq = field.indexOf('=');
     const name = unescapeQuery(eq < 0 ? field : field.slice(0, eq));
     const value = eq < 0 ? '' : unescapeQuery(field.slice(eq + 1));
-    const values = groups.get(name);
-    if (values) values.push(value);
-    else groups.set(name, [value]);
+    (groups[name] ??= []).push(value);
   }
   const fields: string[] = [];
-  for (const [name, values] of groups) for (const value of values) fields.push(`${escapeQuery(name)}=${escapeQuery(value)}`);
+  for (const name of Object.keys(groups)) for (const value of groups[name]!) fields.push(`${escapeQuery(name)}=${escapeQuery(value)}`);
   return `${url.slice(0, start)}?${fields.join('&')}`;
 }
 
+/** Node's `querystring.unescape`: `decodeURIComponent`, or for text it refuses, each valid `%XX` as a byte and the bytes read as UTF-8. */
 function unescapeQuery(text: string): string {
   const spaced = text.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(spaced);
   } catch {
-    return spaced;
+    const bytes = utf8(spaced);
+    const out: number[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      const hex = bytes[i] === 0x25 && i + 2 < bytes.length ? String.fromCharCode(bytes[i + 1]!, bytes[i + 2]!) : '';
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        out.push(parseInt(hex, 16));
+        i += 2;
+      } else {
+        out.push(bytes[i]!);
+      }
+    }
+    return lenientDecoder.decode(new Uint8Array(out));
   }
 }
 
