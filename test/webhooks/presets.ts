@@ -3,6 +3,7 @@
  * signed by the provider's own library where there is one (see support.ts for which). One table, so the
  * tampering suite, the gateway tests and the workerd tests cover the same presets the same way.
  */
+import { createHmac } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { defaultToleranceMs, type WebhookOptions, type WebhookProvider } from '../../src/webhooks/index.js';
 import {
@@ -61,6 +62,17 @@ export interface PresetCase {
   toleranceMs: number;
   /** Whether redeliveries carry an id to de-duplicate on (Zoom and generic `hmac` send none). */
   hasDeliveryId: boolean;
+  /** The sender's endpoint check, for the providers that have one, and the answer it expects. */
+  handshakes?: Handshake[];
+}
+
+export interface Handshake {
+  name: string;
+  deliver(key: string, timestampSec: number): Promise<Delivery>;
+  status: number;
+  contentType?: string;
+  /** The expected answer body, given the key that signed. */
+  body(key: string): string;
 }
 
 /** A JSON body whose ids (Stripe `id`, Slack `event_id`, Discord `id`) follow `id`. Never a handshake for any preset. */
@@ -68,6 +80,10 @@ export const jsonBody = (id: string) => JSON.stringify({ id: `evt_${id}`, event_
 const oneByte = (body: string) => body.replace('"n":1', '"n":2');
 
 const secrets = (keys: string[]) => ({ secrets: keys });
+const withType = (headers: Headers, type: string) => {
+  headers.set('content-type', type);
+  return headers;
+};
 
 export const PRESETS: PresetCase[] = [
   {
@@ -138,6 +154,31 @@ export const PRESETS: PresetCase[] = [
     timestamp: { header: 'X-Slack-Request-Timestamp' },
     toleranceMs: defaultToleranceMs('slack'),
     hasDeliveryId: true,
+    handshakes: [
+      {
+        name: 'url_verification',
+        async deliver(key, timestampSec) {
+          const body = JSON.stringify({
+            token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+            challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+            type: 'url_verification',
+          });
+          return { body, headers: signSlack(body, key, timestampSec, 'application/json') };
+        },
+        status: 200,
+        contentType: 'application/json',
+        body: () => '{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}',
+      },
+      {
+        name: 'ssl_check',
+        async deliver(key, timestampSec) {
+          const body = 'ssl_check=1&token=Jhj5dZrVaK7ZwHHjRyZWjbDl';
+          return { body, headers: signSlack(body, key, timestampSec, 'application/x-www-form-urlencoded') };
+        },
+        status: 200,
+        body: () => '',
+      },
+    ],
   },
   {
     provider: 'shopify',
@@ -190,6 +231,27 @@ export const PRESETS: PresetCase[] = [
     timestamp: { header: 'X-Signature-Timestamp' },
     toleranceMs: defaultToleranceMs('discord'),
     hasDeliveryId: true,
+    handshakes: [
+      {
+        name: 'interaction PING',
+        async deliver(key, timestampSec) {
+          const body = JSON.stringify({ application_id: '1234567890', id: '987654321', token: 'interaction-token', type: 1, user: { id: '1' }, version: 1 });
+          return { body, headers: withType(signDiscord(body, key, timestampSec), 'application/json') };
+        },
+        status: 200,
+        contentType: 'application/json',
+        body: () => '{"type":1}',
+      },
+      {
+        name: 'webhook-event PING',
+        async deliver(key, timestampSec) {
+          const body = JSON.stringify({ version: 1, application_id: '1234567890', type: 0 });
+          return { body, headers: withType(signDiscord(body, key, timestampSec), 'application/json') };
+        },
+        status: 204,
+        body: () => '',
+      },
+    ],
   },
   {
     provider: 'zoom',
@@ -208,6 +270,19 @@ export const PRESETS: PresetCase[] = [
     timestamp: { header: 'x-zm-request-timestamp' },
     toleranceMs: defaultToleranceMs('zoom'),
     hasDeliveryId: false,
+    handshakes: [
+      {
+        name: 'endpoint.url_validation',
+        async deliver(key, timestampSec) {
+          const body = JSON.stringify({ payload: { plainToken: 'qgg8vlvZRS6UYooatFL8Aw' }, event_ts: timestampSec * 1000, event: 'endpoint.url_validation' });
+          return { body, headers: withType(signZoom(body, key, timestampSec), 'application/json') };
+        },
+        status: 200,
+        contentType: 'application/json',
+        body: (key) =>
+          JSON.stringify({ plainToken: 'qgg8vlvZRS6UYooatFL8Aw', encryptedToken: createHmac('sha256', key).update('qgg8vlvZRS6UYooatFL8Aw').digest('hex') }),
+      },
+    ],
   },
   {
     provider: 'twitch',
@@ -226,6 +301,24 @@ export const PRESETS: PresetCase[] = [
     timestamp: { header: 'Twitch-Eventsub-Message-Timestamp', format: twitchTimestamp },
     toleranceMs: defaultToleranceMs('twitch'),
     hasDeliveryId: true,
+    handshakes: [
+      {
+        name: 'webhook_callback_verification',
+        async deliver(key, timestampSec) {
+          const body = JSON.stringify({
+            challenge: 'pogchamp-kappa-360noscope-vohiyo',
+            subscription: { id: 'f1c2a387', status: 'webhook_callback_verification_pending', type: 'channel.follow', version: '2' },
+          });
+          return {
+            body,
+            headers: withType(signTwitch(body, key, timestampSec, `tw-challenge-${timestampSec}`, 'webhook_callback_verification'), 'application/json'),
+          };
+        },
+        status: 200,
+        contentType: 'text/plain; charset=utf-8',
+        body: () => 'pogchamp-kappa-360noscope-vohiyo',
+      },
+    ],
   },
   {
     provider: 'linear',

@@ -38,8 +38,10 @@ export function slackSignature(body: string | Uint8Array, secret: string, timest
   return `v0=${hmac.digest('hex')}`;
 }
 
-export function signSlack(body: string, secret: string, timestampSec = NOW_SEC): Headers {
-  return new Headers({ 'X-Slack-Signature': slackSignature(body, secret, timestampSec), 'X-Slack-Request-Timestamp': String(timestampSec) });
+export function signSlack(body: string, secret: string, timestampSec = NOW_SEC, contentType?: string): Headers {
+  const headers = new Headers({ 'X-Slack-Signature': slackSignature(body, secret, timestampSec), 'X-Slack-Request-Timestamp': String(timestampSec) });
+  if (contentType) headers.set('content-type', contentType);
+  return headers;
 }
 
 export function signStandardWebhooks(body: string, secret: string, timestampSec = NOW_SEC, id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'): Headers {
