@@ -34,6 +34,15 @@ export function decodeWebhookBody(rule: BodyRule, contentType: string | undefine
   return valueInput(formFields(pairs));
 }
 
+/**
+ * The media types a sender's bodies may have, for the OpenAPI document: JSON, the form type where the sender
+ * posts forms, any type (`*\/*`) where a format reads every body one way.
+ */
+export function acceptedMediaTypes(rule: BodyRule): string[] {
+  if (rule.format) return ['*/*'];
+  return rule.form ? ['application/json', 'application/x-www-form-urlencoded'] : ['application/json'];
+}
+
 function formatOf(rule: BodyRule, contentType: string | undefined, raw: Uint8Array): BodyFormat | undefined {
   if (contentType === undefined || contentType === '') return raw.byteLength === 0 ? 'json' : undefined;
   if (isJsonType(contentType)) return 'json';
