@@ -113,7 +113,7 @@ export interface BodyRule {
 /** The answer to a sender's handshake: the sender is checking the endpoint, and no flow runs. */
 export interface HandshakeAnswer {
   status: 200 | 204;
-  /** Absent for 204. */
+  /** Absent for an empty answer (204, or Slack's empty 200 to ssl_check). */
   body?: string;
   contentType?: 'application/json' | 'text/plain; charset=utf-8';
   /** What was answered, for the access log (`url_verification`, `ping`, …). */
