@@ -94,7 +94,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     authorize(),
     limiter,
     readBody({ maxBodySize: config.server.maxBodySize }),
-    verifyWebhook({ flows: config.flows, clock: deps.clock }),
+    verifyWebhook({ flows: config.flows, clock: deps.clock, maxJsonDepth: config.server.maxJsonDepth }),
     senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
     // Before any response cache: a replay must come from the key's own record, never from a shared entry.

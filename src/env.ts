@@ -1,5 +1,6 @@
 import type { Config, FlowConfig } from './config/load.js';
 import type { AccessLogEntry } from './log.js';
+import type { DecodedInput } from './middleware/input.js';
 import type { RequestStamp } from './middleware/request-stamp.js';
 import type { WebhookDelivery } from './webhooks/types.js';
 
@@ -24,7 +25,9 @@ export interface AppEnv {
     rawBody: Uint8Array<ArrayBuffer>; // readBody
     /** Set on webhook flows once the signature verified. */
     webhook: WebhookDelivery | undefined; // verifyWebhook
-    /** The execution Input as sent upstream: the request body text, or "{}". */
+    /** A webhook flow's body as the Input (form fields, a `payload` field, text, or JSON), decoded once the signature verified. */
+    decodedInput: DecodedInput | undefined; // verifyWebhook
+    /** The execution Input as sent upstream: the JSON body's own text, "{}", or the serialized decoded webhook body. */
     inputText: string; // parseInput
     input: Record<string, unknown>; // parseInput
     executionName: string; // parseInput; an ack flow may replace a derived name already in use

@@ -193,6 +193,30 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(throttled.headers as Json)).toEqual(expect.arrayContaining(['Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id']));
   });
 
+  it("gives each webhook flow's request body the media types its sender posts", () => {
+    const config = parseConfig(
+      {
+        ...RAW,
+        flows: {
+          json: {},
+          stripe: { webhook: { provider: 'stripe', secrets: ['whsec_x'] } },
+          slack: { webhook: { provider: 'slack', secrets: ['s'] }, inputSchema: { type: 'object', required: ['command'] } },
+          partner: { webhook: { provider: 'hmac', secrets: ['s'], header: 'X-Sig', body: 'text' } },
+        },
+      },
+      {},
+    );
+    const paths = openApiDocument(config).paths as Record<string, { post: { requestBody: { content: Json } } }>;
+    const content = (flow: string) => paths[`/flows/${flow}/run`]!.post.requestBody.content;
+    expect(Object.keys(content('json'))).toEqual(['application/json']);
+    expect(Object.keys(content('stripe'))).toEqual(['application/json']);
+    expect(content('slack')).toEqual({
+      'application/json': { schema: { type: 'object', required: ['command'] } },
+      'application/x-www-form-urlencoded': { schema: {} },
+    });
+    expect(Object.keys(content('partner'))).toEqual(['*/*']);
+  });
+
   it('the official validator refuses a document with a defect the schema covers', async () => {
     const config = parseConfig(RAW, {});
     const fresh = () => openApiDocument(config) as Json;

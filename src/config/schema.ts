@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { defaultBurst, parseDuration, parseRate, parseSize } from './units.js';
-import { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
-import { misplacedHmacOptions } from '../webhooks/options.js';
+import { BODY_FORMATS, HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { optionProblems } from '../webhooks/options.js';
+import { defaultToleranceMs } from '../webhooks/timestamp.js';
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
@@ -97,21 +98,24 @@ export const EXPOSED_FLOW_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const webhookSchema = z
   .strictObject({
     provider: z.enum(WEBHOOK_PROVIDERS),
-    secrets: z.array(z.string().min(1)).min(1),
-    tolerance: duration().default(300_000),
+    secrets: z.array(z.string().min(1)).min(1).optional(),
+    /** Default per provider (`defaultToleranceMs`): 5 minutes, Twitch 10 minutes, Linear 60 seconds. */
+    tolerance: duration().optional(),
     header: z.string().optional(),
     algorithm: z.enum(HMAC_ALGORITHMS).optional(),
     encoding: z.enum(SIGNATURE_ENCODINGS).optional(),
     prefix: z.string().optional(),
     timestampHeader: z.string().optional(),
+    body: z.enum(BODY_FORMATS).optional(),
+    publicUrl: z.string().optional(),
+    publicKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
     /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
     dedupeTtl: duration().default(4 * 86_400_000),
   })
   .superRefine((v, ctx) => {
-    if (v.provider === 'hmac' && !v.header)
-      ctx.addIssue({ code: 'custom', path: ['header'], message: 'provider "hmac" needs "header", the header carrying the signature' });
-    for (const key of misplacedHmacOptions(v)) ctx.addIssue({ code: 'custom', path: [key], message: `applies only to provider "hmac", not "${v.provider}"` });
-  });
+    for (const { key, message } of optionProblems(v)) ctx.addIssue({ code: 'custom', path: [key], message });
+  })
+  .transform((v) => ({ ...v, tolerance: v.tolerance ?? defaultToleranceMs(v.provider) }));
 
 export const flowSchema = z.strictObject({
   flowName: z.string().regex(CLOUDFLOW_NAME, `must follow the CloudFlow naming rule ${CLOUDFLOW_NAME.source}`).optional(),

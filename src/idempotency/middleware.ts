@@ -6,7 +6,6 @@ import { ackBody } from '../executions/ack-body.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
 import type { Random } from '../lib/random.js';
 import { guardStoreCall } from '../lib/store-result.js';
-import { deliveryIdFromBody } from '../webhooks/delivery-id.js';
 import { parseIdempotencyKey, requestFingerprint } from './keys.js';
 import { parseRecord, type RecordStore, type RequestRecord, type StoredResponse } from '../records/types.js';
 
@@ -35,8 +34,8 @@ const RELEASED_STATUSES = new Set([408, 409, 425, 429]);
 /**
  * Delivery de-duplication (webhook flows) and `Idempotency-Key` (flows with `idempotency`), one mechanism:
  * the first request claims the key, runs, and stores its final answer; a retry with the same key gets that
- * answer again, marked `Idempotent-Replayed: true`. Runs after `parseInput` because Stripe and Slack put
- * their delivery ids inside the body.
+ * answer again, marked `Idempotent-Replayed: true`. A delivery id comes from `verifyWebhook`, from a header
+ * or (Stripe, Slack, Discord) from the decoded body.
  */
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
   const { store, random, storeTimeoutMs, onError, upstreamTimeoutMs } = options;
@@ -100,9 +99,8 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
   async function scopeOf(c: Context<AppEnv>): Promise<Scope | undefined> {
     const flow = c.get('flow');
     const webhook = c.get('webhook');
-    if (flow.webhook && webhook) {
-      const id = webhook.deliveryId ?? deliveryIdFromBody(webhook.provider, c.get('input'));
-      if (id !== undefined) return { kind: 'delivery', key: `dlv:${flow.name}:${id}`, ttlMs: flow.webhook.dedupeTtl };
+    if (flow.webhook && webhook?.deliveryId !== undefined) {
+      return { kind: 'delivery', key: `dlv:${flow.name}:${webhook.deliveryId}`, ttlMs: flow.webhook.dedupeTtl };
     }
     if (!flow.idempotency) return undefined;
     const header = c.req.header('idempotency-key');

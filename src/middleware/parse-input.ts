@@ -3,22 +3,17 @@ import type { AppEnv } from '../env.js';
 import { gatewayError } from '../errors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { executionNameFor } from '../executions/name.js';
-import { jsonDepthExceeds } from '../lib/json-depth.js';
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-function hasBom(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-}
+import { jsonInput } from './input.js';
 
 export interface ParseInputOptions {
   maxJsonDepth: number;
 }
 
 /**
- * Turns the raw body into the execution Input and reads the optional request parts.
- * The Input is sent as the body text itself, not re-serialized: that keeps numbers such as
- * 12345678901234567890 exact and costs no second serialization.
+ * Turns the raw body into the execution Input and reads the optional request parts. A JSON body is sent as
+ * the body text itself, not re-serialized: that keeps numbers such as 12345678901234567890 exact and costs
+ * no second serialization. A webhook flow's body was already decoded by `verifyWebhook` (form fields, a
+ * `payload` field, text); `maxInputSize` applies to that decoded Input all the same.
  */
 export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv> {
   const { maxJsonDepth } = options;
@@ -26,37 +21,8 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
   // Not async: nothing here waits (docs/design.md, "Rules for the hot path").
   return function parseInput(c, next) {
     const flow = c.get('flow');
-    const raw = c.get('rawBody');
-    let text: string;
-    try {
-      text = decoder.decode(raw);
-    } catch {
-      throw gatewayError('InvalidArgument', 'The body is not valid UTF-8.');
-    }
-    let input: Record<string, unknown>;
-    // The decoder checked the bytes and drops only a leading BOM, so the Input's UTF-8 size is known without re-encoding it.
-    let inputBytes = raw.byteLength - (hasBom(raw) ? 3 : 0);
-    if (text.trim() === '') {
-      text = '{}';
-      input = {};
-      inputBytes = 2;
-    } else {
-      if (jsonDepthExceeds(text, maxJsonDepth)) throw gatewayError('InvalidArgument', `The JSON body is nested deeper than ${maxJsonDepth} levels.`);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        throw gatewayError('InvalidArgument', 'The body is not valid JSON.');
-      }
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw gatewayError(
-          'InvalidArgument',
-          `The body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`,
-        );
-      }
-      input = value as Record<string, unknown>;
-    }
-    if (inputBytes > flow.maxInputSize) throw gatewayError('EntityTooLarge', flow.maxInputSize);
+    const decoded = c.get('decodedInput') ?? jsonInput(c.get('rawBody'), maxJsonDepth);
+    if (decoded.bytes > flow.maxInputSize) throw gatewayError('EntityTooLarge', flow.maxInputSize);
 
     const offeredName = c.req.header('x-execution-name');
     let executionName: string;
@@ -74,8 +40,8 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
       qualifier = requested;
     }
 
-    c.set('inputText', text);
-    c.set('input', input);
+    c.set('inputText', decoded.text);
+    c.set('input', decoded.value);
     c.set('executionName', executionName);
     c.set('qualifier', qualifier);
     return next();

@@ -4,6 +4,8 @@ import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { ERRORS } from '../errors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
+import { acceptedMediaTypes } from '../webhooks/body.js';
+import { flowWebhookVerifier } from '../webhooks/from-config.js';
 
 const EXECUTION_NAME_PATTERN = CLOUDFLOW_NAME.source;
 const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -172,11 +174,18 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
     summary: flow.description ?? `Run the ${flow.name} flow`,
     tags: ['flows'],
     parameters,
-    requestBody: { required: false, content: { 'application/json': { schema: flow.inputSchema ?? { type: 'object' } } } },
+    requestBody: { required: false, content: requestContent(flow) },
     responses: out,
     // Public flows take anonymous calls (a credential, if sent, is still checked); webhook flows are signed instead.
     ...(flow.access === 'public' ? { security: optionalSecurity } : {}),
   };
+}
+
+/** The body a flow takes: JSON, or what its webhook sender posts (the schema describes the decoded Input). */
+function requestContent(flow: FlowConfig): Record<string, unknown> {
+  const schema = flow.inputSchema ?? { type: 'object' };
+  const types = flow.webhook ? acceptedMediaTypes(flowWebhookVerifier(flow.name, flow.webhook).body) : ['application/json'];
+  return Object.fromEntries(types.map((type) => [type, { schema: type === 'application/json' ? schema : {} }]));
 }
 
 /** `GET /openapi.json`: an OpenAPI 3.1 document generated from the config, one run operation per exposed flow. */

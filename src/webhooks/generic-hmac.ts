@@ -2,7 +2,7 @@ import { fromBase64, fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { HmacAlgorithm, SignatureEncoding, WebhookVerifier } from './types.js';
+import type { BodyFormat, HmacAlgorithm, SignatureEncoding, WebhookVerifier } from './types.js';
 
 export interface HmacScheme {
   header: string;
@@ -14,12 +14,17 @@ export interface HmacScheme {
   toleranceMs: number;
 }
 
-/** One signature header holding `${prefix}${digest}` of the raw body, the shape many senders use (GitHub among them). */
-export function createHmacVerifier(secrets: readonly string[], scheme: HmacScheme): WebhookVerifier {
+/**
+ * One signature header holding `${prefix}${digest}` of the raw body, the shape many senders use (GitHub among
+ * them). Bodies are read by their content type (JSON, or a form's fields) unless `format` says how to read
+ * every body (`json`, `form`, `text`).
+ */
+export function createHmacVerifier(secrets: readonly string[], scheme: HmacScheme, format?: BodyFormat): WebhookVerifier {
   const keys = new HmacKeyRing(secrets.map(utf8), scheme.algorithm);
   const decode = scheme.encoding === 'hex' ? fromHex : fromBase64;
   return {
     provider: 'hmac',
+    body: format === undefined ? { form: 'fields' } : { form: 'fields', format },
     async verify(headers, rawBody, nowMs) {
       const value = headers.get(scheme.header);
       if (value === null) return refuse(`missing ${scheme.header} header`);

@@ -5,7 +5,8 @@ import type { WebhookVerifier } from './types.js';
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body. GitHub signs no timestamp, so there is no
  * replay window to enforce and the tolerance option does not apply; de-duplicate on the delivery id instead.
- * The legacy SHA-1 `X-Hub-Signature` is not accepted.
+ * The legacy SHA-1 `X-Hub-Signature` is not accepted. A hook set to `application/x-www-form-urlencoded` posts
+ * `payload=<JSON>`: the signature covers that form body, and the JSON in `payload` becomes the Input.
  */
 export function createGithubVerifier(secrets: readonly string[]): WebhookVerifier {
   const signature = createHmacVerifier(secrets, {
@@ -17,6 +18,7 @@ export function createGithubVerifier(secrets: readonly string[]): WebhookVerifie
   });
   return {
     provider: 'github',
+    body: { form: 'payload' },
     async verify(headers, rawBody, nowMs) {
       const result = await signature.verify(headers, rawBody, nowMs);
       if (!result.ok) return result;

@@ -23,12 +23,25 @@ export class HmacKeyRing {
    * and the loop stops at the first that matches; which position matched reveals nothing about its value.
    */
   async matchesAny(content: Uint8Array<ArrayBuffer>, candidates: readonly Uint8Array[]): Promise<boolean> {
-    if (candidates.length === 0) return false;
-    for (const key of await this.#cryptoKeys()) {
-      const digest = new Uint8Array(await crypto.subtle.sign('HMAC', key, content));
-      if (candidates.some((candidate) => timingSafeEqual(digest, candidate))) return true;
+    return (await this.matchIndex(content, candidates)) >= 0;
+  }
+
+  /** The index of the first secret whose HMAC of `content` is one of `candidates`, or -1. */
+  async matchIndex(content: Uint8Array<ArrayBuffer>, candidates: readonly Uint8Array[]): Promise<number> {
+    if (candidates.length === 0) return -1;
+    const keys = await this.#cryptoKeys();
+    for (let i = 0; i < keys.length; i++) {
+      const digest = new Uint8Array(await crypto.subtle.sign('HMAC', keys[i]!, content));
+      if (candidates.some((candidate) => timingSafeEqual(digest, candidate))) return i;
     }
-    return false;
+    return -1;
+  }
+
+  /** The HMAC of `content` under the secret at `index` (a handshake answered with the secret that verified). */
+  async sign(index: number, content: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+    const key = (await this.#cryptoKeys())[index];
+    if (!key) throw new RangeError(`no secret at index ${index}`);
+    return new Uint8Array(await crypto.subtle.sign('HMAC', key, content));
   }
 
   #cryptoKeys(): Promise<CryptoKey[]> {

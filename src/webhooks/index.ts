@@ -1,52 +1,85 @@
 /**
- * Webhook signature verification for GitHub, Stripe, Slack, Standard Webhooks and generic HMAC senders.
- * Web Crypto only, so the same code runs on Node and on Workers.
+ * Webhook signature verification for GitHub, GitLab, Stripe, Slack, Shopify, Twilio, Discord, Zoom, Twitch,
+ * Linear, Standard Webhooks and generic HMAC senders. Web Crypto only, so the same code runs on Node and on
+ * Workers.
  */
+import { createDiscordVerifier } from './discord.js';
 import { createHmacVerifier } from './generic-hmac.js';
 import { createGithubVerifier } from './github.js';
+import { createGitlabVerifier } from './gitlab.js';
+import { createLinearVerifier } from './linear.js';
 import { checkWebhookOptions, type CheckedWebhookOptions } from './options.js';
 import { refuse } from './result.js';
+import { createShopifyVerifier } from './shopify.js';
 import { createSlackVerifier } from './slack.js';
 import { createStandardWebhooksVerifier } from './standard-webhooks.js';
 import { createStripeVerifier } from './stripe.js';
+import { createTwilioVerifier } from './twilio.js';
+import { createTwitchVerifier } from './twitch.js';
 import type { VerifyResult, WebhookOptions, WebhookVerifier } from './types.js';
+import { createZoomVerifier } from './zoom.js';
 
 export { deliveryIdFromBody } from './delivery-id.js';
-export { DEFAULT_TOLERANCE_MS } from './timestamp.js';
+export { DEFAULT_TOLERANCE_MS, defaultToleranceMs } from './timestamp.js';
 export { WEBHOOK_PROVIDERS } from './types.js';
-export type { HmacAlgorithm, SignatureEncoding, VerifyResult, WebhookOptions, WebhookProvider, WebhookVerifier } from './types.js';
+export type { BodyFormat, HandshakeAnswer, HmacAlgorithm, SignatureEncoding, VerifyResult, WebhookOptions, WebhookProvider, WebhookVerifier } from './types.js';
 
 /** Builds the verifier for one flow. Throws TypeError on bad options; the returned `verify` never throws. */
 export function createWebhookVerifier(options: WebhookOptions): WebhookVerifier {
   const preset = createPreset(checkWebhookOptions(options));
-  return {
+  const verifier: WebhookVerifier = {
     provider: preset.provider,
-    verify: (headers, rawBody, nowMs) => verifyWithoutThrowing(preset, headers, rawBody, nowMs),
+    body: preset.body,
+    verify: (headers, rawBody, nowMs, url) => verifyWithoutThrowing(preset, headers, rawBody, nowMs, url),
   };
+  if (preset.handshake) verifier.handshake = preset.handshake.bind(preset);
+  return verifier;
 }
 
 function createPreset(options: CheckedWebhookOptions): WebhookVerifier {
+  const { secrets, toleranceMs } = options;
   switch (options.provider) {
     case 'github':
-      return createGithubVerifier(options.secrets);
+      return createGithubVerifier(secrets);
+    case 'gitlab':
+      return createGitlabVerifier(secrets);
     case 'stripe':
-      return createStripeVerifier(options.secrets, options.toleranceMs);
+      return createStripeVerifier(secrets, toleranceMs);
     case 'slack':
-      return createSlackVerifier(options.secrets, options.toleranceMs);
+      return createSlackVerifier(secrets, toleranceMs);
+    case 'shopify':
+      return createShopifyVerifier(secrets);
+    case 'twilio':
+      return createTwilioVerifier(secrets, options.publicUrl);
+    case 'discord':
+      return createDiscordVerifier(options.publicKeys, toleranceMs);
+    case 'zoom':
+      return createZoomVerifier(secrets, toleranceMs);
+    case 'twitch':
+      return createTwitchVerifier(secrets, toleranceMs);
+    case 'linear':
+      return createLinearVerifier(secrets, toleranceMs);
     case 'standard-webhooks':
-      return createStandardWebhooksVerifier(options.secrets, options.toleranceMs);
+      return createStandardWebhooksVerifier(secrets, toleranceMs);
     case 'hmac':
-      return createHmacVerifier(options.secrets, options.scheme);
+      return createHmacVerifier(secrets, options.scheme, options.format);
   }
 }
 
 /** A route must be able to treat any failure as "not verified", so nothing here may reject. */
-async function verifyWithoutThrowing(preset: WebhookVerifier, headers: Headers, rawBody: Uint8Array, nowMs: number): Promise<VerifyResult> {
+async function verifyWithoutThrowing(
+  preset: WebhookVerifier,
+  headers: Headers,
+  rawBody: Uint8Array,
+  nowMs: number,
+  url: string | undefined,
+): Promise<VerifyResult> {
   if (typeof headers?.get !== 'function') return refuse('headers are missing');
   if (!(rawBody instanceof Uint8Array)) return refuse('body is not raw bytes');
   if (!Number.isFinite(nowMs)) return refuse('current time is not a number');
+  if (url !== undefined && typeof url !== 'string') return refuse('request URL is not text');
   try {
-    return await preset.verify(headers, rawBody, nowMs);
+    return await preset.verify(headers, rawBody, nowMs, url);
   } catch {
     return refuse('verification failed unexpectedly');
   }

@@ -2,25 +2,29 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import { parseJsonObject } from '../lib/json.js';
+import { decodeWebhookBody } from './body.js';
+import { deliveryIdFromBody } from './delivery-id.js';
 import { flowWebhookVerifier } from './from-config.js';
 import type { WebhookVerifier } from './types.js';
 
 export interface VerifyWebhookOptions {
   flows: Record<string, FlowConfig>;
   clock: Clock;
+  /** `server.maxJsonDepth`: JSON in a body or in a form's `payload` field nested deeper is refused. */
+  maxJsonDepth: number;
 }
-
-const decoder = new TextDecoder();
 
 /**
  * `flows.<name>.webhook`: checks the sender's signature over the raw bytes, after `readBody` and before
- * anything parses them. A failure is 401 `InvalidSignature` and nothing runs. A verified sender becomes the
- * caller `webhook:<provider>`, whatever credential (if any) came with it: the signature is what was proven.
- * Verifiers are built here, once, so bad options throw when the app is created.
+ * anything reads them. A failure is 401 `InvalidSignature` and nothing runs, whatever the content type. A
+ * verified sender becomes the caller `webhook:<provider>`, whatever credential (if any) came with it: the
+ * signature is what was proven. Only then is the body decoded by the sender's rule (JSON, form fields, a
+ * `payload` field, text: 415 for a type the sender does not post, 400 for a body that is not what it says),
+ * a handshake answered without running anything, and the delivery id (header or body) handed on to
+ * de-duplication. Verifiers are built here, once, so bad options throw when the app is created.
  */
 export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<AppEnv> {
-  const { flows, clock } = options;
+  const { flows, clock, maxJsonDepth } = options;
   const verifiers = new Map<string, WebhookVerifier>();
   for (const flow of Object.values(flows)) {
     if (!flow.webhook) continue;
@@ -36,7 +40,9 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
 
   async function verified(c: Context<AppEnv>, next: Next, verifier: WebhookVerifier): Promise<Response | void> {
     const log = c.get('log');
-    const result = await verifier.verify(c.req.raw.headers, c.get('rawBody'), clock.now());
+    const headers = c.req.raw.headers;
+    const rawBody = c.get('rawBody');
+    const result = await verifier.verify(headers, rawBody, clock.now(), c.req.url);
     if (!result.ok) {
       // The reason is a fixed phrase (never a signature or secret), for the operator.
       log.detail = result.reason;
@@ -44,20 +50,19 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
     }
     const caller = { id: `webhook:${verifier.provider}`, kind: 'webhook' as const, admin: false };
     c.set('caller', caller);
-    c.set('webhook', { provider: verifier.provider, deliveryId: result.deliveryId, retryNum: result.retryNum });
     log.caller = caller.id;
-    if (verifier.provider === 'slack') {
-      const challenge = slackChallenge(c.get('rawBody'));
-      // Slack saves an Events API Request URL only after it echoes the challenge; that is not a delivery to run.
-      if (challenge !== undefined) return c.json({ challenge });
+
+    const decoded = decodeWebhookBody(verifier.body, c.req.header('content-type'), rawBody, maxJsonDepth);
+    // A sender checking the endpoint (saving a URL, a periodic probe) is answered here; that is not a delivery to run.
+    const answer = verifier.handshake ? await verifier.handshake(decoded.value, headers, result) : undefined;
+    if (answer) {
+      log.detail = `handshake: ${answer.name}`;
+      const answerHeaders: Record<string, string> = answer.contentType ? { 'content-type': answer.contentType } : {};
+      return answer.body === undefined ? c.body(null, answer.status, answerHeaders) : c.body(answer.body, answer.status as 200, answerHeaders);
     }
+    c.set('decodedInput', decoded);
+    const deliveryId = result.deliveryId ?? deliveryIdFromBody(verifier.provider, decoded.value);
+    c.set('webhook', { provider: verifier.provider, deliveryId, retryNum: result.retryNum });
     await next();
   }
-}
-
-function slackChallenge(rawBody: Uint8Array): string | undefined {
-  const text = decoder.decode(rawBody);
-  if (!text.includes('url_verification')) return undefined;
-  const body = parseJsonObject(text);
-  return body?.type === 'url_verification' && typeof body.challenge === 'string' ? body.challenge : undefined;
 }

@@ -1,48 +1,142 @@
+import { fromHex } from '../lib/bytes.js';
 import type { HmacScheme } from './generic-hmac.js';
-import { DEFAULT_TOLERANCE_MS } from './timestamp.js';
-import { HMAC_ALGORITHMS, HMAC_ONLY_OPTIONS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS, type WebhookOptions, type WebhookProvider } from './types.js';
+import { defaultToleranceMs } from './timestamp.js';
+import {
+  BODY_FORMATS,
+  HMAC_ALGORITHMS,
+  PROVIDER_ONLY_OPTIONS,
+  PUBLIC_KEY_PROVIDERS,
+  SIGNATURE_ENCODINGS,
+  WEBHOOK_PROVIDERS,
+  type BodyFormat,
+  type ProviderOnlyOption,
+  type WebhookOptions,
+  type WebhookProvider,
+} from './types.js';
 
 interface CommonOptions {
+  /** Empty for `discord`, which verifies with public keys. */
   secrets: string[];
   toleranceMs: number;
 }
 export type CheckedWebhookOptions =
-  (CommonOptions & { provider: Exclude<WebhookProvider, 'hmac'> }) | (CommonOptions & { provider: 'hmac'; scheme: HmacScheme });
+  | (CommonOptions & { provider: Exclude<WebhookProvider, 'hmac' | 'twilio' | 'discord'> })
+  | (CommonOptions & { provider: 'hmac'; scheme: HmacScheme; format: BodyFormat | undefined })
+  | (CommonOptions & { provider: 'twilio'; publicUrl: string })
+  | (CommonOptions & { provider: 'discord'; publicKeys: Uint8Array<ArrayBuffer>[] });
+
+/** One problem with which options are present, named by its key. */
+export interface OptionProblem {
+  key: 'secrets' | 'header' | 'publicUrl' | 'publicKey' | ProviderOnlyOption;
+  message: string;
+}
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
+ * Which options are missing or misplaced for the provider: the checks the config schema reports with their
+ * key paths, and the factory throws for. Values themselves are checked by {@link checkWebhookOptions}.
+ */
+export function optionProblems(
+  options: Pick<WebhookOptions, 'provider' | 'secrets' | 'header' | 'publicUrl' | 'publicKey' | ProviderOnlyOption>,
+): OptionProblem[] {
+  const { provider } = options;
+  const problems: OptionProblem[] = [];
+  for (const key of Object.keys(PROVIDER_ONLY_OPTIONS) as ProviderOnlyOption[]) {
+    const providers: readonly WebhookProvider[] = PROVIDER_ONLY_OPTIONS[key];
+    if (options[key] !== undefined && !providers.includes(provider)) {
+      problems.push({ key, message: `applies only to provider ${providers.map((p) => `"${p}"`).join(', ')}, not "${provider}"` });
+    }
+  }
+  if (PUBLIC_KEY_PROVIDERS.includes(provider)) {
+    if (options.secrets !== undefined) problems.push({ key: 'secrets', message: `provider "${provider}" verifies with "publicKey"; "secrets" do not apply` });
+    if (options.publicKey === undefined)
+      problems.push({ key: 'publicKey', message: `provider "${provider}" needs "publicKey", the application's public key (hex)` });
+  } else if (options.secrets === undefined) {
+    problems.push({ key: 'secrets', message: `provider "${provider}" needs "secrets", a non-empty list` });
+  }
+  if (provider === 'hmac' && !options.header) problems.push({ key: 'header', message: 'provider "hmac" needs "header", the header carrying the signature' });
+  if (provider === 'twilio' && options.publicUrl === undefined) {
+    problems.push({ key: 'publicUrl', message: 'provider "twilio" needs "publicUrl", the URL Twilio posts to (Twilio signs it)' });
+  }
+  return problems;
+}
+
+/**
  * Checks options once, at construction, so a misconfiguration stops the start instead of refusing every
- * delivery later. Messages name the option, never a secret value.
+ * delivery later. Messages name the option, never a secret value. Throws TypeError.
  */
 export function checkWebhookOptions(options: WebhookOptions): CheckedWebhookOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('webhook options must be an object');
-  const { provider, secrets, tolerance } = options;
+  const { provider, tolerance } = options;
   if (!(WEBHOOK_PROVIDERS as readonly unknown[]).includes(provider)) {
     throw new TypeError(`webhook provider must be one of ${WEBHOOK_PROVIDERS.join(', ')}`);
   }
+  const [problem] = optionProblems(options);
+  if (problem) throw new TypeError(`webhook ${problem.key}: ${problem.message}`);
+  if (tolerance !== undefined && !(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance > 0)) {
+    throw new TypeError('webhook tolerance must be a positive number of milliseconds');
+  }
+  const toleranceMs = tolerance ?? defaultToleranceMs(provider);
+
+  if (provider === 'discord') return { provider, secrets: [], toleranceMs, publicKeys: checkPublicKeys(options.publicKey) };
+  const secrets = checkSecrets(options.secrets, provider);
+  switch (provider) {
+    case 'hmac':
+      return { provider, secrets, toleranceMs, scheme: checkHmacScheme(options, toleranceMs), format: checkBodyFormat(options.body) };
+    case 'twilio':
+      return { provider, secrets, toleranceMs, publicUrl: checkPublicUrl(options.publicUrl) };
+    default:
+      return { provider, secrets, toleranceMs };
+  }
+}
+
+function checkSecrets(secrets: unknown, provider: WebhookProvider): string[] {
   if (!Array.isArray(secrets) || secrets.length === 0) throw new TypeError('webhook secrets must be a non-empty list');
   secrets.forEach((secret: unknown, i) => {
     // An empty secret would let anyone sign; a stray newline from a file or variable would refuse every delivery.
     if (typeof secret !== 'string' || secret === '') throw new TypeError(`webhook secrets[${i}] must be a non-empty string`);
     if (secret.trim() !== secret) throw new TypeError(`webhook secrets[${i}] has leading or trailing whitespace`);
+    // Twitch refuses to create a subscription with any other secret, so one outside the rule is a typo.
+    if (provider === 'twitch' && !/^[\x20-\x7e]{10,100}$/.test(secret))
+      throw new TypeError(`webhook secrets[${i}] must be 10 to 100 ASCII characters (Twitch's rule)`);
   });
-  if (tolerance !== undefined && !(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance > 0)) {
-    throw new TypeError('webhook tolerance must be a positive number of milliseconds');
-  }
-
-  const common: CommonOptions = { secrets: [...secrets], toleranceMs: tolerance ?? DEFAULT_TOLERANCE_MS };
-  if (provider !== 'hmac') {
-    const [misplaced] = misplacedHmacOptions(options);
-    if (misplaced) throw new TypeError(`webhook option "${misplaced}" applies only to provider "hmac"`);
-    return { ...common, provider };
-  }
-  return { ...common, provider, scheme: checkHmacScheme(options, common.toleranceMs) };
+  return [...(secrets as string[])];
 }
 
-/** The `hmac`-only options set on a named preset, in {@link HMAC_ONLY_OPTIONS} order; none for `hmac` itself. */
-export function misplacedHmacOptions(options: Pick<WebhookOptions, 'provider' | (typeof HMAC_ONLY_OPTIONS)[number]>): (typeof HMAC_ONLY_OPTIONS)[number][] {
-  return options.provider === 'hmac' ? [] : HMAC_ONLY_OPTIONS.filter((key) => options[key] !== undefined);
+/** Discord shows the key as 64 hex digits (a 32-byte Ed25519 public key). */
+function checkPublicKeys(publicKey: unknown): Uint8Array<ArrayBuffer>[] {
+  const list: unknown[] = Array.isArray(publicKey) ? publicKey : [publicKey];
+  if (list.length === 0) throw new TypeError('webhook publicKey must be a key or a non-empty list of keys');
+  return list.map((key, i) => {
+    const bytes = typeof key === 'string' ? fromHex(key) : undefined;
+    if (bytes === undefined || bytes.length !== 32)
+      throw new TypeError(`webhook publicKey${Array.isArray(publicKey) ? `[${i}]` : ''} must be 64 hex digits (an Ed25519 public key)`);
+    return bytes;
+  });
+}
+
+/** Twilio signs the URL it posts to; the request's own query string is appended to this one, so it has none. */
+function checkPublicUrl(publicUrl: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof publicUrl === 'string' ? new URL(publicUrl) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || publicUrl !== (publicUrl as string).trim()) {
+    throw new TypeError('webhook publicUrl must be an absolute http(s) URL');
+  }
+  if (url.search !== '' || url.hash !== '' || (publicUrl as string).includes('?') || (publicUrl as string).includes('#')) {
+    throw new TypeError("webhook publicUrl must have no query or fragment: the request's own query string is what Twilio signs after the path");
+  }
+  return publicUrl as string;
+}
+
+function checkBodyFormat(format: unknown): BodyFormat | undefined {
+  if (format === undefined) return undefined;
+  if (!(BODY_FORMATS as readonly unknown[]).includes(format)) throw new TypeError(`webhook body must be one of ${BODY_FORMATS.join(', ')}`);
+  return format as BodyFormat;
 }
 
 function checkHmacScheme(options: WebhookOptions, toleranceMs: number): HmacScheme {

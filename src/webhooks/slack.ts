@@ -2,21 +2,30 @@ import { fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { WebhookVerifier } from './types.js';
+import type { HandshakeAnswer, WebhookVerifier } from './types.js';
 
 const SIGNATURE_HEADER = 'X-Slack-Signature';
 const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';
 
 /**
- * Slack: `X-Slack-Signature: v0=<hex>`, HMAC-SHA256 of `v0:${X-Slack-Request-Timestamp}:${rawBody}`.
+ * Slack: `X-Slack-Signature: v0=<hex>`, HMAC-SHA256 of `v0:${X-Slack-Request-Timestamp}:${rawBody}`, over
+ * every kind of request (Slack, "Verifying requests from Slack").
+ *
+ * Bodies: Events API callbacks are JSON; slash commands post form fields, which become an object of those
+ * fields; interactivity, shortcuts and options loads post `payload=<JSON>`, and that JSON becomes the Input.
+ * Handshakes, answered once the signature holds, with nothing run: `url_verification` (saving an Events API
+ * Request URL) gets `{"challenge": …}`, and `ssl_check=1` (Slack checking the certificate of a slash command
+ * URL) gets an empty 200, as Bolt answers both.
+ *
  * Slack sends no delivery id header. When it resends a request it did not see acknowledged (within 3 s) it
- * adds `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`; they are returned as `retryNum`/`retryReason` so the
- * caller can drop or ack retries. Events API bodies carry `event_id`: see `deliveryIdFromBody`.
+ * adds `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`; they are returned as `retryNum`/`retryReason`. Events
+ * API bodies carry `event_id`: see `deliveryIdFromBody`.
  */
 export function createSlackVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
   const keys = new HmacKeyRing(secrets.map(utf8));
   return {
     provider: 'slack',
+    body: { form: 'payload-or-fields' },
     async verify(headers, rawBody, nowMs) {
       const value = headers.get(SIGNATURE_HEADER);
       if (value === null) return refuse(`missing ${SIGNATURE_HEADER} header`);
@@ -28,6 +37,13 @@ export function createSlackVerifier(secrets: readonly string[], toleranceMs: num
 
       if (!(await keys.matchesAny(prefixedBytes(`v0:${timestamp}:`, rawBody), [signature]))) return refuse('signature does not match');
       return { ok: true, ...retryInfo(headers) };
+    },
+    handshake(input): HandshakeAnswer | undefined {
+      if (input.type === 'url_verification' && typeof input.challenge === 'string') {
+        return { status: 200, contentType: 'application/json', body: JSON.stringify({ challenge: input.challenge }), name: 'url_verification' };
+      }
+      if (input.ssl_check === '1') return { status: 200, name: 'ssl_check' };
+      return undefined;
     },
   };
 }

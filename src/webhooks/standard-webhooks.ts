@@ -31,6 +31,7 @@ export function createStandardWebhooksVerifier(secrets: readonly string[], toler
   const keys = new HmacKeyRing(secrets.map(decodeStandardWebhooksSecret));
   return {
     provider: 'standard-webhooks',
+    body: {},
     async verify(headers, rawBody, nowMs) {
       const family = headers.has('webhook-id') || !headers.has('svix-id') ? 'webhook' : 'svix';
       const id = headers.get(`${family}-id`);

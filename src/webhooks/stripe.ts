@@ -15,6 +15,7 @@ export function createStripeVerifier(secrets: readonly string[], toleranceMs: nu
   const keys = new HmacKeyRing(secrets.map(utf8));
   return {
     provider: 'stripe',
+    body: {},
     async verify(headers, rawBody, nowMs) {
       const value = headers.get(HEADER);
       if (value === null) return refuse(`missing ${HEADER} header`);

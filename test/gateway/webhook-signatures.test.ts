@@ -1,47 +1,18 @@
 /**
- * Webhook flows end to end through the gateway: deliveries signed by the providers' own libraries run the flow;
- * forged, altered or replayed ones are refused with 401 before CloudFlow is called.
+ * Every webhook preset end to end through the gateway: deliveries signed by the providers' own libraries
+ * (test/webhooks/presets.ts) run the flow; altered, foreign, stale or early ones are refused with 401
+ * before CloudFlow is called; handshakes are answered without running anything; a redelivery is answered
+ * from the first one's record.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { manualClock } from '../../src/lib/clock.js';
 import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
 import { inProcessUpstream, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
-import { NOW_MS, NOW_SEC, githubHeaders, signSlack, signStandardWebhooks, signStripe, standardWebhooksSecret } from '../webhooks/support.js';
+import { PRESETS, presetOptions, type Delivery, type PresetCase } from '../webhooks/presets.js';
+import { NOW_MS, NOW_SEC } from '../webhooks/support.js';
 
-const SECRETS = {
-  github: ['gh-hook-secret-current', 'gh-hook-secret-next'],
-  stripe: ['whsec_stripe_current_0123456789', 'whsec_stripe_next_9876543210'],
-  slack: ['slack-signing-secret-current', 'slack-signing-secret-next'],
-  standard: [standardWebhooksSecret('standard-current'), standardWebhooksSecret('standard-next')],
-};
-
-type Provider = keyof typeof SECRETS;
-
-/** A fresh body each time (with its own Stripe event id), so de-duplication never hides a run. */
-const bodyFor = (provider: Provider) =>
-  JSON.stringify({ id: `evt_${randomUUID().replace(/-/g, '')}`, type: `${provider}.test`, data: { text: 'héllo ✓', n: 1 } });
-
-async function sign(provider: Provider, body: string, secret: string, timestampSec = NOW_SEC): Promise<Headers> {
-  switch (provider) {
-    case 'github':
-      return githubHeaders(await octokitSign(secret, body), randomUUID());
-    case 'stripe':
-      return signStripe(body, secret, timestampSec);
-    case 'slack':
-      return signSlack(body, secret, timestampSec);
-    case 'standard':
-      return signStandardWebhooks(body, secret, timestampSec, `msg_${randomUUID()}`);
-  }
-}
-
-const SIGNATURE_HEADER: Record<Provider, string> = {
-  github: 'X-Hub-Signature-256',
-  stripe: 'Stripe-Signature',
-  slack: 'X-Slack-Signature',
-  standard: 'webhook-signature',
-};
+const flowOf = (preset: PresetCase) => `hook-${preset.provider}`;
 
 describe('webhook flows verify real signatures at the gateway', () => {
   let stub: UpstreamStub;
@@ -50,16 +21,13 @@ describe('webhook flows verify real signatures at the gateway', () => {
 
   beforeAll(() => {
     stub = inProcessUpstream();
+    const flows: Record<string, unknown> = {};
+    for (const preset of PRESETS) flows[flowOf(preset)] = { flowName: 'on_hook', webhook: presetOptions(preset, preset.keys.slice(0, 2)) };
     gw = inProcessGateway(
       {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '2s' },
         callers: { ops: { apiKeys: ['ops-key-0123456789abcdef'], admin: true } },
-        flows: {
-          github: { flowName: 'on_push', webhook: { provider: 'github', secrets: SECRETS.github } },
-          stripe: { flowName: 'on_payment', webhook: { provider: 'stripe', secrets: SECRETS.stripe } },
-          slack: { flowName: 'on_event', webhook: { provider: 'slack', secrets: SECRETS.slack } },
-          standard: { flowName: 'on_message', webhook: { provider: 'standard-webhooks', secrets: SECRETS.standard } },
-        },
+        flows,
       },
       { clock },
     );
@@ -69,92 +37,120 @@ describe('webhook flows verify real signatures at the gateway', () => {
     await gw.close();
     await stub.close();
     const logged = JSON.stringify(gw.logs);
-    for (const secret of Object.values(SECRETS).flat()) expect(logged).not.toContain(secret);
-    expect(logged).not.toMatch(/v1=[0-9a-f]{64}|sha256=[0-9a-f]{64}|v0=[0-9a-f]{64}/);
+    for (const secret of PRESETS.flatMap((preset) => preset.keys)) expect(logged).not.toContain(secret);
+    expect(logged).not.toMatch(/v1=[0-9a-f]{64}|sha256=[0-9a-f]{64}|v0=[0-9a-f]{64}|[0-9a-f]{128}/);
   });
 
-  const deliver = (provider: Provider, body: string, headers: Headers) => {
-    headers.set('content-type', 'application/json');
-    return gw.send(`${gw.url}/flows/${provider}/run`, { body, headers });
+  const deliver = (preset: PresetCase, delivery: Delivery, body = delivery.body) => {
+    const query = delivery.url?.includes('?') ? delivery.url.slice(delivery.url.indexOf('?')) : '';
+    return gw.send(`${gw.url}/flows/${flowOf(preset)}/run${query}`, { body, headers: delivery.headers });
   };
+  const callsWith = (marker: string) => stub.calls.filter((call) => call.form.Input?.includes(marker)).length;
 
   /** Asserts a 401 InvalidSignature and that CloudFlow was not called for it. */
-  async function refused(provider: Provider, body: string, headers: Headers) {
+  async function refused(preset: PresetCase, delivery: Delivery, body = delivery.body) {
     const before = stub.calls.length;
-    const answer = await deliver(provider, body, headers);
+    const answer = await deliver(preset, delivery, body);
     expect(answer.status).toBe(401);
     expect(answer.json).toMatchObject({ Code: 'InvalidSignature', Message: 'The webhook signature is missing or does not match.' });
     expect(stub.calls.length).toBe(before);
     return answer;
   }
 
-  for (const provider of Object.keys(SECRETS) as Provider[]) {
-    describe(provider, () => {
-      it('a delivery signed by the provider library runs the flow with the exact body as Input', async () => {
-        const body = bodyFor(provider);
-        const answer = await deliver(provider, body, await sign(provider, body, SECRETS[provider][0]!));
-        expect(answer.status).toBe(200);
-        expect(answer.json).toEqual({ echo: JSON.parse(body) });
-        expect(stub.calls.at(-1)!.form.Input).toBe(body);
-        const line = gw.logs.find((l) => l.requestId === answer.headers.get('x-request-id'));
-        expect(line).toMatchObject({ caller: `webhook:${provider === 'standard' ? 'standard-webhooks' : provider}`, status: 200 });
-      });
+  describe.each(PRESETS.map((preset) => [preset.provider, preset] as const))('%s', (provider, preset) => {
+    const [current, next, retired] = preset.keys;
 
-      it('the second secret is accepted during rotation; a retired one is not', async () => {
-        const body = bodyFor(provider);
-        expect((await deliver(provider, body, await sign(provider, body, SECRETS[provider][1]!))).status).toBe(200);
-        const retired = provider === 'standard' ? standardWebhooksSecret('retired') : `${SECRETS[provider][0]}-retired`;
-        await refused(provider, body, await sign(provider, body, retired));
-      });
-
-      it('a changed body, even in whitespace only, is refused', async () => {
-        const body = bodyFor(provider);
-        const headers = await sign(provider, body, SECRETS[provider][0]!);
-        await refused(provider, body.replace('"n":1', '"n":2'), new Headers(headers));
-        await refused(provider, JSON.stringify(JSON.parse(body), null, 2), new Headers(headers));
-        await refused(provider, `${body}\n`, new Headers(headers));
-      });
-
-      it('a missing signature header is refused', async () => {
-        const body = bodyFor(provider);
-        const headers = await sign(provider, body, SECRETS[provider][0]!);
-        headers.delete(SIGNATURE_HEADER[provider]);
-        await refused(provider, body, headers);
-        await refused(provider, body, new Headers());
-      });
-
-      it('an API key does not stand in for the signature', async () => {
-        const body = bodyFor(provider);
-        await refused(provider, body, new Headers({ 'x-api-key': 'ops-key-0123456789abcdef' }));
-      });
-
-      if (provider !== 'github') {
-        it('a timestamp older or further in the future than the tolerance is refused', async () => {
-          for (const skewSec of [-301, 301, -86_400, 86_400]) {
-            const body = bodyFor(provider);
-            await refused(provider, body, await sign(provider, body, SECRETS[provider][0]!, NOW_SEC + skewSec));
-          }
-          const body = bodyFor(provider);
-          expect((await deliver(provider, body, await sign(provider, body, SECRETS[provider][0]!, NOW_SEC - 299))).status).toBe(200);
-        });
-
-        it('the gateway clock decides: a delivery signed now is refused once it is too old', async () => {
-          const body = bodyFor(provider);
-          const headers = await sign(provider, body, SECRETS[provider][0]!);
-          clock.advance(301_000);
-          await refused(provider, body, headers);
-        });
-      }
+    it('a delivery signed by the provider library runs the flow, the sender as the caller', async () => {
+      const id = randomUUID();
+      const delivery = await preset.deliver(current, { id });
+      const answer = await deliver(preset, delivery);
+      expect(answer.status).toBe(200);
+      const input = stub.calls.at(-1)!.form.Input!;
+      expect(input).toContain(id);
+      // A JSON body is the Input exactly as sent; a form (Twilio) becomes an object of its fields.
+      if (provider === 'twilio') expect(JSON.parse(input)).toMatchObject({ MessageId: id, Body: 'héllo ✓ & more', Tag: ['b', 'a'] });
+      else expect(input).toBe(delivery.body);
+      expect(answer.json).toEqual({ echo: JSON.parse(input) });
+      const line = gw.logs.find((l) => l.requestId === answer.headers.get('x-request-id'));
+      expect(line).toMatchObject({ caller: `webhook:${provider}`, status: 200 });
     });
-  }
 
-  it('slack url_verification is answered with the challenge, signed, and runs nothing', async () => {
-    const body = JSON.stringify({ token: 'x', challenge: 'c3po-r2d2', type: 'url_verification' });
-    const before = stub.calls.length;
-    const answer = await deliver('slack', body, signSlack(body, SECRETS.slack[0]!));
-    expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({ challenge: 'c3po-r2d2' });
-    expect(stub.calls.length).toBe(before);
-    await refused('slack', body, signSlack(body, 'not-the-secret'));
+    it('the next key is accepted during rotation; a retired one is not', async () => {
+      expect((await deliver(preset, await preset.deliver(next, { id: randomUUID() }))).status).toBe(200);
+      await refused(preset, await preset.deliver(retired, { id: randomUUID() }));
+    });
+
+    if (preset.signsBody) {
+      it('one changed body byte is refused', async () => {
+        const delivery = await preset.deliver(current, { id: randomUUID() });
+        await refused(preset, delivery, preset.tamper(delivery.body));
+      });
+    }
+
+    it('a missing signature header is refused, and an API key does not stand in for it', async () => {
+      const delivery = await preset.deliver(current, { id: randomUUID() });
+      delivery.headers.delete(preset.signatureHeader);
+      await refused(preset, delivery);
+      await refused(preset, { body: delivery.body, headers: new Headers({ 'x-api-key': 'ops-key-0123456789abcdef' }) });
+    });
+
+    const { timestamp, toleranceMs } = preset;
+    if (timestamp) {
+      it('a stale timestamp and a future one are refused; one just inside the window runs', async () => {
+        const toleranceSec = toleranceMs / 1000;
+        for (const skewSec of [-toleranceSec - 1, toleranceSec + 1, -86_400, 86_400]) {
+          await refused(preset, await preset.deliver(current, { timestampSec: NOW_SEC + skewSec, id: randomUUID() }));
+        }
+        expect((await deliver(preset, await preset.deliver(current, { timestampSec: NOW_SEC - toleranceSec + 1, id: randomUUID() }))).status).toBe(200);
+      });
+
+      it('the gateway clock decides: a delivery signed now is refused once it is too old', async () => {
+        const delivery = await preset.deliver(current, { id: randomUUID() });
+        clock.advance(toleranceMs + 1_000);
+        await refused(preset, delivery);
+      });
+    }
+
+    if (preset.hasDeliveryId) {
+      it('a redelivery is answered from the first one without running the flow again', async () => {
+        const id = randomUUID();
+        const first = await deliver(preset, await preset.deliver(current, { id }));
+        expect(first.status).toBe(200);
+        // Signed again, as providers do when they retry; the delivery id is what stays the same.
+        clock.advance(1_000);
+        const again = await deliver(preset, await preset.deliver(current, { id, timestampSec: NOW_SEC + 1 }));
+        expect(again.status).toBe(200);
+        expect(again.headers.get('idempotent-replayed')).toBe('true');
+        expect(again.text).toBe(first.text);
+        expect(callsWith(id)).toBe(1);
+      });
+    } else {
+      it('has no delivery id, so a redelivery runs again (documented)', async () => {
+        const id = randomUUID();
+        expect((await deliver(preset, await preset.deliver(current, { id }))).status).toBe(200);
+        expect((await deliver(preset, await preset.deliver(current, { id }))).status).toBe(200);
+        expect(callsWith(id)).toBe(2);
+      });
+    }
+
+    for (const handshake of preset.handshakes ?? []) {
+      it(`${handshake.name} is answered, signed, and runs nothing`, async () => {
+        for (const key of [current, next]) {
+          const before = stub.calls.length;
+          const answer = await deliver(preset, await handshake.deliver(key, NOW_SEC));
+          expect(answer.status).toBe(handshake.status);
+          expect(answer.text).toBe(handshake.body(key));
+          if (handshake.contentType) expect(answer.headers.get('content-type')).toBe(handshake.contentType);
+          expect(stub.calls.length).toBe(before);
+          const line = gw.logs.find((l) => l.requestId === answer.headers.get('x-request-id'));
+          expect(line).toMatchObject({
+            caller: `webhook:${provider}`,
+            status: handshake.status,
+            detail: `handshake: ${handshake.name.replace(/^(interaction|webhook-event) PING$/, 'ping')}`,
+          });
+        }
+        await refused(preset, await handshake.deliver(retired, NOW_SEC));
+      });
+    }
   });
 });

@@ -1,21 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookVerifier, DEFAULT_TOLERANCE_MS, WEBHOOK_PROVIDERS, type WebhookOptions } from '../../src/webhooks/index.js';
+import {
+  createWebhookVerifier,
+  DEFAULT_TOLERANCE_MS,
+  defaultToleranceMs,
+  WEBHOOK_PROVIDERS,
+  type WebhookOptions,
+  type WebhookProvider,
+} from '../../src/webhooks/index.js';
+import { discordKeyPair } from './support.js';
 
 const build = (options: unknown) => () => createWebhookVerifier(options as WebhookOptions);
 
 describe('webhook options', () => {
   it('builds every provider from minimal options', () => {
+    const extras: Partial<Record<WebhookProvider, Partial<WebhookOptions>>> = {
+      'standard-webhooks': { secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
+      hmac: { header: 'X-Signature' },
+      twilio: { publicUrl: 'https://gateway.example.com/flows/sms/run' },
+      twitch: { secrets: ['at-least-ten-characters'] },
+      discord: { secrets: undefined, publicKey: discordKeyPair('options').publicKey },
+    };
     for (const provider of WEBHOOK_PROVIDERS) {
-      const secrets = provider === 'standard-webhooks' ? ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] : ['s3cret'];
-      const extra = provider === 'hmac' ? { header: 'X-Signature' } : {};
-      expect(createWebhookVerifier({ provider, secrets, ...extra }).provider).toBe(provider);
+      const options = { provider, secrets: ['s3cret'], ...extras[provider] } as WebhookOptions;
+      if (options.secrets === undefined) delete options.secrets;
+      expect(createWebhookVerifier(options).provider).toBe(provider);
     }
     expect(DEFAULT_TOLERANCE_MS).toBe(300_000);
+    expect([defaultToleranceMs('stripe'), defaultToleranceMs('twitch'), defaultToleranceMs('linear')]).toEqual([300_000, 600_000, 60_000]);
   });
 
   it.each([
     ['no options', undefined],
-    ['an unknown provider', { provider: 'gitlab', secrets: ['s'] }],
+    ['an unknown provider', { provider: 'bitbucket', secrets: ['s'] }],
     ['no secrets', { provider: 'github' }],
     ['an empty secret list', { provider: 'github', secrets: [] }],
     ['a secrets string instead of a list', { provider: 'github', secrets: 's3cret' }],
@@ -34,6 +50,21 @@ describe('webhook options', () => {
     ['hmac with an invalid timestamp header', { provider: 'hmac', secrets: ['s'], header: 'X-Sig', timestampHeader: '' }],
     ['a hmac-only option on a named preset', { provider: 'github', secrets: ['s'], header: 'X-Sig' }],
     ['an algorithm on stripe', { provider: 'stripe', secrets: ['s'], algorithm: 'sha1' }],
+    ['a body format on a named preset', { provider: 'slack', secrets: ['s'], body: 'text' }],
+    ['hmac with an unknown body format', { provider: 'hmac', secrets: ['s'], header: 'X-Sig', body: 'xml' }],
+    ['twilio without publicUrl', { provider: 'twilio', secrets: ['s'] }],
+    ['twilio with a relative publicUrl', { provider: 'twilio', secrets: ['s'], publicUrl: '/flows/sms/run' }],
+    ['twilio with a publicUrl that is not http(s)', { provider: 'twilio', secrets: ['s'], publicUrl: 'ftp://example.com/x' }],
+    ['twilio with a query in publicUrl', { provider: 'twilio', secrets: ['s'], publicUrl: 'https://example.com/x?a=1' }],
+    ['publicUrl on another provider', { provider: 'github', secrets: ['s'], publicUrl: 'https://example.com/x' }],
+    ['discord without publicKey', { provider: 'discord' }],
+    ['discord with secrets instead of publicKey', { provider: 'discord', secrets: ['s'] }],
+    ['discord with a key that is not hex', { provider: 'discord', publicKey: 'z'.repeat(64) }],
+    ['discord with a key of the wrong length', { provider: 'discord', publicKey: 'ab'.repeat(31) }],
+    ['discord with an empty key list', { provider: 'discord', publicKey: [] }],
+    ['publicKey on another provider', { provider: 'zoom', secrets: ['s'], publicKey: 'ab'.repeat(32) }],
+    ['twitch with a secret shorter than Twitch allows', { provider: 'twitch', secrets: ['short'] }],
+    ['twitch with a secret that is not ASCII', { provider: 'twitch', secrets: ['sécret-sécret-sécret'] }],
   ])('throws TypeError at construction for %s', (_what, options) => {
     expect(build(options)).toThrow(TypeError);
   });

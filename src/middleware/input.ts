@@ -1,0 +1,64 @@
+import { gatewayError } from '../errors.js';
+import { utf8 } from '../lib/bytes.js';
+import { jsonDepthExceeds } from '../lib/json-depth.js';
+
+/** The execution Input: the text sent upstream, its value, and the text's UTF-8 size in bytes. */
+export interface DecodedInput {
+  text: string;
+  value: Record<string, unknown>;
+  bytes: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function hasBom(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/** The body as text (a leading BOM dropped). Throws 400 `InvalidArgument` when it is not UTF-8. */
+export function bodyText(raw: Uint8Array): string {
+  try {
+    return decoder.decode(raw);
+  } catch {
+    throw gatewayError('InvalidArgument', 'The body is not valid UTF-8.');
+  }
+}
+
+/**
+ * A JSON body as the Input: the body text itself, not re-serialized, which keeps numbers such as
+ * 12345678901234567890 exact and costs no second serialization. An empty body is `{}`. Throws 400
+ * `InvalidArgument` for text that is not UTF-8, not JSON, not an object, or nested deeper than `maxJsonDepth`.
+ */
+export function jsonInput(raw: Uint8Array, maxJsonDepth: number): DecodedInput {
+  const text = bodyText(raw);
+  if (text.trim() === '') return { text: '{}', value: {}, bytes: 2 };
+  // The decoder checked the bytes and drops only a leading BOM, so the Input's UTF-8 size is known without re-encoding it.
+  return jsonTextInput(text, raw.byteLength - (hasBom(raw) ? 3 : 0), maxJsonDepth, 'The body');
+}
+
+/**
+ * JSON text that must be an object (a body, or a form field holding JSON) as the Input, the text kept as
+ * it is. `bytes` is its UTF-8 size; `what` names it in messages (`The body`, `The "payload" field`).
+ */
+export function jsonTextInput(text: string, bytes: number, maxJsonDepth: number, what: string): DecodedInput {
+  if (jsonDepthExceeds(text, maxJsonDepth)) throw gatewayError('InvalidArgument', `${what} is nested deeper than ${maxJsonDepth} levels of JSON.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw gatewayError('InvalidArgument', `${what} is not valid JSON.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw gatewayError(
+      'InvalidArgument',
+      `${what} must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`,
+    );
+  }
+  return { text, value: value as Record<string, unknown>, bytes };
+}
+
+/** A value built by the gateway (form fields, `{"body": text}`) as the Input: its JSON serialization. */
+export function valueInput(value: Record<string, unknown>): DecodedInput {
+  const text = JSON.stringify(value);
+  return { text, value, bytes: utf8(text).byteLength };
+}
