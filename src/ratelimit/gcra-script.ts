@@ -13,6 +13,8 @@ import type { Decision, Policy, PolicyState } from './types.js';
  *   gcra:   "g", intervalMs, burst   ("p" for a peek: decided the same way, nothing spent)
  *   window: "w", limit, windowEnd (epoch ms)
  * Reply: allowed (0|1), then per policy: allowed, remaining, resetMs, retryAfterMs (integers).
+ * A TAT is stored as `%.17g`: 17 significant digits read back as the same double, whatever it is, so
+ * the script works on exactly the numbers gcra.ts does (see the rounding rule there).
  */
 export const GCRA_SCRIPT = `
 -- Library functions as locals, and flat arrays rather than closures and tables per policy: Redis
@@ -53,11 +55,11 @@ for i = 1, n do
     if kind == 'p' then
       -- A peek spends nothing: it reports the bucket as it is and writes back the TAT it read.
       admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = reply[r], left, reply[r + 2], wait
-      value[i], ttl[i] = format('%.3f', tat), max(1, ceil(tat - now))
+      value[i], ttl[i] = format('%.17g', tat), max(1, ceil(tat - now))
     else
       local spent = min(burst, max(0, floor((now - newTat + burst * interval) / interval + slack / interval)))
       admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = 1, spent, ceil(newTat - now), 0
-      value[i], ttl[i] = format('%.3f', newTat), max(1, ceil(newTat - now))
+      value[i], ttl[i] = format('%.17g', newTat), max(1, ceil(newTat - now))
     end
   else
     local limit, windowEnd = a, b

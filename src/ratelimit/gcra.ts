@@ -6,13 +6,20 @@ import type { Decision, GcraPolicy, Policy, PolicyState, WindowPolicy } from './
  *
  * GCRA keeps one number per key: the theoretical arrival time (TAT) of the next request at the
  * steady rate. A request at `now` fits when TAT + interval − burst·interval ≤ now.
+ *
+ * Rounding, the same in every store: a stored TAT is the exact double computed here, never rounded (the
+ * Redis script writes it with `%.17g`, which reads back as the same double), so every store does the same
+ * IEEE arithmetic on the same numbers. Only the answer rounds: waits and resets up to whole milliseconds
+ * (`ceil`, so a client is never early), requests left down to whole requests (`floor`, with SLACK_MS).
+ * Rounding the stored TAT instead (to three decimals) let the stores drift apart: JavaScript's
+ * `Math.round(tat * 1000)` and C's `%.3f` disagree on ties and on products that `* 1000` rounds onto one.
  */
 
-/** Float slack in milliseconds: TATs are kept to three decimals, so comparisons allow for that. */
+/**
+ * Float slack in milliseconds: a TAT is a sum of fractional intervals (1000 / 3 ms), so three intervals
+ * may come to 999.9999999999 ms; comparisons allow for that much and no more.
+ */
 export const SLACK_MS = 0.001;
-
-/** Stored TATs are rounded like the Redis script writes them (`%.3f`), so both stores agree. */
-export const roundTat = (tat: number): number => Math.round(tat * 1000) / 1000;
 
 /** The stored value of each policy after an admitted request, or nothing when refused. */
 export interface Evaluation {
@@ -49,11 +56,10 @@ function gcra(policy: GcraPolicy, storedTat: number | undefined, now: number): O
   const unchanged: PolicyState = { name, allowed: fits, remaining: fits ? available(tat) : 0, resetMs: Math.ceil(tat - now), retryAfterMs: wait };
   if (policy.peek) {
     // Asks whether one more would fit and spends nothing: the "write" puts back the TAT it read.
-    return { fits, admitted: unchanged, unchanged, write: { value: roundTat(tat), ttlMs: Math.max(1, Math.ceil(tat - now)) } };
+    return { fits, admitted: unchanged, unchanged, write: { value: tat, ttlMs: Math.max(1, Math.ceil(tat - now)) } };
   }
-  const stored = roundTat(newTat);
   const admitted: PolicyState = { name, allowed: true, remaining: available(newTat), resetMs: Math.ceil(newTat - now), retryAfterMs: 0 };
-  return { fits, admitted, unchanged, write: { value: stored, ttlMs: Math.max(1, Math.ceil(newTat - now)) } };
+  return { fits, admitted, unchanged, write: { value: newTat, ttlMs: Math.max(1, Math.ceil(newTat - now)) } };
 }
 
 function fixedWindow(policy: WindowPolicy, storedCount: number | undefined, now: number): Outcome {

@@ -107,6 +107,31 @@ function contract(name: string, makeStore: () => RateLimitStore) {
       expect(admittedAt).toEqual([0, 34, 68, 102, 136, 170]);
     });
 
+    it('keeps a TAT exact, so a burst of fractional intervals is admitted whole (128/s, burst 4: one every 7.8125 ms)', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const p = gcra('caller', key('c'), 128, 1000, 4);
+      // Rounded to three decimals, 7.8125 ms became 7.813 in memory and 7.812 in Redis (C rounds the tie to
+      // even): memory refused the fourth request of a full bucket.
+      for (const remaining of [3, 2, 1, 0]) expect((await decide(store, [p], clock.now())).states[0]).toMatchObject({ allowed: true, remaining });
+      expect((await decide(store, [p], clock.now())).states[0]).toEqual({ name: 'caller', allowed: false, remaining: 0, resetMs: 32, retryAfterMs: 8 });
+    });
+
+    it('computes a wait from the exact TAT (fast-check seed 1594078293: memory said 8000 ms where Redis said 7999)', async () => {
+      fresh();
+      const clock = manualClock(T0 + 1);
+      // A TAT of T0 + 1 + 60000/7 ms (…8572.42857…), which Redis stored as …572.428 and memory as …572.429.
+      const slow = gcra('g', key('g'), 7, 60_000, 1);
+      expect((await decide(store, [slow, quota('w', key('w'), 1, 10_000, clock.now())], clock.now())).allowed).toBe(true);
+      clock.advance(1);
+      // The same key at 7/s, burst 5: the wait is TAT + 1000/7 − 5 × 1000/7 − now = 1 + 56000/7 − 2 = 7999 ms exactly.
+      const fast = gcra('g', key('g'), 7, 1_000, 5);
+      expect(await decide(store, [fast], clock.now())).toEqual({
+        allowed: false,
+        states: [{ name: 'g', allowed: false, remaining: 0, resetMs: 8571, retryAfterMs: 7999 }],
+      });
+    });
+
     it('all or nothing: a refusal by one policy consumes none of the others', async () => {
       fresh();
       const clock = manualClock(T0);
