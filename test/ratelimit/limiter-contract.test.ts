@@ -132,6 +132,44 @@ function contract(name: string, makeStore: () => RateLimitStore) {
       });
     });
 
+    it('decides a request whose now is behind its key at the key’s time: each remaining count is reported once', async () => {
+      fresh();
+      const caller = gcra('caller', key('c'), 1, 3_600_000, 50); // 1/h, burst 50
+      // Three gateways: the second request's now was taken 1 ms before the first's (a clock behind, or a
+      // request that reached Redis after one taken later). Decided at its own now it saw 1 ms less refill
+      // and reported r=47, like the third: two 47s and no 48, as three processes on one Redis did.
+      expect((await decide(store, [caller], T0 + 1)).states[0]).toEqual({ name: 'caller', allowed: true, remaining: 49, resetMs: 3_600_000, retryAfterMs: 0 });
+      expect((await decide(store, [caller], T0)).states[0]).toEqual({ name: 'caller', allowed: true, remaining: 48, resetMs: 7_200_000, retryAfterMs: 0 });
+      expect((await decide(store, [caller], T0 + 1)).states[0]).toEqual({ name: 'caller', allowed: true, remaining: 47, resetMs: 10_800_000, retryAfterMs: 0 });
+      // The key's time is the latest decision's, not the latest now seen: later requests still refill from theirs.
+      expect((await decide(store, [caller], T0 + 3_600_001)).states[0]).toMatchObject({ allowed: true, remaining: 47 });
+    });
+
+    it('decides every policy of a request at the latest time of any of its keys, and a refusal does not move it', async () => {
+      fresh();
+      const day = 86_400_000;
+      const rate = gcra('caller', key('c'), 1, 1_000, 1);
+      const q = (now: number) => quota('quota', key('c'), 5, day, now);
+      expect((await decide(store, [rate, q(T0 + 10)], T0 + 10)).states[1]).toMatchObject({ remaining: 4, resetMs: 12 * 3_600_000 - 10 });
+      // Behind by 10 ms: the quota's reset counts from the rate key's time, and the wait too.
+      expect(await decide(store, [rate, q(T0)], T0)).toEqual({
+        allowed: false,
+        states: [
+          { name: 'caller', allowed: false, remaining: 0, resetMs: 1_000, retryAfterMs: 1_000 },
+          { name: 'quota', allowed: true, remaining: 4, resetMs: 12 * 3_600_000 - 10, retryAfterMs: 0 },
+        ],
+      });
+      // A refusal at a later time writes nothing, so it does not move the keys' time.
+      expect((await decide(store, [rate, q(T0 + 500)], T0 + 500)).states[0]).toMatchObject({ allowed: false, retryAfterMs: 510 });
+      expect((await decide(store, [q(T0)], T0)).states[0]).toEqual({
+        name: 'quota',
+        allowed: true,
+        remaining: 3,
+        resetMs: 12 * 3_600_000 - 10,
+        retryAfterMs: 0,
+      });
+    });
+
     it('all or nothing: a refusal by one policy consumes none of the others', async () => {
       fresh();
       const clock = manualClock(T0);
@@ -260,7 +298,8 @@ describe('memory and Redis agree on any sequence of decisions', () => {
     }),
   );
   const step = fc.record({
-    advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })),
+    // Now and then a request whose now is behind the last one's (another gateway's clock, or overtaken on the way).
+    advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: -50, max: -1 })),
     policies: fc.array(policy, { minLength: 1, maxLength: 3 }),
   });
 
