@@ -7,23 +7,38 @@ import type { Decision, Policy, PolicyState } from './types.js';
  * Time comes from the gateway (ARGV[1]), not from Redis `TIME`: the injected clock keeps tests
  * deterministic and lets the memory and Redis stores agree to the millisecond. Counts stay exact
  * across processes regardless (the script is atomic); only refill timing depends on the processes'
- * clocks agreeing, which NTP keeps within a few milliseconds.
+ * clocks agreeing, which NTP keeps within a few milliseconds. A key's time never goes back: a request
+ * is decided at the latest of ARGV[1] and the times its keys were written at (see gcra.ts).
  *
  * KEYS: one per policy. ARGV: now, then three values per policy:
  *   gcra:   "g", intervalMs, burst   ("p" for a peek: decided the same way, nothing spent)
  *   window: "w", limit, windowEnd (epoch ms)
  * Reply: allowed (0|1), then per policy: allowed, remaining, resetMs, retryAfterMs (integers).
+ * Each key holds "<value> <at>": the TAT or window count, and the decision time that wrote it. Both are
+ * written with `%.17g`: 17 significant digits read back as the same double, whatever it is, so the script
+ * works on exactly the numbers gcra.ts does (see the rounding rule there).
  */
 export const GCRA_SCRIPT = `
 -- Library functions as locals, and flat arrays rather than closures and tables per policy: Redis
 -- runs every decision of every gateway on one thread, so each microsecond here is shared capacity.
-local tonumber, max, min, floor, ceil, format, tostring = tonumber, math.max, math.min, math.floor, math.ceil, string.format, tostring
+local tonumber, max, min, floor, ceil, format, find, sub = tonumber, math.max, math.min, math.floor, math.ceil, string.format, string.find, string.sub
 local now = tonumber(ARGV[1])
+local n = #KEYS
+-- Every key is read first: the request is decided at the latest time any of them was written at.
+local stored = {}
+for i = 1, n do
+  local raw = redis.call('GET', KEYS[i])
+  if raw then
+    local space = find(raw, ' ', 1, true)
+    stored[i] = tonumber(sub(raw, 1, space - 1))
+    local at = tonumber(sub(raw, space + 1))
+    if at > now then now = at end
+  end
+end
 local slack = 0.001
 -- Redis expires keys on its own clock; the slack keeps a key alive when the gateways' clocks run
 -- behind it. A key that outlives its need is harmless: an old TAT or a past window counts as empty.
 local ttlSlack = 1000
-local n = #KEYS
 -- reply[1] is the verdict; policy i fills reply[4i-2 .. 4i+1] with the state as it stands (refused),
 -- and admitted[] holds the four values to report instead when every policy admits.
 local reply = { 1 }
@@ -33,12 +48,11 @@ for i = 1, n do
   local kind = ARGV[3 * i - 1]
   local a = tonumber(ARGV[3 * i])
   local b = tonumber(ARGV[3 * i + 1])
-  local stored = redis.call('GET', KEYS[i])
   local r = 4 * i - 2
   if kind == 'g' or kind == 'p' then
     local interval, burst = a, b
     local tat = now
-    if stored then tat = max(tonumber(stored), now) end
+    if stored[i] then tat = max(stored[i], now) end
     local newTat = tat + interval
     local allowAt = newTat - burst * interval
     local ok = allowAt <= now + slack
@@ -53,15 +67,15 @@ for i = 1, n do
     if kind == 'p' then
       -- A peek spends nothing: it reports the bucket as it is and writes back the TAT it read.
       admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = reply[r], left, reply[r + 2], wait
-      value[i], ttl[i] = format('%.3f', tat), max(1, ceil(tat - now))
+      value[i], ttl[i] = format('%.17g %.17g', tat, now), max(1, ceil(tat - now))
     else
       local spent = min(burst, max(0, floor((now - newTat + burst * interval) / interval + slack / interval)))
       admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = 1, spent, ceil(newTat - now), 0
-      value[i], ttl[i] = format('%.3f', newTat), max(1, ceil(newTat - now))
+      value[i], ttl[i] = format('%.17g %.17g', newTat, now), max(1, ceil(newTat - now))
     end
   else
     local limit, windowEnd = a, b
-    local count = tonumber(stored) or 0
+    local count = stored[i] or 0
     local ok = count + 1 <= limit
     local reset = max(1, ceil(windowEnd - now))
     local wait = 0
@@ -71,7 +85,7 @@ for i = 1, n do
     end
     reply[r], reply[r + 1], reply[r + 2], reply[r + 3] = ok and 1 or 0, min(limit, max(0, limit - count)), reset, wait
     admitted[r], admitted[r + 1], admitted[r + 2], admitted[r + 3] = 1, min(limit, max(0, limit - count - 1)), reset, 0
-    value[i], ttl[i] = tostring(count + 1), reset
+    value[i], ttl[i] = format('%d %.17g', count + 1, now), reset
   end
 end
 if not all then

@@ -34,8 +34,6 @@ describe('ack mode', () => {
   beforeAll(async () => {
     stub = inProcessUpstream();
     gw = inProcessGateway(config(stub.url), { clock, records });
-    // The first request pays for JIT; the 202 timing below is about the flow.
-    await gw.send(`${gw.url}/healthz`);
   });
   afterEach(() => stub.respond((call) => succeeded({ report: JSON.parse(call.form.Input ?? '{}') }, call)));
   afterAll(async () => {
@@ -48,21 +46,21 @@ describe('ack mode', () => {
   /** `null` asks anonymously. */
   const status = (name: string, apiKey: string | null = ALICE) => gw.send(`${gw.url}/executions/${name}`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
 
-  it('answers 202 within 100 ms while the flow is still running, then reports the outcome', async () => {
-    // The flow runs until the test lets it finish, after every 202 has come back.
+  it('answers 202 while the flow is still running, then reports the outcome', async () => {
+    // The flow runs until the test lets it finish.
     const upstream = gate();
     stub.respond(async (call) => {
       await upstream.opened;
       return succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call);
     });
     const marker = randomUUID();
+    const before = stub.calls.length;
     const accepted = await start(JSON.stringify({ marker }));
     expect(accepted.status).toBe(202);
-    // Four more starts: the median, not one sample, is held to 100 ms, so a busy test machine cannot flake it.
-    const timings = [accepted.ms];
-    for (let i = 0; i < 4; i++) timings.push((await start('{}')).ms);
-    expect(timings.sort((a, b) => a - b)[2]).toBeLessThan(100);
-    // Every 202 came back while the first run was still going.
+    // The 202 came back while the run was held at the upstream: it does not wait for the flow. (How fast it
+    // comes is measured in bench/, not here.)
+    await stub.received(before + 1);
+    expect(stub.calls.at(-1)!.form.Input).toContain(marker);
     expect((await status(accepted.json!.ExecutionName as string)).json!.Status).toBe('Running');
     const name = accepted.json!.ExecutionName as string;
     expect(accepted.json).toEqual({ RequestId: accepted.headers.get('x-request-id'), ExecutionName: name, Status: 'Running', Location: `/executions/${name}` });

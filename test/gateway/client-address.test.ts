@@ -13,18 +13,19 @@ import { createNodeRuntime } from '../../src/platform/node/runtime.js';
 import { startServer } from '../../src/platform/node/server.js';
 import { send } from '../helpers/post.js';
 import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
-import { startUpstreamStub, TEST_CREDENTIALS, type UpstreamStub } from '../helpers/upstream-stub.js';
+import { inProcessUpstream, TEST_CREDENTIALS, type InProcessUpstream } from '../helpers/upstream-stub.js';
 
 const KEY = 'partner-key-0123456789abcdef';
 const PROXY = '10.0.0.2';
 const CLOUDFLARE_EDGE = '173.245.48.7';
 
-let stub: UpstreamStub;
+// The upstream is reached in process everywhere: the sockets that matter here are the clients'.
+let stub: InProcessUpstream;
 const clock = manualClock(Date.UTC(2026, 0, 1));
 const gateways: InProcessGateway[] = [];
 
-beforeAll(async () => {
-  stub = await startUpstreamStub();
+beforeAll(() => {
+  stub = inProcessUpstream();
 });
 afterAll(async () => {
   for (const gw of gateways) await gw.close();
@@ -363,7 +364,7 @@ describe('over a real socket', () => {
       {},
     );
     const logs: LogLine[] = [];
-    const runtime = createNodeRuntime(config, { log: (line) => logs.push(line), clock });
+    const runtime = createNodeRuntime(config, { log: (line) => logs.push(line), clock, transport: stub.transport });
     const server = await startServer(createApp(runtime.deps), config, { port: 0, host: '::' });
     try {
       const post = (host: string, headers: Record<string, string> = {}) => send(`http://${host}:${server.port}/flows/open/run`, { body: '{}', headers });
@@ -392,7 +393,7 @@ describe('over a real socket', () => {
     const logged = async (n: number) => {
       while (runs.length < n) await new Promise<void>((resolve) => wake.push(resolve));
     };
-    const runtime = createNodeRuntime(config, { log, clock });
+    const runtime = createNodeRuntime(config, { log, clock, transport: stub.transport });
     const server = await startServer(createApp(runtime.deps), config, { port: 0, host: '127.0.0.1' });
     try {
       for (let i = 1; i <= 3; i++) {

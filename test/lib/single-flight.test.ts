@@ -46,6 +46,31 @@ describe('singleFlight', () => {
     expect(await waiting).toEqual(['fresh', 'fresh', 'fresh']);
   });
 
+  it('while no load settles, one starts per lease, not one per waiter: a waiter whose second lease runs out loads once more', async () => {
+    const clock = manualClock();
+    const timers = manualTimer();
+    const flight = singleFlight<string>({ clock, leaseMs: 1_000, timer: timers.timer });
+    const { load, started } = loads<string>();
+    void flight.run('k', load); // the cancelled request: its load is never settled
+    const waiting = Promise.all([1, 2, 3].map(() => flight.run('k', load)));
+    await timers.untilArmed(3);
+    clock.advance(1_000);
+    timers.fireAll();
+    await timers.untilArmed(2);
+    // One waiter loads; the other two wait a whole lease for it.
+    expect(started).toHaveLength(2);
+    expect(timers.armed()).toEqual([1_000, 1_000]);
+    clock.advance(1_000); // that load has not settled either (a slow key server, or its request gone too)
+    timers.fireAll();
+    await timers.untilArmed(1);
+    expect(started).toHaveLength(3); // one more load for the two, not two
+    expect(timers.armed()).toEqual([1_000]);
+    started[2]!.resolve('third');
+    started[1]!.resolve('second');
+    expect(await waiting).toEqual(['second', 'third', 'third']);
+    expect(started).toHaveLength(3);
+  });
+
   it('a caller that arrives after the lease loads at once', async () => {
     const clock = manualClock();
     const flight = singleFlight<string>({ clock, leaseMs: 1_000, timer: manualTimer().timer });

@@ -107,6 +107,69 @@ function contract(name: string, makeStore: () => RateLimitStore) {
       expect(admittedAt).toEqual([0, 34, 68, 102, 136, 170]);
     });
 
+    it('keeps a TAT exact, so a burst of fractional intervals is admitted whole (128/s, burst 4: one every 7.8125 ms)', async () => {
+      fresh();
+      const clock = manualClock(T0);
+      const p = gcra('caller', key('c'), 128, 1000, 4);
+      // Rounded to three decimals, 7.8125 ms became 7.813 in memory and 7.812 in Redis (C rounds the tie to
+      // even): memory refused the fourth request of a full bucket.
+      for (const remaining of [3, 2, 1, 0]) expect((await decide(store, [p], clock.now())).states[0]).toMatchObject({ allowed: true, remaining });
+      expect((await decide(store, [p], clock.now())).states[0]).toEqual({ name: 'caller', allowed: false, remaining: 0, resetMs: 32, retryAfterMs: 8 });
+    });
+
+    it('computes a wait from the exact TAT (fast-check seed 1594078293: memory said 8000 ms where Redis said 7999)', async () => {
+      fresh();
+      const clock = manualClock(T0 + 1);
+      // A TAT of T0 + 1 + 60000/7 ms (…8572.42857…), which Redis stored as …572.428 and memory as …572.429.
+      const slow = gcra('g', key('g'), 7, 60_000, 1);
+      expect((await decide(store, [slow, quota('w', key('w'), 1, 10_000, clock.now())], clock.now())).allowed).toBe(true);
+      clock.advance(1);
+      // The same key at 7/s, burst 5: the wait is TAT + 1000/7 − 5 × 1000/7 − now = 1 + 56000/7 − 2 = 7999 ms exactly.
+      const fast = gcra('g', key('g'), 7, 1_000, 5);
+      expect(await decide(store, [fast], clock.now())).toEqual({
+        allowed: false,
+        states: [{ name: 'g', allowed: false, remaining: 0, resetMs: 8571, retryAfterMs: 7999 }],
+      });
+    });
+
+    it('decides a request whose now is behind its key at the key’s time: each remaining count is reported once', async () => {
+      fresh();
+      const caller = gcra('caller', key('c'), 1, 3_600_000, 50); // 1/h, burst 50
+      // Three gateways: the second request's now was taken 1 ms before the first's (a clock behind, or a
+      // request that reached Redis after one taken later). Decided at its own now it saw 1 ms less refill
+      // and reported r=47, like the third: two 47s and no 48, as three processes on one Redis did.
+      expect((await decide(store, [caller], T0 + 1)).states[0]).toEqual({ name: 'caller', allowed: true, remaining: 49, resetMs: 3_600_000, retryAfterMs: 0 });
+      expect((await decide(store, [caller], T0)).states[0]).toEqual({ name: 'caller', allowed: true, remaining: 48, resetMs: 7_200_000, retryAfterMs: 0 });
+      expect((await decide(store, [caller], T0 + 1)).states[0]).toEqual({ name: 'caller', allowed: true, remaining: 47, resetMs: 10_800_000, retryAfterMs: 0 });
+      // The key's time is the latest decision's, not the latest now seen: later requests still refill from theirs.
+      expect((await decide(store, [caller], T0 + 3_600_001)).states[0]).toMatchObject({ allowed: true, remaining: 47 });
+    });
+
+    it('decides every policy of a request at the latest time of any of its keys, and a refusal does not move it', async () => {
+      fresh();
+      const day = 86_400_000;
+      const rate = gcra('caller', key('c'), 1, 1_000, 1);
+      const q = (now: number) => quota('quota', key('c'), 5, day, now);
+      expect((await decide(store, [rate, q(T0 + 10)], T0 + 10)).states[1]).toMatchObject({ remaining: 4, resetMs: 12 * 3_600_000 - 10 });
+      // Behind by 10 ms: the quota's reset counts from the rate key's time, and the wait too.
+      expect(await decide(store, [rate, q(T0)], T0)).toEqual({
+        allowed: false,
+        states: [
+          { name: 'caller', allowed: false, remaining: 0, resetMs: 1_000, retryAfterMs: 1_000 },
+          { name: 'quota', allowed: true, remaining: 4, resetMs: 12 * 3_600_000 - 10, retryAfterMs: 0 },
+        ],
+      });
+      // A refusal at a later time writes nothing, so it does not move the keys' time.
+      expect((await decide(store, [rate, q(T0 + 500)], T0 + 500)).states[0]).toMatchObject({ allowed: false, retryAfterMs: 510 });
+      expect((await decide(store, [q(T0)], T0)).states[0]).toEqual({
+        name: 'quota',
+        allowed: true,
+        remaining: 3,
+        resetMs: 12 * 3_600_000 - 10,
+        retryAfterMs: 0,
+      });
+    });
+
     it('all or nothing: a refusal by one policy consumes none of the others', async () => {
       fresh();
       const clock = manualClock(T0);
@@ -235,7 +298,8 @@ describe('memory and Redis agree on any sequence of decisions', () => {
     }),
   );
   const step = fc.record({
-    advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })),
+    // Now and then a request whose now is behind the last one's (another gateway's clock, or overtaken on the way).
+    advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: -50, max: -1 })),
     policies: fc.array(policy, { minLength: 1, maxLength: 3 }),
   });
 

@@ -362,14 +362,16 @@ describe('rate limits from the Durable Object in workerd', () => {
     expect(edge.logs().find((l) => l.msg === 'gateway ready')).toMatchObject({ clientAddress: 'CF-Connecting-IP, set by Cloudflare; IPv6 keyed by /64' });
   });
 
-  it('decides exactly like the memory store, request by request, on the same clock', async () => {
+  it('decides exactly like the memory store, request by request, on the same clock, a clock behind included', async () => {
     const memory = memoryRateLimitStore();
     const limiter = await limiterFor('{contract}');
     const policies: Policy[] = [
       gcraPolicy('t:rl:{contract}:caller', 10, 1000, 3),
       { kind: 'window', name: 'quota', key: 't:rl:{contract}:q', limit: 5, windowMs: 60_000, windowEnd: T0 + 60_000 },
     ];
-    for (const offset of [0, 0, 0, 0, 50, 100, 100, 250, 400, 401, 900, 5_000]) {
+    // 240 after 250: a request whose now is behind the last admission's is decided at the keys' time; 4_990
+    // after 5_000: a refusal did not move it (ratelimit/gcra.ts).
+    for (const offset of [0, 0, 0, 0, 50, 100, 100, 250, 240, 400, 401, 900, 5_000, 4_990]) {
       const fromMemory = await memory.check(policies, T0 + offset);
       expect(fromMemory.ok).toBe(true);
       expect(await limiter.check(policies, T0 + offset), `at +${offset} ms`).toEqual(fromMemory.ok && fromMemory.value);

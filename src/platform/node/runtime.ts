@@ -5,7 +5,7 @@ import { assembleDeps, configuresCache, type Deps, type RuntimeOverrides } from 
 import { systemClock } from '../../lib/clock.js';
 import type { Counters } from '../../lib/counters.js';
 import { cryptoRandom } from '../../lib/random.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, type RedisConnection } from './redis.js';
 import { redisRateLimitStore } from '../../ratelimit/stores/redis.node.js';
 import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
 import { undiciTransport } from './transport.js';
@@ -33,6 +33,8 @@ export interface NodeRuntime {
   close(): Promise<void>;
   /** Named counters (rate-limit outcomes, store failures), for a metrics endpoint or a log line. */
   counters: Counters;
+  /** The one Redis connection when `store` is Redis: its client's events (`ready` after a reconnect) say when the stores can answer again. */
+  redis: RedisConnection | undefined;
 }
 
 /**
@@ -96,6 +98,7 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   return {
     deps,
     counters,
+    redis,
     async drain() {
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { storeOk } from '../../lib/store-result.js';
-import { evaluate } from '../gcra.js';
+import { evaluate, type StoredCounter } from '../gcra.js';
 import type { RateLimitStore } from '../types.js';
 
 export interface MemoryStoreOptions {
@@ -8,8 +8,7 @@ export interface MemoryStoreOptions {
   maxKeys?: number;
 }
 
-interface Entry {
-  value: number;
+interface Entry extends StoredCounter {
   expiresAt: number;
 }
 
@@ -31,10 +30,10 @@ export function memoryRateLimitStore(options: MemoryStoreOptions = {}): RateLimi
       // was a quarter of the gateway's CPU with one caller whose key expired between requests.)
       const stored = policies.map((policy) => {
         const entry = entries.get(policy.key);
-        return entry && entry.expiresAt > now ? entry.value : undefined;
+        return entry && entry.expiresAt > now ? entry : undefined;
       });
-      const { decision, writes } = evaluate(policies, stored, now);
-      writes?.forEach((write, i) => entries.set(policies[i]!.key, { value: write.value, expiresAt: now + write.ttlMs }));
+      const { decision, at, writes } = evaluate(policies, stored, now);
+      writes?.forEach((write, i) => entries.set(policies[i]!.key, { value: write.value, at, expiresAt: at + write.ttlMs }));
       return storeOk(decision);
     },
   };

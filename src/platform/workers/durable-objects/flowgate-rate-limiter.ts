@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { evaluate } from '../../../ratelimit/gcra.js';
+import { evaluate, type StoredCounter } from '../../../ratelimit/gcra.js';
 import type { Decision, Policy } from '../../../ratelimit/types.js';
 
 /**
@@ -9,9 +9,8 @@ import type { Decision, Policy } from '../../../ratelimit/types.js';
  */
 const DELETE_GRACE_MS = 60_000;
 
-interface Counter {
-  /** A GCRA theoretical arrival time, or a fixed-window count. */
-  value: number;
+/** A GCRA theoretical arrival time or a fixed-window count, the time it was written at, and its expiry. */
+interface Counter extends StoredCounter {
   expiresAt: number;
 }
 
@@ -30,12 +29,12 @@ export class FlowgateRateLimiter extends DurableObject {
     const stored = await storage.get<Counter>(policies.map((p) => p.key));
     const values = policies.map((p) => {
       const counter = stored.get(p.key);
-      return counter && counter.expiresAt > now ? counter.value : undefined;
+      return counter && counter.expiresAt > now ? counter : undefined;
     });
-    const { decision, writes } = evaluate(policies, values, now);
+    const { decision, at, writes } = evaluate(policies, values, now);
     if (writes) {
       const entries: Record<string, Counter> = {};
-      writes.forEach((write, i) => (entries[policies[i]!.key] = { value: write.value, expiresAt: now + write.ttlMs }));
+      writes.forEach((write, i) => (entries[policies[i]!.key] = { value: write.value, at, expiresAt: at + write.ttlMs }));
       await storage.put(entries);
       await this.cleanUpAfter(Math.max(...Object.values(entries).map((c) => c.expiresAt)));
     }
