@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeClientAddress } from '../lib/client-address.js';
 import { loadConfigOrExit, warningLines } from './config-file.js';
 import { describeCredentials } from '../config/credentials.js';
+import { describeStore } from '../config/store.js';
 
 /** `flowgate check`: validates a config and prints the routes it exposes. */
 export async function checkCommand(args: string[]): Promise<number> {
@@ -15,7 +16,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     ipv6Prefix: config.anonymous.ipv6Prefix,
   });
   process.stdout.write(
-    `${file}: valid\n${warningLines(config.warnings)}upstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${config.store})\ncredentials: ${describeCredentials(config.upstream.credentials)}\nclient address: ${clientAddress}\nroutes:\n`,
+    `${file}: valid\n${warningLines(config.warnings)}upstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${describeStore(config.store)})\ncredentials: ${describeCredentials(config.upstream.credentials)}\nclient address: ${clientAddress}\nroutes:\n`,
   );
   for (const flow of Object.values(config.flows)) {
     const access = Array.isArray(flow.access) ? flow.access.join(',') : flow.access;

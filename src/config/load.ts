@@ -7,6 +7,7 @@ import { trustProxyWarnings } from '../lib/client-address.js';
 import { corsNeeds, corsProblems } from './cors.js';
 import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
+import { isPerProcess, storeTarget } from './store.js';
 
 export type Access = 'public' | 'authenticated' | string[];
 
@@ -113,9 +114,30 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     issues.push('server.forwardedHeader: read only when server.trustProxy is a hop count or a list of proxies');
   }
   if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
+  issues.push(...storeIssues(parsed));
   if (issues.length) throw new ConfigError(issues);
   const warnings = trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`);
+  if (isPerProcess(parsed.store) && parsed.server.workers !== 1) {
+    warnings.push(
+      `server.workers: with store "memory" each of the ${parsed.server.workers === 'auto' ? 'auto (one per core)' : parsed.server.workers} processes keeps its own rate limits, cache and records; use a Redis store to share them`,
+    );
+  }
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, warnings };
+}
+
+/**
+ * A store that cannot work stops the start. On Redis Cluster every key of one decision shares a hash tag
+ * that flowgate places (`{caller}`, `{flow}`); a brace in the prefix would move the tag and split them
+ * across slots (CROSSSLOT), so the prefix may not have one there.
+ */
+function storeIssues(parsed: ParsedConfig): string[] {
+  const issues: string[] = [];
+  // The schema has refused a store that does not parse; here it is read again for what depends on other keys.
+  const target = storeTarget(parsed.store);
+  if (target?.kind === 'cluster' && /[{}]/.test(parsed.storeOptions.keyPrefix)) {
+    issues.push('storeOptions.keyPrefix: may not contain "{" or "}" with a cluster store: flowgate places the hash tags that keep a decision in one slot');
+  }
+  return issues;
 }
 
 /**

@@ -8,6 +8,7 @@ import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { credentialsSchema } from './credentials.js';
+import { storeObjectSchema, storeTarget, type StoreProblem } from './store.js';
 
 /**
  * The configuration contract (README, "Configuration"). Messages name the key path and what was expected,
@@ -91,6 +92,8 @@ const trustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
   ctx.addIssue({ code: 'custom', message: 'expected false, a hop count (true is 1), a list of proxy addresses or CIDRs, or "cloudflare"' });
   return z.NEVER;
 });
+
+const WORKERS_RANGE = 'expected a number of processes from 1 to 256, or "auto"';
 
 /** An exposed flow name (`POST /flows/{name}/run`): URL-safe without escaping; not necessarily the CloudFlow FlowName. */
 export const EXPOSED_FLOW_NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -210,11 +213,24 @@ export const configSchema = z.strictObject({
       keepAliveTimeout: duration().default(5_000),
       /** How long SIGTERM waits for requests and background runs in flight. */
       shutdownTimeout: duration().default(30_000),
+      /** Processes sharing the port (node:cluster); `auto` is one per core. 1 serves from the process itself. */
+      workers: z.union([z.number().int().min(1, WORKERS_RANGE).max(256, WORKERS_RANGE), z.literal('auto')], { error: WORKERS_RANGE }).default(1),
     })
     .prefault({}),
+  /** memory, a Redis URL (redis://, rediss://, redis+cluster://, redis+sentinel://) or the object form; read by config/store.ts. */
   store: z
-    .string()
-    .refine((v) => v === 'memory' || /^rediss?:\/\//.test(v), { message: 'must be "memory" or a redis:// URL' })
+    .union([z.string().min(1), storeObjectSchema], { error: 'expected "memory", a Redis URL or a store object' })
+    .superRefine((value, ctx) => {
+      const problems: StoreProblem[] = [];
+      storeTarget(value, problems);
+      for (const problem of problems) {
+        const path = problem.path
+          .split('.')
+          .slice(1)
+          .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+        ctx.addIssue({ code: 'custom', path, message: problem.message });
+      }
+    })
     .default('memory'),
   storeOptions: z
     .strictObject({

@@ -41,7 +41,7 @@ describe('Redis cache store (real Redis)', () => {
     const e = entry(clock, '{"a":1}', 5_000);
     expect(await value(store.set(key('f', 1), e))).toBe('stored');
     expect(await value(store.get(key('f', 1)))).toEqual({ generation: 0, entry: e });
-    const pttl = await redis.pttl(`${prefix}cache:f:${key('f', 1).hash}`);
+    const pttl = await redis.pttl(`${prefix}cache:{f}:${key('f', 1).hash}`);
     expect(pttl).toBeGreaterThan(4_000);
     expect(pttl).toBeLessThanOrEqual(5_000);
     expect((await value(store.get(key('f', 2)))).entry).toBeUndefined();
@@ -57,7 +57,7 @@ describe('Redis cache store (real Redis)', () => {
     const big = entry(clock, JSON.stringify({ pad: 'x'.repeat(5000) }));
     expect(store.fits(key('f', 4), big)).toBe(false);
     expect(await value(store.set(key('f', 4), big))).toBe('too-large');
-    expect(await redis.exists(`${prefix}cache:f:${key('f', 4).hash}`)).toBe(0);
+    expect(await redis.exists(`${prefix}cache:{f}:${key('f', 4).hash}`)).toBe(0);
   });
 
   it('purges by generation: old entries are never served, other flows keep theirs', async () => {
@@ -71,7 +71,7 @@ describe('Redis cache store (real Redis)', () => {
   });
 
   it('treats a value it cannot read as a miss', async () => {
-    await redis.set(`${prefix}cache:f:${key('f', 9).hash}`, 'not json', 'PX', 10_000);
+    await redis.set(`${prefix}cache:{f}:${key('f', 9).hash}`, 'not json', 'PX', 10_000);
     expect((await value(store.get(key('f', 9)))).entry).toBeUndefined();
   });
 
@@ -89,7 +89,7 @@ describe('Redis cache store (real Redis)', () => {
       await redis.config('SET', 'notify-keyspace-events', 'Ex');
       await events.subscribe('__keyevent@0__:expired');
       const expired = new Promise<void>((resolve) =>
-        events.on('message', (_channel: string, expiredKey: string) => expiredKey === `${prefix}cache-lock:l:${key('l', 1).hash}` && resolve()),
+        events.on('message', (_channel: string, expiredKey: string) => expiredKey === `${prefix}cache-lock:{l}:${key('l', 1).hash}` && resolve()),
       );
       expect(await value(lock.acquire(key('l', 1), 50))).toBeDefined();
       await expired;

@@ -27,8 +27,8 @@ describe('response cache shared through Redis by two processes', () => {
   let monitor: RedisMonitor;
   const callsFor = (marker: string) => stub.calls.filter((c) => (c.form.Input ?? '').includes(marker)).length;
   /** Commands the gateways sent to Redis: cache entry writes, and claims of the cross-process lock. */
-  const entryWrite = ([name, key]: RedisCommand) => name === 'set' && key!.startsWith(`${prefix}cache:quote:`);
-  const lockClaim = ([name, key]: RedisCommand) => name === 'set' && key!.startsWith(`${prefix}cache-lock:quote:`);
+  const entryWrite = ([name, key]: RedisCommand) => name === 'set' && key!.startsWith(`${prefix}cache:{quote}:`);
+  const lockClaim = ([name, key]: RedisCommand) => name === 'set' && key!.startsWith(`${prefix}cache-lock:{quote}:`);
 
   const config = (upstreamUrl: string) => ({
     upstream: { endpoint: upstreamUrl, credentials: TEST_CREDENTIALS, timeout: '10s' },
@@ -85,7 +85,7 @@ describe('response cache shared through Redis by two processes', () => {
     expect(hit.text).toBe(miss.text);
     expect(hit.executionName).toBe(miss.executionName);
     expect(callsFor('cross')).toBe(1);
-    expect(await redis.keys(`${prefix}cache:quote:*`)).toHaveLength(1);
+    expect(await redis.keys(`${prefix}cache:{quote}:*`)).toHaveLength(1);
   });
 
   it('concurrent identical misses in both processes make one upstream call: the second process waits on the lock', async () => {

@@ -117,7 +117,7 @@ flows:
     expect(text).toContain('upstream.signatureVersion:');
     expect(text).toContain('server.maxBodySize: expected a size');
     expect(text).toContain('server.port:');
-    expect(text).toContain('store: must be "memory" or a redis:// URL');
+    expect(text).toContain('store: must be one of memory, redis://');
     expect(text).toContain('flows.hello.flowName: must follow the CloudFlow naming rule');
     expect(text).toContain('flows.hello.errors.X:');
     expect(text).toContain('flows.hello.cache.ttl: expected a duration');

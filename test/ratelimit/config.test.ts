@@ -48,7 +48,9 @@ describe('rate-limit and caller config', () => {
   });
 
   it('checks the store settings', () => {
-    expect(issues({ store: 'memcached://x' })).toEqual(['store: must be "memory" or a redis:// URL']);
+    expect(issues({ store: 'memcached://x' })).toEqual([
+      'store: must be one of memory, redis://, rediss://, redis+cluster://h:p,h:p, rediss+cluster://…, redis+sentinel://h:p,h:p/masterName or rediss+sentinel://…',
+    ]);
     expect(issues({ storeOptions: { onError: 'maybe' } })[0]).toMatch(/^storeOptions\.onError: /);
     expect(issues({ storeOptions: { maxKeys: 0 } })[0]).toMatch(/^storeOptions\.maxKeys: /);
     expect(issues({ storeOptions: { timeout: 'soon' } })[0]).toMatch(/^storeOptions\.timeout: /);

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { defineScript } from '../../platform/node/redis.js';
+import { defineScript, type RedisClient } from '../../platform/node/redis.js';
 import type { CacheEntry, CacheKey, CacheStore } from '../types.js';
 import type { Clock } from '../../lib/clock.js';
 import { parseJsonObject } from '../../lib/json.js';
@@ -7,8 +6,8 @@ import type { Random } from '../../lib/random.js';
 import { guardStoreCall, storeOk } from '../../lib/store-result.js';
 
 export interface RedisCacheStoreOptions {
-  /** A connected ioredis client; the runtime owns it and may share it with other stores. */
-  redis: Redis;
+  /** A connected ioredis client (one Redis or a Cluster); the runtime owns it and may share it with other stores. */
+  redis: RedisClient;
   /** Waits for the first connection (the shared client queues nothing while disconnected). */
   ready?: () => Promise<void>;
   /** `storeOptions.keyPrefix`, e.g. `flowgate:`. */
@@ -35,10 +34,14 @@ interface StoredEntry {
 
 /**
  * The shared response cache: entries are `SET … PX` strings, so Redis expires them; each flow has a
- * generation counter beside its entries (`INCR` on purge), read with the entry in one `MGET`. Keys:
- *   {prefix}cache:{flow}:{sha256}        the entry
- *   {prefix}cache-gen:{flow}             the purge generation
- *   {prefix}cache-lock:{flow}:{sha256}   the short cross-process claim
+ * generation counter beside its entries (`INCR` on purge), read with the entry in one `MGET`. Keys, where
+ * `{flow}` is a literal Redis hash tag around the exposed flow name:
+ *   {prefix}cache:{<flow>}:<sha256>        the entry
+ *   {prefix}cache-gen:{<flow>}             the purge generation
+ *   {prefix}cache-lock:{<flow>}:<sha256>   the short cross-process claim
+ * The tag puts a flow's generation, entries and locks in one Redis Cluster slot, so the `MGET` of
+ * generation and entry is one atomic read on a cluster too (no CROSSSLOT). The price: one flow's entries
+ * live on one shard; different flows spread over the cluster. Flow names cannot hold braces (config schema).
  */
 export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheStore {
   const { redis, keyPrefix, timeoutMs, maxEntrySize, clock, random, ready } = options;
@@ -52,9 +55,9 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions): CacheSto
   if (!Number.isSafeInteger(maxEntrySize) || maxEntrySize <= 0) throw new TypeError('maxEntrySize must be a positive number of bytes');
 
   const releaseLock = defineScript(redis, 'flowgateReleaseLock', RELEASE_SCRIPT, 1);
-  const entryKey = (key: CacheKey) => `${keyPrefix}cache:${key.flow}:${key.hash}`;
-  const generationKey = (flow: string) => `${keyPrefix}cache-gen:${flow}`;
-  const lockKey = (key: CacheKey) => `${keyPrefix}cache-lock:${key.flow}:${key.hash}`;
+  const entryKey = (key: CacheKey) => `${keyPrefix}cache:{${key.flow}}:${key.hash}`;
+  const generationKey = (flow: string) => `${keyPrefix}cache-gen:{${flow}}`;
+  const lockKey = (key: CacheKey) => `${keyPrefix}cache-lock:{${key.flow}}:${key.hash}`;
   const serialize = (entry: CacheEntry) =>
     JSON.stringify({ b: entry.body, e: entry.executionName, s: entry.storedAt, x: entry.expiresAt, g: entry.generation } satisfies StoredEntry);
   const fits = (_key: CacheKey, entry: CacheEntry) => Buffer.byteLength(serialize(entry)) <= maxEntrySize;

@@ -6,6 +6,7 @@ import { systemClock } from '../../lib/clock.js';
 import type { Counters } from '../../lib/counters.js';
 import { cryptoRandom } from '../../lib/random.js';
 import { connectRedis, type RedisConnection } from './redis.js';
+import { loadedStoreTarget } from '../../config/store.js';
 import { redisRateLimitStore } from '../../ratelimit/stores/redis.node.js';
 import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
 import { undiciTransport } from './transport.js';
@@ -39,7 +40,7 @@ export interface NodeRuntime {
 
 /**
  * Builds the Node dependencies, and is where Node chooses every implementation: undici pool upstream,
- * the official `@alicloud/credentials` providers for the upstream keys, node:crypto digests, in-process stores for `store: memory` or Redis ones for `store: redis://…`, stdout JSON log.
+ * the official `@alicloud/credentials` providers for the upstream keys, node:crypto digests, in-process stores for `store: memory` or Redis ones for `store: redis://…`, `redis+cluster://…` or `redis+sentinel://…`, stdout JSON log.
  */
 export function createNodeRuntime(config: Config, options: NodeDepsOptions = {}): NodeRuntime {
   const clock = options.clock ?? systemClock;
@@ -49,8 +50,10 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
   const pooled = options.transport ? undefined : undiciTransport(config.upstream.endpoint, { connections: config.upstream.connections });
   const inFlight = new Set<Promise<unknown>>();
   const counters: Counters = options.counters ?? {};
-  // store: redis://… shares rate-limit counters and cached answers across processes, over one connection.
-  const redis = config.store === 'memory' ? undefined : connectRedis(config.store, { timeoutMs: config.storeOptions.timeout, log });
+  // A Redis store (one server, a Cluster or Sentinel's primary) shares rate-limit counters, cached answers
+  // and records across processes, over one client.
+  const target = loadedStoreTarget(config.store);
+  const redis = target.kind === 'memory' ? undefined : connectRedis(target, { timeoutMs: config.storeOptions.timeout, log });
   const needsCache = configuresCache(config);
   let cache: CacheStore | undefined;
   if (needsCache && !redis) {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { defineScript } from '../../platform/node/redis.js';
+import { defineScript, type RedisClient } from '../../platform/node/redis.js';
 import type { RecordStore } from '../types.js';
 
 /** Replaces the caller's own claim (or an expired one) with the final record; refuses when another holds the key. */
@@ -21,7 +21,7 @@ return 0`;
 
 export interface RedisRecordStoreOptions {
   /** A `redis://` URL (a connection of its own is made) or an ioredis client owned by the caller. */
-  redis: string | Redis;
+  redis: string | RedisClient;
   keyPrefix: string;
   /** Waits for the first connection of a shared client that queues nothing while disconnected. */
   ready?: () => Promise<void>;
@@ -36,6 +36,8 @@ export interface RedisRecordStore extends RecordStore {
 /**
  * Records shared by every gateway process. `claim` is one `SET NX PX GET` (Redis ≥ 7), so exactly one
  * of any number of concurrent claimants wins; complete and release compare the claim token in a script.
+ * Every call touches one key, so each is slot-safe on Redis Cluster as it stands: a delivery, an
+ * Idempotency-Key or an `ack` execution is one record under `{prefix}rec:<key>`.
  */
 export function redisRecordStore(options: RedisRecordStoreOptions): RedisRecordStore {
   const owned = typeof options.redis === 'string';
