@@ -4,7 +4,8 @@ import { serveCommand } from './serve.js';
 const USAGE = `flowgate: a REST gateway for Alibaba Cloud CloudFlow Express workflows
 
 Usage:
-  flowgate serve    [--config FILE] [--port N] [--host H]   run the gateway (demo mode, on 127.0.0.1, without a config)
+  flowgate serve    [--config FILE] [--port N] [--host H] [--workers N|auto]
+                                                            run the gateway (demo mode, on 127.0.0.1, without a config)
   flowgate check    [--config FILE]                         validate a config and print its routes
   flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE] [--access-key ID:SECRET]
                     [--sts-token ID:TOKEN] [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]

@@ -7,7 +7,7 @@ import { trustProxyWarnings } from '../lib/client-address.js';
 import { corsNeeds, corsProblems } from './cors.js';
 import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
-import { isPerProcess, storeTarget } from './store.js';
+import { perProcessWarning, storeTarget } from './store.js';
 
 export type Access = 'public' | 'authenticated' | string[];
 
@@ -117,11 +117,8 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   issues.push(...storeIssues(parsed));
   if (issues.length) throw new ConfigError(issues);
   const warnings = trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`);
-  if (isPerProcess(parsed.store) && parsed.server.workers !== 1) {
-    warnings.push(
-      `server.workers: with store "memory" each of the ${parsed.server.workers === 'auto' ? 'auto (one per core)' : parsed.server.workers} processes keeps its own rate limits, cache and records; use a Redis store to share them`,
-    );
-  }
+  const perProcess = perProcessWarning(parsed.store, parsed.server.workers);
+  if (perProcess) warnings.push(`server.workers: ${perProcess}`);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, warnings };
 }
 

@@ -116,6 +116,13 @@ export function describeStore(setting: StoreSetting): string {
 /** Whether state in this store is per process (the memory store). */
 export const isPerProcess = (setting: StoreSetting): boolean => setting === 'memory';
 
+/** The warning for several processes on a per-process store; undefined when there is nothing to say. */
+export function perProcessWarning(setting: StoreSetting, workers: number | 'auto'): string | undefined {
+  if (!isPerProcess(setting) || workers === 1) return undefined;
+  const count = workers === 'auto' ? 'auto (one per core)' : String(workers);
+  return `with store "memory" each of the ${count} processes keeps its own rate limits, cache and records; use a Redis store to share them`;
+}
+
 function fromUrl(text: string, problems: StoreProblem[]): StoreTarget | undefined {
   if (text === 'memory') return { kind: 'memory' };
   const scheme = /^([a-z+]+):\/\//.exec(text)?.[1];
