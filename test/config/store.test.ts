@@ -1,4 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { describe, expect, inject, it, vi } from 'vitest';
+import { checkCommand } from '../../src/cli/check.js';
+import { connectRedis } from '../../src/platform/node/redis.js';
 import { ConfigError, parseConfig, parseConfigText } from '../../src/config/load.js';
 import { describeStore, storeTarget, type StoreProblem } from '../../src/config/store.js';
 
@@ -144,5 +150,39 @@ describe('store forms', () => {
     ]);
     expect(parseConfig({ ...base, server: { workers: 'auto' }, store: 'redis://h:1' }, env).warnings).toEqual([]);
     expect(issuesOf({ server: { workers: 0 } })).toEqual(['server.workers: expected a number of processes from 1 to 256, or "auto"']);
+  });
+});
+
+describe('store in use', () => {
+  it('flowgate check describes the store without its credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-check-'));
+    const file = join(dir, 'flowgate.json');
+    writeFileSync(file, JSON.stringify({ ...base, store: 'redis://app:Sup3r-Secret-Pw@10.0.0.5:6379/2' }));
+    const written: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await checkCommand(['--config', file])).toBe(0);
+    } finally {
+      write.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(written.join('')).toContain('store redis 10.0.0.5:6379)');
+    expect(written.join('')).not.toContain('Sup3r-Secret-Pw');
+  });
+
+  it('connects with the object form of a single Redis', async () => {
+    const { hostname, port } = new URL(inject('redisUrl'));
+    const target = storeTarget({ type: 'redis', nodes: [`${hostname}:${port}`], db: 1 })!;
+    const connection = connectRedis(target as Exclude<typeof target, { kind: 'memory' }>, { timeoutMs: 2_000, log: () => {} });
+    try {
+      await connection.ready();
+      expect(await connection.readiness.check()).toEqual({ ok: true });
+      expect((connection.redis as Redis).options.db).toBe(1);
+    } finally {
+      await connection.close();
+    }
   });
 });
