@@ -59,7 +59,8 @@ export function connectRedis(target: RedisTarget, options: { timeoutMs: number; 
     }
   });
   if (redis instanceof Cluster) {
-    // A node's own connection errors reach the cluster's 'error' only wrapped; these say which node failed over.
+    // Each node's client would print "[ioredis] Unhandled error event" for its own connection errors (a master
+    // that died); the cluster's 'error' above and the failed commands already say what matters.
     redis.on('+node', (node: Redis) => node.on('error', () => {}));
   }
 
