@@ -65,8 +65,7 @@ describe('store on Redis Sentinel', () => {
     await waitForLine(setup.sentinels[0]!, /\+switch-master /);
     if (client.status !== 'ready') await new Promise<void>((resolve) => client.once('ready', () => resolve()));
     expect((await gateway.send('/readyz')).status).toBe(200);
-    // The promoted replica holds the counters: the caller is still out of burst. The client may reconnect once
-    // more when Sentinel's +switch-master reaches it (failoverDetector); a 503 then lasts until its next ready.
+    // The promoted replica holds the counters: the caller is still out of burst.
     let after = await run();
     // A 503 answered just before a reconnect finished may find the client ready again: a few retries cover that.
     for (let readyRetries = 3; after.status === 503 && (client.status !== 'ready' || readyRetries-- > 0);) {

@@ -167,8 +167,9 @@ function createClient(target: Exclude<StoreTarget, { kind: 'memory' }>, timeoutM
       role: 'master',
       sentinelCommandTimeout: timeoutMs * 4,
       sentinelRetryStrategy: retryStrategy,
-      // Subscribes to +switch-master, so a promotion is followed at once rather than on the next error.
-      failoverDetector: true,
+      // No failoverDetector: its forced reconnect on +switch-master raced the reconnect already under way after
+      // the primary died, and could leave the client connecting for good. Redis itself closes client
+      // connections when a primary is demoted, so each failover is seen as a lost connection and followed.
       ...(target.username !== undefined && { username: target.username }),
       ...(target.password !== undefined && { password: target.password }),
       ...(target.sentinelUsername !== undefined && { sentinelUsername: target.sentinelUsername }),
