@@ -1,4 +1,5 @@
 import { fromHex } from '../lib/bytes.js';
+import { isPrimeOrderPublicKey } from './ed25519-key.js';
 import type { HmacScheme } from './generic-hmac.js';
 import { defaultToleranceMs } from './timestamp.js';
 import {
@@ -104,14 +105,20 @@ function checkSecrets(secrets: unknown, provider: WebhookProvider): string[] {
   return [...(secrets as string[])];
 }
 
-/** Discord shows the key as 64 hex digits (a 32-byte Ed25519 public key). */
+/**
+ * Discord shows the key as 64 hex digits (a 32-byte Ed25519 public key). A key of small or mixed order, or
+ * bytes that are no curve point, would let signatures be forged or verify nothing; they stop the start.
+ */
 function checkPublicKeys(publicKey: unknown): Uint8Array<ArrayBuffer>[] {
   const list: unknown[] = Array.isArray(publicKey) ? publicKey : [publicKey];
   if (list.length === 0) throw new TypeError('webhook publicKey must be a key or a non-empty list of keys');
   return list.map((key, i) => {
+    const name = `webhook publicKey${Array.isArray(publicKey) ? `[${i}]` : ''}`;
     const bytes = typeof key === 'string' ? fromHex(key) : undefined;
-    if (bytes === undefined || bytes.length !== 32)
-      throw new TypeError(`webhook publicKey${Array.isArray(publicKey) ? `[${i}]` : ''} must be 64 hex digits (an Ed25519 public key)`);
+    if (bytes === undefined || bytes.length !== 32) throw new TypeError(`${name} must be 64 hex digits (an Ed25519 public key)`);
+    if (!isPrimeOrderPublicKey(bytes)) {
+      throw new TypeError(`${name} is not a usable Ed25519 public key (not a curve point, or of small order: signatures for it could be forged)`);
+    }
     return bytes;
   });
 }
