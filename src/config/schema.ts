@@ -1,8 +1,12 @@
 import * as z from 'zod';
 import { defaultBurst, parseDuration, parseRate, parseSize } from './units.js';
-import { BODY_FORMATS, HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { BODY_FORMATS, HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, signsTimestamp, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 import { optionProblems } from '../webhooks/options.js';
 import { defaultToleranceMs } from '../webhooks/timestamp.js';
+
+/** `webhook.dedupeTtl` bounds: shorter than a minute misses quick retries (Slack's after 3 s, 1 and 5 min); longer than 30 days outlives every sender's retry horizon (Stripe: 3 days) and only fills the store. */
+const MIN_DEDUPE_TTL_MS = 60_000;
+const MAX_DEDUPE_TTL_MS = 30 * 86_400_000;
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
@@ -109,13 +113,26 @@ const webhookSchema = z
     body: z.enum(BODY_FORMATS).optional(),
     publicUrl: z.string().optional(),
     publicKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
+    /**
+     * How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days).
+     * 1 minute to 30 days, and at least the tolerance: a replay inside the window must still find its id.
+     */
     dedupeTtl: duration().default(4 * 86_400_000),
   })
   .superRefine((v, ctx) => {
     for (const { key, message } of optionProblems(v)) ctx.addIssue({ code: 'custom', path: [key], message });
+    if (v.dedupeTtl < MIN_DEDUPE_TTL_MS || v.dedupeTtl > MAX_DEDUPE_TTL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['dedupeTtl'], message: 'must be from 1m to 30d' });
+    } else if (signsTimestamp(v) && v.dedupeTtl < (v.tolerance ?? defaultToleranceMs(v.provider))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dedupeTtl'],
+        message: 'must be at least the tolerance: a delivery replayed after its id is forgotten but inside the window would run again',
+      });
+    }
   })
-  .transform((v) => ({ ...v, tolerance: v.tolerance ?? defaultToleranceMs(v.provider) }));
+  // Only a sender that signs a timestamp has a window; for the others tolerance stays unset.
+  .transform((v) => ({ ...v, tolerance: v.tolerance ?? (signsTimestamp(v) ? defaultToleranceMs(v.provider) : undefined) }));
 
 export const flowSchema = z.strictObject({
   flowName: z.string().regex(CLOUDFLOW_NAME, `must follow the CloudFlow naming rule ${CLOUDFLOW_NAME.source}`).optional(),
