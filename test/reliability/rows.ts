@@ -634,6 +634,61 @@ const processRows: FaultRow[] = [
   },
 ];
 
+/** How long a `Running` record outlives its process before it reads as `Unknown` (README, "mode: ack"). */
+const LEASE_MARGIN_MS = 30_000;
+
+const lossRows: FaultRow[] = [
+  {
+    id: 'process-sigkill-ack-runs',
+    group: 'process',
+    fault: 'SIGKILL to the gateway process (store: redis) with 20 accepted `mode: ack` runs still at the upstream',
+    expected:
+      'no accepted run lost: all 20 readable at GET /executions/{name} from another gateway process: `Running`, then `Unknown` once the lease (upstream.timeout + 30 s, on an injected clock) has passed',
+    fast: false,
+    async run() {
+      const redis = await startDedicatedRedis();
+      const stub = await startUpstreamStub();
+      stub.respond(() => ({ hang: true }));
+      const timeout = '5s';
+      const config = gatewayConfig(stub.url, {
+        upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout },
+        store: redis.url,
+        storeOptions: { keyPrefix: `reliability:${Math.random().toString(36).slice(2)}:` },
+        flows: { acked: { flowName: 'hello_world', access: 'public', mode: 'ack' } },
+      });
+      const served = await servedProcess(config);
+      let clockMs = Date.now();
+      const reader = await loggedGateway(config, { clock: { now: () => clockMs } });
+      try {
+        const accepted = await Promise.all(Array.from({ length: 20 }, (_, i) => send(`${served.url}/flows/acked/run`, { body: JSON.stringify({ i }) })));
+        for (const answer of accepted) expect(answer.status, answer.text).toBe(202);
+        await stub.received(20);
+        served.cli.child.kill('SIGKILL');
+        await served.cli.exit();
+        const names = accepted.map((a) => String(a.json!.ExecutionName));
+        const statuses = async () => {
+          const answers = await Promise.all(names.map((name) => send(`${reader.url}/executions/${name}`)));
+          for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+          return { statuses: answers.map((a) => a.json!.Status), ms: Math.max(...answers.map((a) => a.ms)) };
+        };
+        const before = await statuses();
+        expect(before.statuses, JSON.stringify(before.statuses)).toEqual(names.map(() => 'Running'));
+        // The lease runs from each start: move the reader's clock past the last of them.
+        clockMs = Date.now() + ms(timeout) + LEASE_MARGIN_MS + 1;
+        const after = await statuses();
+        expect(after.statuses).toEqual(names.map(() => 'Unknown'));
+        return { answer: '20/20 readable: Running, then Unknown after the lease; none lost', ms: Math.max(before.ms, after.ms) };
+      } finally {
+        if (served.cli.child.exitCode === null && served.cli.child.signalCode === null) served.cli.child.kill('SIGKILL');
+        served.cleanup();
+        await reader.close();
+        await stub.close();
+        await redis.stop();
+      }
+    },
+  },
+];
+
 const HELLO_FLOW = {
   Type: 'StateMachine',
   SpecVersion: 'v1',
@@ -673,4 +728,4 @@ function clockRow(skewMinutes: number): FaultRow {
   };
 }
 
-export const FAULT_ROWS: FaultRow[] = [...upstreamRows, ...redisRows, ...clientRows, ...processRows, clockRow(20), clockRow(-20)];
+export const FAULT_ROWS: FaultRow[] = [...upstreamRows, ...redisRows, ...clientRows, ...processRows, ...lossRows, clockRow(20), clockRow(-20)];
