@@ -637,14 +637,25 @@ const processRows: FaultRow[] = [
 /** How long a `Running` record outlives its process before it reads as `Unknown` (README, "mode: ack"). */
 const LEASE_MARGIN_MS = 30_000;
 
-const lossRows: FaultRow[] = [
-  {
-    id: 'process-sigkill-ack-runs',
+/**
+ * Accepted `mode: ack` runs still at the upstream when the process goes away: killed (SIGKILL), or stopped
+ * (SIGTERM) with the runs outlasting `server.shutdownTimeout`. None may be lost, and none may claim an outcome
+ * it does not know: another process reads each at GET /executions/{name} as `Running`, then `Unknown` once
+ * the lease has passed (on that reader's injected clock).
+ */
+function ackLossRow(signal: 'SIGKILL' | 'SIGTERM'): FaultRow {
+  const shutdownTimeout = '1s';
+  return {
+    id: signal === 'SIGKILL' ? 'process-sigkill-ack-runs' : 'process-sigterm-ack-runs-outlast-shutdown',
     group: 'process',
-    fault: 'SIGKILL to the gateway process (store: redis) with 20 accepted `mode: ack` runs still at the upstream',
+    fault:
+      signal === 'SIGKILL'
+        ? 'SIGKILL to the gateway process (store: redis) with 20 accepted `mode: ack` runs still at the upstream'
+        : `SIGTERM to the gateway process (store: redis) with 20 accepted \`mode: ack\` runs that outlast server.shutdownTimeout (${shutdownTimeout})`,
     expected:
       'no accepted run lost: all 20 readable at GET /executions/{name} from another gateway process: `Running`, then `Unknown` once the lease (upstream.timeout + 30 s, on an injected clock) has passed',
-    fast: false,
+    // The SIGTERM case keeps the shutdown order honest (the store closes before the upstream calls are cut).
+    fast: signal === 'SIGTERM',
     async run() {
       const redis = await startDedicatedRedis();
       const stub = await startUpstreamStub();
@@ -652,6 +663,7 @@ const lossRows: FaultRow[] = [
       const timeout = '5s';
       const config = gatewayConfig(stub.url, {
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout },
+        server: { shutdownTimeout },
         store: redis.url,
         storeOptions: { keyPrefix: `reliability:${Math.random().toString(36).slice(2)}:` },
         flows: { acked: { flowName: 'hello_world', access: 'public', mode: 'ack' } },
@@ -663,8 +675,8 @@ const lossRows: FaultRow[] = [
         const accepted = await Promise.all(Array.from({ length: 20 }, (_, i) => send(`${served.url}/flows/acked/run`, { body: JSON.stringify({ i }) })));
         for (const answer of accepted) expect(answer.status, answer.text).toBe(202);
         await stub.received(20);
-        served.cli.child.kill('SIGKILL');
-        await served.cli.exit();
+        served.cli.child.kill(signal);
+        const code = await served.cli.exit();
         const names = accepted.map((a) => String(a.json!.ExecutionName));
         const statuses = async () => {
           const answers = await Promise.all(names.map((name) => send(`${reader.url}/executions/${name}`)));
@@ -672,11 +684,12 @@ const lossRows: FaultRow[] = [
           return { statuses: answers.map((a) => a.json!.Status), ms: Math.max(...answers.map((a) => a.ms)) };
         };
         const before = await statuses();
-        expect(before.statuses, JSON.stringify(before.statuses)).toEqual(names.map(() => 'Running'));
+        expect(before.statuses).toEqual(names.map(() => 'Running'));
         // The lease runs from each start: move the reader's clock past the last of them.
         clockMs = Date.now() + ms(timeout) + LEASE_MARGIN_MS + 1;
         const after = await statuses();
         expect(after.statuses).toEqual(names.map(() => 'Unknown'));
+        if (signal === 'SIGTERM') expect(code).toBe(0);
         return { answer: '20/20 readable: Running, then Unknown after the lease; none lost', ms: Math.max(before.ms, after.ms) };
       } finally {
         if (served.cli.child.exitCode === null && served.cli.child.signalCode === null) served.cli.child.kill('SIGKILL');
@@ -686,8 +699,10 @@ const lossRows: FaultRow[] = [
         await redis.stop();
       }
     },
-  },
-];
+  };
+}
+
+const lossRows: FaultRow[] = [ackLossRow('SIGKILL'), ackLossRow('SIGTERM')];
 
 const HELLO_FLOW = {
   Type: 'StateMachine',
