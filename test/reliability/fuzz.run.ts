@@ -7,7 +7,7 @@ import { OUT_DIR } from './out.js';
 it('fuzz', async () => {
   const runs = Number(process.env.FUZZ_RUNS ?? 10_000);
   const seed = Number(process.env.FUZZ_SEED ?? 0);
-  const report = await runFuzz({ runs, seed });
+  const report = await runFuzz({ runs, seed, progress: true });
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(`${OUT_DIR}/fuzz.json`, JSON.stringify({ at: new Date().toISOString(), failures: 0, ...report }, null, 2));
 });

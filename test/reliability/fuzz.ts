@@ -482,9 +482,9 @@ async function headersFor(c: FuzzCase, flowPath: string, bodyBytes: Uint8Array |
 
 /**
  * Runs `runs` cases from `seed` and throws on the first property that fails (fast-check's report, with the
- * shrunk case). `checkEvery` sets how often the heap is measured after GC.
+ * shrunk case). `checkEvery` sets how often the heap is measured after GC; `progress` reports each measurement on stderr.
  */
-export async function runFuzz(options: { runs: number; seed: number; checkEvery?: number }): Promise<FuzzReport> {
+export async function runFuzz(options: { runs: number; seed: number; checkEvery?: number; progress?: boolean }): Promise<FuzzReport> {
   const { runs, seed, checkEvery = Math.max(500, Math.floor(runs / 20)) } = options;
   const stub: InProcessUpstream = inProcessUpstream({ secret: SECRETS.accessKeySecret });
   const clock = manualClock(NOW_MS);
@@ -556,6 +556,7 @@ export async function runFuzz(options: { runs: number; seed: number; checkEvery?
       baseline ??= heap;
       maxGrowth = Math.max(maxGrowth, heap - baseline);
       if (heap - baseline > HEAP_GROWTH_LIMIT) throw new Error(`heap grew ${(heap - baseline) / 2 ** 20} MiB after ${cases} cases`);
+      if (options.progress) process.stderr.write(`fuzz: ${cases}/${runs} cases, heap ${(heap / 2 ** 20).toFixed(1)} MiB after GC\n`);
     }
   });
 
