@@ -78,6 +78,7 @@ export interface RouteFlowView {
 export function compileRoutes(raw: readonly ParsedRoute[], flows: Record<string, RouteFlowView>, issues: string[]): RouteConfig[] {
   const out: RouteConfig[] = [];
   const seen = new Map<string, string>();
+  const names = new Map<string, { params: string; key: string }>();
   raw.forEach((route, i) => {
     const key = `routes.${i}`;
     const before = issues.length;
@@ -91,6 +92,10 @@ export function compileRoutes(raw: readonly ParsedRoute[], flows: Record<string,
     const other = seen.get(shape);
     if (other) issues.push(`${key}.path: ${route.method} ${route.path} is the same route as ${other}`);
     else seen.set(shape, `${key} (${route.method} ${route.path})`);
+    // One path, one set of names: OpenAPI counts /a/{id} and /a/{orderId} as the same path, and callers would too.
+    const named = names.get(shapeOf(segments));
+    if (named && named.params !== params.join(',')) issues.push(`${key}.path: names its parameters unlike ${named.key}, which has the same path`);
+    else if (!named) names.set(shapeOf(segments), { params: params.join(','), key });
     const template = route.input === undefined ? (route.method === 'GET' || route.method === 'DELETE' ? {} : '{body}') : route.input;
     const context: TemplateContext = { params, schema: flow?.inputSchema, issues, readsBody: false, qualifiers: flow?.qualifiers ?? [] };
     const input = compileRoot(template, `${key}.input`, context);

@@ -77,7 +77,11 @@ describe('routes at load', () => {
         ],
       }),
     );
-    expect(issues).toEqual(['routes.1.path: GET /v1/orders/:orderId is the same route as routes.0 (GET /v1/orders/:id)']);
+    expect(issues).toEqual([
+      'routes.1.path: GET /v1/orders/:orderId is the same route as routes.0 (GET /v1/orders/:id)',
+      'routes.1.path: names its parameters unlike routes.0, which has the same path',
+      'routes.2.path: names its parameters unlike routes.0, which has the same path',
+    ]);
   });
 
   it('?qualifier= cannot be Input on a flow that lists qualifiers', () => {
