@@ -43,6 +43,7 @@ const config = (stubUrl: string) => ({
       },
     },
     echo: { flowName: 'echo', access: 'authenticated' },
+    later: { flowName: 'later', access: 'authenticated', mode: 'ack' },
   },
   routes: [
     {
@@ -61,6 +62,7 @@ const config = (stubUrl: string) => ({
     },
     { method: 'POST', path: '/v1/orders/new', flow: 'echo', input: { kind: 'new' } },
     { method: 'DELETE', path: '/v1/echo/:name', flow: 'echo' },
+    { method: 'POST', path: '/v1/jobs/:kind', flow: 'later', input: { kind: '{path.kind}', spec: '{body}' } },
   ],
 });
 
@@ -282,9 +284,24 @@ describe('routes', () => {
     expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-channel');
   });
 
+  it('a route to an ack flow answers 202 with the status URL, and the execution runs with the built Input', async () => {
+    const res = await gw.send(`${gw.url}/v1/jobs/report`, { method: 'POST', body: '{"days":7}', headers: { 'x-api-key': APP } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toMatch(/^\/executions\//);
+    await gw.drain();
+    expect(stub.calls.at(-1)!.form).toMatchObject({ FlowName: 'later', Input: '{"kind":"report","spec":{"days":7}}' });
+  });
+
+  it('HEAD answers from the GET route, without a body', async () => {
+    const res = await gw.fetch(`${gw.url}/v1/orders/77`, { method: 'HEAD', headers: { 'x-api-key': APP, 'cache-control': 'no-store' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    expect(JSON.parse(lastInput())).toEqual({ orderId: 77 });
+  });
+
   it('GET /flows lists the routes', async () => {
     const res = await gw.send(`${gw.url}/flows`);
     expect(res.json?.routes).toContainEqual({ method: 'GET', path: '/v1/orders/:id', flow: 'get-order' });
-    expect((res.json?.routes as unknown[]).length).toBe(6);
+    expect((res.json?.routes as unknown[]).length).toBe(7);
   });
 });
