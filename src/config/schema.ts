@@ -12,6 +12,7 @@ import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { credentialsSchema } from './credentials.js';
+import { routeSchema } from './routes.js';
 
 /**
  * The configuration contract (README, "Configuration"). Messages name the key path and what was expected,
@@ -160,8 +161,24 @@ export const flowSchema = z.strictObject({
       required: z.boolean().default(false),
     })
     .optional(),
-  /** JSON Schema of the input, published in GET /flows and /openapi.json. */
+  /** JSON Schema 2020-12 of the Input: enforced (400 with JSON pointers) and published in GET /flows and /openapi.json. */
   inputSchema: z.record(z.string(), z.unknown()).optional(),
+  /** JSON Schema 2020-12 of the Output: published in /openapi.json, not enforced. */
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * `body` (the default): the Output is the answer's body. `proxy`: an Output `{statusCode, headers, body}` is the
+   * whole HTTP answer (API Gateway's Lambda proxy integration); `Set-Cookie` passes only with `allowSetCookie`.
+   */
+  response: z
+    .union([
+      z.enum(['body', 'proxy']),
+      z.strictObject({
+        mode: z.enum(['body', 'proxy']).default('proxy'),
+        allowSetCookie: z.boolean().default(false),
+      }),
+    ])
+    .default('body')
+    .transform((v) => (typeof v === 'string' ? { mode: v, allowSetCookie: false } : v)),
 });
 
 const callerSchema = z.strictObject({
@@ -282,6 +299,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   flows: z.record(z.string().regex(EXPOSED_FLOW_NAME, 'exposed flow names use letters, digits, _ and -'), flowSchema),
+  /** REST routes of the operator's own, each running an exposed flow (config/routes.ts). */
+  routes: z.array(routeSchema).default([]),
 });
 
 export type RawConfig = z.input<typeof configSchema>;
