@@ -145,7 +145,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js'],
+    files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js', 'test/**/*.mjs'],
     languageOptions: { globals: nodeGlobals },
   },
 );

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import type { Deps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { asGatewayError, errorBody, gatewayError } from './errors.js';
@@ -7,6 +7,8 @@ import { authorize } from './middleware/authorize.js';
 import { corsPolicy } from './middleware/cors.js';
 import { identify } from './middleware/identify.js';
 import { parseInput } from './middleware/parse-input.js';
+import { matchRoute } from './middleware/match-route.js';
+import { validateInput } from './middleware/validate-input.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { readBody } from './middleware/read-body.js';
 import { requestContext } from './middleware/request-context.js';
@@ -36,7 +38,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog }));
-  if (config.server.cors) app.use('*', corsPolicy(config.server.cors, corsNeeds(config)));
+  if (config.server.cors)
+    app.use(
+      '*',
+      corsPolicy(
+        config.server.cors,
+        corsNeeds(config),
+        config.routes.map((route) => route.method),
+      ),
+    );
 
   app.use('*', transferCoding());
 
@@ -87,9 +97,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const ack = ackHandler(deps);
   app.route('/', executionsRoute(deps, identifyCaller));
 
-  app.post(
-    '/flows/:name/run',
-    resolveFlow(config.flows),
+  // One pipeline behind both ways in: /flows/{name}/run (flow by name) and the configured routes (flow by route).
+  const pipeline = [
     identifyCaller,
     authorize(),
     limiter,
@@ -97,6 +106,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     verifyWebhook({ flows: config.flows, clock: deps.clock, maxJsonDepth: config.server.maxJsonDepth }),
     senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
+    validateInput(config.flows),
     // Before any response cache: a replay must come from the key's own record, never from a shared entry.
     idempotency({
       store: deps.records,
@@ -105,8 +115,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       onError: config.storeOptions.onError,
       upstreamTimeoutMs: config.upstream.timeout,
     }),
-    (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c)),
-  );
+  ] as const;
+  const execute: Handler<AppEnv> = (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c));
+
+  app.post('/flows/:name/run', resolveFlow(config.flows), ...pipeline, execute);
   app.all('/flows/:name/run', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'POST' } });
   });
@@ -114,6 +126,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.all('/flows/:name/cache', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'DELETE' } });
   });
+
+  // Last, so flowgate's own paths always win (the config loader refuses routes that could match them).
+  if (config.routes.length) app.all('*', matchRoute(config.routes, config.flows), ...pipeline, execute);
 
   app.notFound((c) => renderError(c, gatewayError('NotFound', undefined)));
   app.onError((err, c) => renderError(c, err));

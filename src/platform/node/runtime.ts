@@ -106,7 +106,10 @@ export function createNodeRuntime(config: Config, options: NodeDepsOptions = {})
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
     async close() {
-      await Promise.all([pooled?.close(), redis?.close()]);
+      // The store closes first: a background run cut off by the pool's close below must not record an
+      // outcome (a 502 for an execution that may have run); its record stays Running, then reads Unknown.
+      await redis?.close();
+      await pooled?.close();
       buffered?.flush();
     },
   };
