@@ -22,6 +22,7 @@ import { policyResolver, senderPolicyResolver } from './ratelimit/policies.js';
 import { authFailureLimiter } from './auth/failure-limit.js';
 import { ackHandler } from './routes/ack.js';
 import { executionsRoute } from './routes/executions.js';
+import { metricsRoute } from './routes/metrics.js';
 import { idempotency } from './idempotency/middleware.js';
 import { verifyWebhook } from './webhooks/middleware.js';
 import { clientAddressResolver } from './lib/client-address.js';
@@ -35,7 +36,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const { config } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog }));
+  app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog, metrics: deps.metrics }));
   if (config.server.cors) app.use('*', corsPolicy(config.server.cors, corsNeeds(config)));
 
   app.use('*', transferCoding());
@@ -86,6 +87,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const run = runHandler(deps);
   const ack = ackHandler(deps);
   app.route('/', executionsRoute(deps, identifyCaller));
+  if (config.server.metrics.port === undefined) app.route('/', metricsRoute(deps, identifyCaller));
 
   app.post(
     '/flows/:name/run',

@@ -66,10 +66,16 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   const issues: string[] = [];
   const { upstream } = parsed;
   let endpoint = '';
-  try {
-    endpoint = endpointUrl(upstream.endpoint ?? regionEndpoint(upstream.region!)).origin;
-  } catch {
-    issues.push(`upstream.endpoint: not a valid http(s) URL`);
+  if (upstream.endpoint !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(upstream.endpoint)) {
+    // Guessing https would turn `127.0.0.1:9400` (the emulator, a local stand-in) into TLS to a plain-HTTP port.
+    const shown = upstream.endpoint.slice(0, 100);
+    issues.push(`upstream.endpoint: needs a scheme: write "http://${shown}" for a local endpoint such as the emulator, or "https://${shown}" for CloudFlow`);
+  } else {
+    try {
+      endpoint = endpointUrl(upstream.endpoint ?? regionEndpoint(upstream.region!)).origin;
+    } catch {
+      issues.push(`upstream.endpoint: not a valid http(s) URL`);
+    }
   }
   const credentials = resolveCredentials(upstream.credentials, env, issues);
   const callerNames = new Set(Object.keys(parsed.callers));
