@@ -7,7 +7,8 @@ new requests; requests in flight finish under the old one; counters, cache and r
 config is logged with its key paths by that process, and the old one keeps serving.
 
 Options:
-  --pid N      the process id of a running \`flowgate serve\` (or \`npm start\`)
+  --pid N      the process id of a running \`flowgate serve\` (under \`npm start\`, the node process npm runs,
+               not npm's own, which does not pass SIGHUP on)
   -h, --help   print this help
 `;
 

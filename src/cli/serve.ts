@@ -66,11 +66,21 @@ export async function serveCommand(args: string[]): Promise<number> {
   const metricsServer =
     metricsPort === undefined ? undefined : await listen(metricsOnly(runtime), { port: metricsPort, host: config.server.metrics.host ?? started.host });
   const stopReloads = onReloadSignal(() => {
-    const outcome = reload(file, runtime);
-    if (!outcome) return;
-    runtime = outcome;
-    app = createApp(runtime.deps);
-    runtime.deps.defer(runtime.deps.credentials.check());
+    try {
+      const outcome = reload(file, runtime);
+      if (!outcome) return;
+      const next = createApp(outcome.deps);
+      runtime = outcome;
+      app = next;
+      runtime.deps.defer(runtime.deps.credentials.check());
+    } catch (error) {
+      // A signal handler that throws would end the process: the running config keeps serving instead.
+      runtime.deps.log({
+        level: 'error',
+        msg: 'config reload failed; the running config keeps serving',
+        detail: error instanceof Error ? error.message : String(error),
+      });
+    }
   });
   const { url, where } = listenAddress(started.host, started.port);
   process.stderr.write(`flowgate listening on ${where} -> ${config.upstream.endpoint} (credentials: ${describeCredentials(config.upstream.credentials)})\n`);
