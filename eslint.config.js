@@ -155,7 +155,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js', 'scripts/**/*.mjs'],
+    files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: nodeGlobals },
   },
 );

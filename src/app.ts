@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import type { Deps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { asGatewayError, errorBody, gatewayError } from './errors.js';
@@ -7,6 +7,8 @@ import { authorize } from './middleware/authorize.js';
 import { corsPolicy } from './middleware/cors.js';
 import { identify } from './middleware/identify.js';
 import { parseInput } from './middleware/parse-input.js';
+import { matchRoute } from './middleware/match-route.js';
+import { validateInput } from './middleware/validate-input.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { readBody } from './middleware/read-body.js';
 import { requestContext } from './middleware/request-context.js';
@@ -37,7 +39,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog, metrics: deps.metrics }));
-  if (config.server.cors) app.use('*', corsPolicy(config.server.cors, corsNeeds(config)));
+  if (config.server.cors)
+    app.use(
+      '*',
+      corsPolicy(
+        config.server.cors,
+        corsNeeds(config),
+        config.routes.map((route) => route.method),
+      ),
+    );
 
   app.use('*', transferCoding());
 
@@ -89,9 +99,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', executionsRoute(deps, identifyCaller));
   if (config.server.metrics.port === undefined) app.route('/', metricsRoute(deps, identifyCaller));
 
-  app.post(
-    '/flows/:name/run',
-    resolveFlow(config.flows),
+  // One pipeline behind both ways in: /flows/{name}/run (flow by name) and the configured routes (flow by route).
+  const pipeline = [
     identifyCaller,
     authorize(),
     limiter,
@@ -99,6 +108,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     verifyWebhook({ flows: config.flows, clock: deps.clock, maxJsonDepth: config.server.maxJsonDepth }),
     senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
+    validateInput(config.flows),
     // Before any response cache: a replay must come from the key's own record, never from a shared entry.
     idempotency({
       store: deps.records,
@@ -107,8 +117,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       onError: config.storeOptions.onError,
       upstreamTimeoutMs: config.upstream.timeout,
     }),
-    (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c)),
-  );
+  ] as const;
+  const execute: Handler<AppEnv> = (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c));
+
+  app.post('/flows/:name/run', resolveFlow(config.flows), ...pipeline, execute);
   app.all('/flows/:name/run', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'POST' } });
   });
@@ -116,6 +128,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.all('/flows/:name/cache', () => {
     throw gatewayError('MethodNotAllowed', undefined, { headers: { allow: 'DELETE' } });
   });
+
+  // Last, so flowgate's own paths always win (the config loader refuses routes that could match them).
+  if (config.routes.length) app.all('*', matchRoute(config.routes, config.flows), ...pipeline, execute);
 
   app.notFound((c) => renderError(c, gatewayError('NotFound', undefined)));
   app.onError((err, c) => renderError(c, err));

@@ -1,8 +1,14 @@
 import type { Config, FlowConfig } from './config/load.js';
+import type { RouteConfig } from './config/routes.js';
 import type { AccessLogEntry } from './log.js';
 import type { DecodedInput } from './middleware/input.js';
 import type { RequestStamp } from './middleware/request-stamp.js';
 import type { WebhookDelivery } from './webhooks/types.js';
+
+export interface RouteMatched {
+  config: RouteConfig;
+  params: Record<string, string>;
+}
 
 /** Who is calling. Every identity source (API key, JWT, webhook sender, client IP) produces one of these. */
 export interface Caller {
@@ -20,7 +26,11 @@ export interface AppEnv {
     requestId: string; // requestContext
     log: AccessLogEntry; // requestContext
     stamp: RequestStamp; // requestContext
-    flow: FlowConfig; // resolveFlow
+    flow: FlowConfig; // resolveFlow, matchRoute
+    /** The route the request came in by, with its decoded path parameters; unset on /flows/{name}/run. */
+    route: RouteMatched | undefined; // matchRoute
+    /** Names of the headers a `response: proxy` answer set, kept with an Idempotency-Key record; set once an execution answered. */
+    proxyHeaders: string[] | undefined; // successResponse
     caller: Caller; // identify
     rawBody: Uint8Array<ArrayBuffer>; // readBody
     /** Set on webhook flows once the signature verified. */

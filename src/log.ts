@@ -13,6 +13,8 @@ export interface AccessLogEntry {
   method: string;
   path: string;
   flow?: string;
+  /** The configured route a request came in by (`GET /v1/orders/:id`). */
+  route?: string;
   caller?: string;
   status?: number;
   upstreamStatus?: number;

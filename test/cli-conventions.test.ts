@@ -81,6 +81,9 @@ describe('every command follows the command-line conventions (process)', () => {
         '  hello: { flowName: hello_world, qualifier: "1", maxInputSize: 64KB, access: [app], rateLimit: { rate: 5/s }, cache: { ttl: 60s, scope: shared } }',
         '  binary: { maxInputSize: 64KiB, access: public, mode: ack, idempotency: { ttl: 1h, required: true } }',
         '  push: { webhook: { provider: github, secrets: ["gh-secret"] } }',
+        '  stripe: { webhook: { provider: stripe, secrets: ["whsec_0123456789"], tolerance: 2m } }',
+        'routes:',
+        '  - { method: GET, path: /v1/hello/:name, flow: hello, input: { name: "{path.name}" } }',
         '',
       ].join('\n'),
     );
@@ -95,7 +98,9 @@ describe('every command follows the command-line conventions (process)', () => {
     expect(out).toMatch(/maxInputSize: 65536 bytes;/);
     expect(out).toContain('idempotency: ttl 3600000 ms, Idempotency-Key required\n');
     expect(out).toContain('POST   /flows/push/run -> push [access signed by the sender (github)]\n');
-    expect(out).toMatch(/webhook: github, 1 secret\(s\); tolerance 300000 ms; dedupeTtl 345600000 ms\n/);
+    expect(out).toMatch(/webhook: github, 1 secret\(s\); tolerance none \(the sender signs no timestamp\); dedupeTtl 345600000 ms\n/);
+    expect(out).toMatch(/webhook: stripe, 1 secret\(s\); tolerance 120000 ms;/);
+    expect(out).toContain('GET    /v1/hello/:name -> flow hello (routes.0) [access callers app]\n');
     expect(out).toContain('maxBodySize: 512000 bytes');
     expect(out).toContain('caller app: 1 API key(s); rate 20 per 1000 ms, burst 40\n');
     expect(out).toContain('caller ops (admin): 1 API key(s); no caller-wide limit\n');
@@ -111,7 +116,7 @@ describe('every command follows the command-line conventions (process)', () => {
       expect(out).toContain(`  ${route} -> `);
     }
     // Never a key or a secret.
-    expect(out).not.toMatch(/app-key-|ops-key-|gh-secret/);
+    expect(out).not.toMatch(/app-key-|ops-key-|gh-secret|whsec_/);
   });
 
   it('an endpoint without a scheme is refused at load, with the fix and the key path', async () => {

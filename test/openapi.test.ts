@@ -260,3 +260,83 @@ describe('GET /openapi.json', () => {
     expect(openApiProblems(noDescription)).toEqual(['DELETE /flows/{name}/cache 200: a response needs a description']);
   });
 });
+
+describe('/openapi.json with routes', () => {
+  const WITH_ROUTES = {
+    ...RAW,
+    flows: {
+      'get-order': {
+        access: ['app'],
+        cache: { ttl: '60s' },
+        inputSchema: {
+          type: 'object',
+          required: ['orderId'],
+          properties: { orderId: { type: 'integer', minimum: 1 }, expand: { type: 'boolean' }, note: { $ref: '#/$defs/note' } },
+          $defs: { note: { type: 'string', maxLength: 200 } },
+        },
+        outputSchema: { type: 'object', properties: { id: { type: 'integer' } } },
+      },
+      page: { response: 'proxy', outputSchema: { type: 'object', properties: { body: { type: 'string' } } } },
+      plain: {},
+    },
+    routes: [
+      { method: 'GET', path: '/v1/orders/:id', flow: 'get-order', input: { orderId: '{path.id}', expand: '{query.expand}', channel: '{headers.x-channel}' } },
+      { method: 'PUT', path: '/v1/orders/:id', flow: 'get-order', input: { orderId: '{path.id}', note: '{body}' } },
+      { method: 'POST', path: '/v1/orders', flow: 'get-order', input: '{body}', description: 'Create an order' },
+      { method: 'GET', path: '/v1/pages/:slug/:rev', flow: 'page', input: { slug: '{path.slug}' } },
+    ],
+  };
+  const doc = () => openApiDocument(parseConfig(WITH_ROUTES, {})) as Json;
+  const op = (d: Json, path: string, method: string) => ((d.paths as Json)[path] as Json)[method] as Json;
+
+  it('passes the official OpenAPI 3.1 schema and the structural checks, $refs into flow schemas included', async () => {
+    const d = doc();
+    const result = await new Validator().validate(structuredClone(d));
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(openApiProblems(d)).toEqual([]);
+  });
+
+  it('has one operation per route, with path, query and header parameters typed by the inputSchema', () => {
+    const d = doc();
+    expect(Object.keys((d.paths as Json)['/v1/orders/{id}'] as Json)).toEqual(['get', 'put']);
+    const get = op(d, '/v1/orders/{id}', 'get');
+    const params = (get.parameters as Json[]).filter((p) => !('$ref' in p));
+    expect(params.map((p) => [p.name, p.in, p.required, p.schema])).toEqual([
+      ['id', 'path', true, { type: 'integer', minimum: 1 }],
+      ['expand', 'query', false, { type: 'boolean' }],
+      ['x-channel', 'header', false, { type: 'string' }],
+      // The flow's own run parameters follow: it has a cache.
+      ['Cache-Control', 'header', false, { type: 'string' }],
+    ]);
+    expect(get.requestBody).toBeUndefined();
+    expect(Object.keys(get.responses as Json)).toEqual(expect.arrayContaining(['200', '400', '403', '404', '405', '429']));
+    // The response schema is the flow's outputSchema.
+    expect(((deref(d, (get.responses as Json)['200']).content as Json)['application/json'] as Json).schema).toEqual({
+      type: 'object',
+      properties: { id: { type: 'integer' } },
+    });
+  });
+
+  it('the request schema is the inputSchema for {body}, or the part of it where {body} sits', () => {
+    const d = doc();
+    const post = op(d, '/v1/orders', 'post');
+    expect(post.summary).toBe('Create an order');
+    const whole = ((post.requestBody as Json).content as Json)['application/json'] as Json;
+    expect(whole.schema).toEqual({ $ref: '#/components/schemas/get-order.Input' });
+    expect(((d.components as Json).schemas as Json)['get-order.Input']).toMatchObject({
+      properties: { note: { $ref: '#/components/schemas/get-order.Input/$defs/note' } },
+    });
+    const put = op(d, '/v1/orders/{id}', 'put');
+    // The note's schema is a $ref within the flow's schema, followed to the schema it names.
+    expect((((put.requestBody as Json).content as Json)['application/json'] as Json).schema).toEqual({ type: 'string', maxLength: 200 });
+  });
+
+  it('declares a path parameter the Input does not read; a proxy flow answers with its body schema under any type', () => {
+    const d = doc();
+    const page = op(d, '/v1/pages/{slug}/{rev}', 'get');
+    expect((page.parameters as Json[]).filter((p) => p.in === 'path').map((p) => p.name)).toEqual(['slug', 'rev']);
+    expect(((deref(d, (page.responses as Json)['200']).content as Json)['*/*'] as Json).schema).toEqual({ type: 'string' });
+    expect(op(d, '/flows/page/run', 'post')).toBeDefined();
+  });
+});

@@ -112,3 +112,60 @@ describe('docs refer only to what is in the repository', () => {
     }
   });
 });
+
+/** One `curl` line as the README writes it: method, URL, headers and body, then `# <status> <JSON>`. */
+function parseCurl(line: string): { method: string; url: string; headers: Record<string, string>; body?: string; status: number; json: unknown } {
+  const [command, comment] = line.split(/\s+#\s+/);
+  const words = [...command!.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+  let method = 'GET';
+  let url = '';
+  let body: string | undefined;
+  const headers: Record<string, string> = {};
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '-s') continue;
+    else if (word === '-X') method = words[++i]!;
+    else if (word === '-H') {
+      const [name, ...value] = words[++i]!.split(':');
+      headers[name!.trim()] = value.join(':').trim();
+    } else if (word === '-d') body = words[++i]!;
+    else url = word;
+  }
+  const [, status, json] = /^(\d{3}) (.*)$/.exec(comment!)!;
+  return { method, url, headers, ...(body === undefined ? {} : { body }), status: Number(status), json: JSON.parse(json!) };
+}
+
+describe('README demo routes', () => {
+  it('each route curl line answers as written, against the demo', async () => {
+    const { startDemo } = await import('../src/cli/demo.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const lines = readme
+      .split('<!-- route-demo -->')[1]!
+      .split('<!-- /route-demo -->')[0]!
+      .split('\n')
+      .filter((l) => l.startsWith('curl '));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    const demo = await startDemo({ port: 0, host: '127.0.0.1', emulatorPort: 0, log: () => {} });
+    try {
+      const requests = lines.map(parseCurl);
+      expect(new Set(requests.map((r) => `${r.method} ${new URL(r.url).pathname.split('/').slice(0, 3).join('/')}`))).toEqual(
+        new Set(['GET /v1/quotes', 'POST /v1/orders']),
+      );
+      for (const request of requests) {
+        const target = new URL(request.url);
+        const res = await fetch(`${demo.gatewayUrl}${target.pathname}${target.search}`, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+        });
+        const json = (await res.json()) as Record<string, unknown>;
+        const expected = request.json as Record<string, unknown>;
+        // "…" stands for a value that differs on every run (the request id).
+        for (const [key, value] of Object.entries(expected)) if (value === '…') expected[key] = json[key];
+        expect([res.status, json]).toEqual([request.status, expected]);
+      }
+    } finally {
+      await demo.close();
+    }
+  });
+});

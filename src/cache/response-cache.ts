@@ -281,7 +281,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     }
     const now = clock.now();
     const entry: CacheEntry = { body: outcome.body, executionName: outcome.executionName, storedAt: now, expiresAt: now + ttlMs, generation: generation ?? 0 };
-    if (generation === undefined || ttlMs <= 0 || !store.fits(key, entry)) {
+    if (outcome.noStore || generation === undefined || ttlMs <= 0 || !store.fits(key, entry)) {
       return { outcome, stored: false, written: release() };
     }
     const written = store.set(key, entry).then(async (result) => {

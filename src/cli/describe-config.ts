@@ -34,7 +34,7 @@ function flowLines(flow: FlowConfig, upstreamTimeout: number): string[] {
   if (flow.webhook) {
     const w = flow.webhook;
     detail(
-      `webhook: ${w.provider}, ${w.secrets?.length ?? 0} secret(s)${w.publicKey ? ', public key' : ''}; tolerance ${ms(w.tolerance)}; dedupeTtl ${ms(w.dedupeTtl)}`,
+      `webhook: ${w.provider}, ${w.secrets?.length ?? 0} secret(s)${w.publicKey ? ', public key' : ''}; tolerance ${w.tolerance !== undefined ? ms(w.tolerance) : 'none (the sender signs no timestamp)'}; dedupeTtl ${ms(w.dedupeTtl)}`,
     );
   }
   if (flow.idempotency) detail(`idempotency: ttl ${ms(flow.idempotency.ttl)}, Idempotency-Key ${flow.idempotency.required ? 'required' : 'optional'}`);
@@ -66,6 +66,14 @@ export function describeConfig(config: Config): string[] {
   lines.push(`  failed authentications per client address: ${config.auth.failureLimit ? describeRateLimit(config.auth.failureLimit) : 'off'}`);
   lines.push('routes:');
   for (const flow of Object.values(config.flows)) lines.push(...flowLines(flow, upstream.timeout));
+  // Routes of the operator's own run their flow through the same pipeline: the flow's access, limits and cache apply.
+  for (const route of config.routes) {
+    const flow = config.flows[route.flow]!;
+    lines.push(
+      `  ${route.method.padEnd(6)} ${route.path} -> flow ${route.flow} (${route.key}) [access ${describeAccess(flow)}]${flow.mode === 'ack' ? ' (ack)' : ''}`,
+      `           the flow's limits, cache and sizes above; ${route.readsBody ? 'reads the body' : 'reads no body'}`,
+    );
+  }
   const ack = Object.values(config.flows).some((flow) => flow.mode === 'ack');
   lines.push(
     `  GET    /executions/{name} -> where an ack execution stands [access the caller that started it; admin with ?caller=]${ack ? '' : ' (no flow uses mode: ack)'}`,

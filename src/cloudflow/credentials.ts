@@ -58,9 +58,27 @@ export function staticCredentials(credentials: Credentials): CredentialsProvider
 
 /**
  * A source's error as a log line may carry it: at most 300 characters, with the values of JSON fields that
- * name a secret or a token masked (the official URI provider quotes the whole answer when a field is missing).
+ * name a secret or a token masked (the official URI provider quotes the whole answer when a field is missing),
+ * and every URL in it cut to scheme, host, port and path (see {@link redactUrls}). The one place every
+ * credential type's errors become text, on Node and on Workers alike.
  */
 export function credentialErrorReason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/("[A-Za-z_]*(?:secret|token|password)[A-Za-z_]*"\s*:\s*)"[^"]*"/gi, '$1"***"').slice(0, 300);
+  return redactUrls(text.replace(/("[A-Za-z_]*(?:secret|token|password)[A-Za-z_]*"\s*:\s*)"[^"]*"/gi, '$1"***"')).slice(0, 300);
+}
+
+/** `scheme://authority` then path, query and fragment, up to a space, a quote or a bracket that ends it in prose. */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>()]*)([^\s?#"'<>()]*)(\?[^\s#"'<>()]*)?(#[^\s"'<>()]*)?/gi;
+
+/**
+ * Text with the user info (`user:password@`), query and fragment of each `scheme://` URL in it replaced by
+ * `***`: a credentials URI or endpoint may carry its secret in any of them (RFC 3986 §3.2.1 calls user info
+ * in a URI deprecated for exactly that reason), and the host and path are what an operator needs.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, (_match, scheme: string, authority: string, path: string, query?: string, fragment?: string) => {
+    const at = authority.lastIndexOf('@');
+    const host = at < 0 ? authority : `***@${authority.slice(at + 1)}`;
+    return `${scheme}${host}${path}${query ? '?***' : ''}${fragment ? '#***' : ''}`;
+  });
 }

@@ -9,6 +9,8 @@ export interface SuccessOutcome {
   body: string;
   /** `{ExecutionName}:{UUID}` as CloudFlow returned it. */
   executionName: string;
+  /** Set when the answer must not be stored in the response cache (a `response: proxy` 5xx or `no-store` answer). */
+  noStore?: boolean;
 }
 
 /**

@@ -52,7 +52,11 @@ export interface ManagedCredentials {
    * were refused with the same keys). False for keys given as values, which is logged once as a setup error.
    */
   rejected(used: Credentials): boolean;
-  /** For `/readyz`: ok while valid keys are held; fetches them first when none are held yet. */
+  /**
+   * For `/readyz`, which may be public: ok while valid keys are held; fetches them first when none are held
+   * yet. The detail names the credential type and the state only; why a refresh failed (a URL, a file path,
+   * the STS's answer) is in the `credentials refresh failed` log line.
+   */
   check(): Promise<{ ok: boolean; detail?: string }>;
   status(): CredentialStatus;
 }
@@ -237,11 +241,15 @@ export function refreshingCredentials(source: CredentialSource, options: Refresh
       }
       const state = status();
       if (!state.valid) {
-        const why = held?.refused ? `the upstream refused the ${source.type} keys as expired` : (lastError ?? 'none obtained yet');
+        const why = held?.refused
+          ? `the upstream refused the ${source.type} keys as expired`
+          : lastError !== undefined
+            ? 'the last refresh failed (the reason is in the log)'
+            : 'none obtained yet';
         return { ok: false, detail: `${source.type}: no valid credentials: ${why}` };
       }
       const until = state.expiresAt !== undefined ? `, valid until ${iso(state.expiresAt)}` : '';
-      const failed = state.failures > 0 ? `; ${state.failures} refresh${state.failures === 1 ? '' : 'es'} failed, last: ${state.lastError}` : '';
+      const failed = state.failures > 0 ? `; ${state.failures} refresh${state.failures === 1 ? '' : 'es'} failed (the reason is in the log)` : '';
       return { ok: true, detail: `${source.type}${until}${failed}` };
     },
     status,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { visit, type RouteConfig } from './routes.js';
 
 /** `server.cors` once parsed: `true` means every origin, without credentials. */
 export interface CorsOptions {
@@ -153,7 +154,11 @@ interface CorsNeedsSource {
   callers: Record<string, { apiKeys: readonly string[] }>;
   auth: { jwt?: unknown };
   flows: Record<string, { webhook?: unknown; idempotency?: unknown }>;
+  routes?: readonly Pick<RouteConfig, 'input' | 'key'>[];
 }
+
+/** Request headers a page may send without a preflight allowing them (Fetch, "CORS-safelisted request-header"). */
+const SAFELISTED_REQUEST_HEADERS = new Set(['accept', 'accept-language', 'content-language', 'content-type', 'range']);
 
 /**
  * The request headers the configured features need a browser to send. Webhook flows are called by their
@@ -171,5 +176,15 @@ export function corsNeeds(config: CorsNeedsSource): CorsNeed[] {
   }
   const idempotent = browserFlows.filter(([, flow]) => flow.idempotency).map(([name]) => `flows.${name}.idempotency`);
   if (idempotent.length) needs.push({ headers: ['Idempotency-Key'], why: `${idempotent.join(', ')} reads it` });
+  const readers = new Map<string, string[]>();
+  for (const route of config.routes ?? []) {
+    visit(route.input, (node) => {
+      if (node.kind !== 'ref' || node.source !== 'headers' || SAFELISTED_REQUEST_HEADERS.has(node.name)) return;
+      const keys = readers.get(node.name) ?? [];
+      if (!keys.includes(route.key)) keys.push(route.key);
+      readers.set(node.name, keys);
+    });
+  }
+  for (const [name, keys] of readers) needs.push({ headers: [name], why: `${keys.join(', ')} reads it into the Input` });
   return needs;
 }

@@ -7,6 +7,8 @@ import { trustProxyWarnings } from '../lib/client-address.js';
 import { corsNeeds, corsProblems } from './cors.js';
 import { utf8 } from '../lib/bytes.js';
 import { configSchema, type ParsedConfig, type ParsedFlow } from './schema.js';
+import { compileRoutes, routeWarnings, type RouteConfig } from './routes.js';
+import { pointerAsKeyPath, schemaProblems } from '../schema/json-schema.js';
 
 export type Access = 'public' | 'authenticated' | string[];
 
@@ -18,9 +20,11 @@ export interface FlowConfig extends Omit<ParsedFlow, 'flowName' | 'access'> {
   access: Access;
 }
 
-export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream'> {
+export interface Config extends Omit<ParsedConfig, 'flows' | 'upstream' | 'routes'> {
   upstream: Omit<ParsedConfig['upstream'], 'credentials' | 'endpoint'> & { endpoint: string; credentials: CredentialsSpec };
   flows: Record<string, FlowConfig>;
+  /** `routes:`, checked against the flows and compiled (config/routes.ts). */
+  routes: RouteConfig[];
   /**
    * Settings that load but are almost certainly not what was meant, phrased like ConfigError's issues
    * (`server.trustProxy.0: …`); `flowgate check` and `flowgate serve` print them. Empty when there are none.
@@ -92,6 +96,13 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
     flow.qualifiers.forEach((q, i) => {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(q)) issues.push(`flows.${name}.qualifiers.${i}: not a valid qualifier (letters, digits, _ . -)`);
     });
+    for (const key of ['inputSchema', 'outputSchema'] as const) {
+      // Checked here, against the meta-schema, so `flowgate check` names the broken place rather than a request failing later.
+      if (flow[key] !== undefined) issues.push(...schemaProblems(flow[key]).map((p) => `flows.${name}.${key}${pointerAsKeyPath(p.pointer)}: ${p.message}`));
+    }
+    if (flow.response.mode === 'proxy' && flow.mode === 'ack')
+      issues.push(`flows.${name}.response: "proxy" shapes a synchronous answer; an ack flow answers 202 at once`);
+    if (flow.response.mode === 'body' && flow.response.allowSetCookie) issues.push(`flows.${name}.response.allowSetCookie: applies to mode "proxy" only`);
     if (flow.webhook) {
       // The factory's own checks (secret whitespace, header syntax) stop the start here rather than refuse every delivery later.
       try {
@@ -118,10 +129,11 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   if (forwardedHeader !== undefined && (trustProxy === false || trustProxy === 'cloudflare')) {
     issues.push('server.forwardedHeader: read only when server.trustProxy is a hop count or a list of proxies');
   }
-  if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds(parsed)).map((p) => `server.cors.${p.path}: ${p.message}`));
+  const routes = compileRoutes(parsed.routes, flows, issues);
+  if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds({ ...parsed, routes })).map((p) => `server.cors.${p.path}: ${p.message}`));
   if (issues.length) throw new ConfigError(issues);
-  const warnings = trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`);
-  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, warnings };
+  const warnings = [...trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`), ...routeWarnings(routes)];
+  return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, routes, warnings };
 }
 
 /**

@@ -1,13 +1,18 @@
 import * as z from 'zod';
 import { defaultBurst, parseDuration, parseRate, parseSize } from './units.js';
-import { BODY_FORMATS, HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
+import { BODY_FORMATS, HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, signsTimestamp, WEBHOOK_PROVIDERS } from '../webhooks/types.js';
 import { optionProblems } from '../webhooks/options.js';
 import { defaultToleranceMs } from '../webhooks/timestamp.js';
+
+/** `webhook.dedupeTtl` bounds: shorter than a minute misses quick retries (Slack's after 3 s, 1 and 5 min); longer than 30 days outlives every sender's retry horizon (Stripe: 3 days) and only fills the store. */
+const MIN_DEDUPE_TTL_MS = 60_000;
+const MAX_DEDUPE_TTL_MS = 30 * 86_400_000;
 import { MIN_IPV6_PREFIX, trustedProxyRanges, type TrustProxy } from '../lib/client-address.js';
 import { PROXY_PRESETS } from '../lib/proxy-presets.js';
 import { corsSchema } from './cors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { credentialsSchema } from './credentials.js';
+import { routeSchema } from './routes.js';
 
 /**
  * The configuration contract (README, "Configuration"). Messages name the key path and what was expected,
@@ -109,13 +114,26 @@ const webhookSchema = z
     body: z.enum(BODY_FORMATS).optional(),
     publicUrl: z.string().optional(),
     publicKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    /** How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days). */
+    /**
+     * How long a delivery id is remembered; longer than the sender's retry horizon (Stripe retries for 3 days).
+     * 1 minute to 30 days, and at least the tolerance: a replay inside the window must still find its id.
+     */
     dedupeTtl: duration().default(4 * 86_400_000),
   })
   .superRefine((v, ctx) => {
     for (const { key, message } of optionProblems(v)) ctx.addIssue({ code: 'custom', path: [key], message });
+    if (v.dedupeTtl < MIN_DEDUPE_TTL_MS || v.dedupeTtl > MAX_DEDUPE_TTL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['dedupeTtl'], message: 'must be from 1m to 30d' });
+    } else if (signsTimestamp(v) && v.dedupeTtl < (v.tolerance ?? defaultToleranceMs(v.provider))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dedupeTtl'],
+        message: 'must be at least the tolerance: a delivery replayed after its id is forgotten but inside the window would run again',
+      });
+    }
   })
-  .transform((v) => ({ ...v, tolerance: v.tolerance ?? defaultToleranceMs(v.provider) }));
+  // Only a sender that signs a timestamp has a window; for the others tolerance stays unset.
+  .transform((v) => ({ ...v, tolerance: v.tolerance ?? (signsTimestamp(v) ? defaultToleranceMs(v.provider) : undefined) }));
 
 export const flowSchema = z.strictObject({
   flowName: z.string().regex(CLOUDFLOW_NAME, `must follow the CloudFlow naming rule ${CLOUDFLOW_NAME.source}`).optional(),
@@ -143,8 +161,24 @@ export const flowSchema = z.strictObject({
       required: z.boolean().default(false),
     })
     .optional(),
-  /** JSON Schema of the input, published in GET /flows and /openapi.json. */
+  /** JSON Schema 2020-12 of the Input: enforced (400 with JSON pointers) and published in GET /flows and /openapi.json. */
   inputSchema: z.record(z.string(), z.unknown()).optional(),
+  /** JSON Schema 2020-12 of the Output: published in /openapi.json, not enforced. */
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * `body` (the default): the Output is the answer's body. `proxy`: an Output `{statusCode, headers, body}` is the
+   * whole HTTP answer (API Gateway's Lambda proxy integration); `Set-Cookie` passes only with `allowSetCookie`.
+   */
+  response: z
+    .union([
+      z.enum(['body', 'proxy']),
+      z.strictObject({
+        mode: z.enum(['body', 'proxy']).default('proxy'),
+        allowSetCookie: z.boolean().default(false),
+      }),
+    ])
+    .default('body')
+    .transform((v) => (typeof v === 'string' ? { mode: v, allowSetCookie: false } : v)),
 });
 
 const callerSchema = z.strictObject({
@@ -277,6 +311,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   flows: z.record(z.string().regex(EXPOSED_FLOW_NAME, 'exposed flow names use letters, digits, _ and -'), flowSchema),
+  /** REST routes of the operator's own, each running an exposed flow (config/routes.ts). */
+  routes: z.array(routeSchema).default([]),
 });
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -5,6 +5,7 @@ import { GatewayError, gatewayError, storeUnavailable } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
 import { LEASE_MARGIN_MS, executionKey, type ExecutionRecord } from '../executions/record.js';
 import type { Random } from '../lib/random.js';
+import { utf8 } from '../lib/bytes.js';
 import { guardStoreCall } from '../lib/store-result.js';
 import { parseIdempotencyKey, requestFingerprint } from './keys.js';
 import { parseRecord, type RecordStore, type RequestRecord, type StoredResponse } from '../records/types.js';
@@ -56,7 +57,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     if (!scope) return next();
     const flow = c.get('flow');
     const log = c.get('log');
-    const fingerprint = scope.kind === 'key' ? await requestFingerprint(c.get('rawBody'), c.get('qualifier')) : '';
+    const fingerprint = scope.kind === 'key' ? await requestFingerprint(fingerprintBytes(c), c.get('qualifier')) : '';
     const token = random.uuid();
     const executionName = c.get('executionName');
     const leaseMs = (flow.timeout ?? upstreamTimeoutMs) + LEASE_MARGIN_MS;
@@ -90,7 +91,12 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       if (!released.ok) log.detail = `record store ${released.error}; the key stays claimed until its lease ends`;
       return;
     }
-    const done: RequestRecord = { state: 'done', fingerprint, executionName: c.get('executionName'), response: await storedResponse(c.res) };
+    const done: RequestRecord = {
+      state: 'done',
+      fingerprint,
+      executionName: c.get('executionName'),
+      response: await storedResponse(c.res, c.get('proxyHeaders')),
+    };
     const completed = await guardStoreCall(() => store.complete(scope.key, token, JSON.stringify(done), scope.ttlMs), storeTimeoutMs);
     if (!completed.ok) log.detail = `record store ${completed.error}; the answer was not kept for replay`;
     else if (!completed.value) log.detail = 'the in-flight lease ended before the answer; another request holds the key';
@@ -155,7 +161,10 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
 }
 
 function replay(c: Context<AppEnv>, response: StoredResponse): Response {
-  return c.body(response.body, response.status as 200, { ...response.headers, 'idempotent-replayed': 'true' });
+  // A stored 204 (a `response: proxy` answer) has the empty string as its body; the answer must have none.
+  const headers = { ...response.headers, 'idempotent-replayed': 'true' };
+  if (response.status === 204 || response.status === 205 || response.status === 304) return c.body(null, response.status as 204, headers);
+  return c.body(response.body, response.status as 200, headers);
 }
 
 /**
@@ -164,15 +173,28 @@ function replay(c: Context<AppEnv>, response: StoredResponse): Response {
  * and gateway or transport failures (5xx without an execution result), where a retry may well succeed.
  */
 function isFinalAnswer(c: Context<AppEnv>): boolean {
+  // A `response: proxy` answer is the execution's own, whatever its status.
+  if (c.get('proxyHeaders')) return true;
   const error = c.error;
   if (error instanceof GatewayError && 'ExecutionName' in error.extra) return true;
   const { status } = c.res;
   return status < 500 && !RELEASED_STATUSES.has(status);
 }
 
-async function storedResponse(res: Response): Promise<StoredResponse> {
+/**
+ * What makes two requests with one key "the same request": on /flows/{name}/run the body bytes; on a route the
+ * route and the Input built from the path, query, headers and body, since a GET has no body to tell them apart.
+ */
+function fingerprintBytes(c: Context<AppEnv>): Uint8Array<ArrayBuffer> {
+  const route = c.get('route');
+  return route ? utf8(`${route.config.method} ${route.config.path}\n${c.get('inputText')}`) : c.get('rawBody');
+}
+
+async function storedResponse(res: Response, proxyHeaders: readonly string[] | undefined): Promise<StoredResponse> {
   const headers: Record<string, string> = {};
-  for (const name of REPLAYED_HEADERS) {
+  for (const name of proxyHeaders ? [...REPLAYED_HEADERS, ...proxyHeaders] : REPLAYED_HEADERS) {
+    // Set-Cookie cannot be joined with ", " (RFC 6265 §3); a record keeps one value per name, so it is not replayed.
+    if (name === 'set-cookie') continue;
     const value = res.headers.get(name);
     if (value !== null) headers[name] = value;
   }

@@ -4,6 +4,7 @@ import { gatewayError } from '../errors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { executionNameFor } from '../executions/name.js';
 import { jsonInput } from './input.js';
+import { renderInput } from '../routes/input-template.js';
 
 export interface ParseInputOptions {
   maxJsonDepth: number;
@@ -13,7 +14,8 @@ export interface ParseInputOptions {
  * Turns the raw body into the execution Input and reads the optional request parts. A JSON body is sent as
  * the body text itself, not re-serialized: that keeps numbers such as 12345678901234567890 exact and costs
  * no second serialization. A webhook flow's body was already decoded by `verifyWebhook` (form fields, a
- * `payload` field, text); `maxInputSize` applies to that decoded Input all the same.
+ * `payload` field, text); a route's Input is built by its template (routes/input-template.ts). `maxInputSize`
+ * applies to the Input as it will be sent, however it was made.
  */
 export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv> {
   const { maxJsonDepth } = options;
@@ -21,7 +23,16 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
   // Not async: nothing here waits (docs/design.md, "Rules for the hot path").
   return function parseInput(c, next) {
     const flow = c.get('flow');
-    const decoded = c.get('decodedInput') ?? jsonInput(c.get('rawBody'), maxJsonDepth);
+    const route = c.get('route');
+    const decoded = route
+      ? renderInput(route.config.input, {
+          path: route.params,
+          query: (name) => c.req.query(name),
+          header: (name) => c.req.header(name),
+          body: c.get('rawBody'),
+          maxJsonDepth,
+        })
+      : (c.get('decodedInput') ?? jsonInput(c.get('rawBody'), maxJsonDepth));
     if (decoded.bytes > flow.maxInputSize) throw gatewayError('EntityTooLarge', flow.maxInputSize);
 
     const offeredName = c.req.header('x-execution-name');

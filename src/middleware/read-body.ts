@@ -8,12 +8,20 @@ import { isJsonType } from '../lib/media-type.js';
  * Checks the content type, then reads the raw body under `server.maxBodySize` while it streams.
  * Runs after identity and rate limiting, so refused callers cost no body read. A webhook flow's content
  * type is judged after its signature (`verifyWebhook`): senders post forms too, and an unsigned request
- * must be told 401 whatever it claims to carry.
+ * must be told 401 whatever it claims to carry. A route whose Input does not use `{body}` reads none.
  */
+const EMPTY = new Uint8Array(0);
+
 export function readBody(options: { maxBodySize: number }): MiddlewareHandler<AppEnv> {
   const { maxBodySize } = options;
   if (!Number.isInteger(maxBodySize) || maxBodySize <= 0) throw new TypeError('maxBodySize must be a positive integer');
   return async function readBody(c, next) {
+    const route = c.get('route');
+    if (route && !route.config.readsBody) {
+      // The route's Input never reads a body: whatever came is not read, judged or buffered.
+      c.set('rawBody', EMPTY);
+      return next();
+    }
     if (!c.get('flow').webhook) {
       const type = c.req.header('content-type');
       if (type === undefined || type === '') {

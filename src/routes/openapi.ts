@@ -6,6 +6,8 @@ import { ERRORS } from '../errors.js';
 import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { acceptedMediaTypes } from '../webhooks/body.js';
 import { flowWebhookVerifier } from '../webhooks/from-config.js';
+import { openApiPath, type RouteConfig, type TemplateNode } from '../config/routes.js';
+import { subschemaAt } from '../schema/json-schema.js';
 
 const EXECUTION_NAME_PATTERN = CLOUDFLOW_NAME.source;
 const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -96,6 +98,9 @@ const responses = {
   }),
   InternalError: errorResponse('InternalError, ExecutionFailed or ExecutionStopped, or a flow error code without a mapped status.'),
   BadGateway: errorResponse('UpstreamError: CloudFlow answered with an error.'),
+  MethodNotAllowed: errorResponse('MethodNotAllowed: the path takes other methods, listed in Allow.', {
+    Allow: { description: 'The methods this path takes.', schema: { type: 'string' } },
+  }),
   ServiceUnavailable: errorResponse('ServiceUnavailable: a store or the JWKS is unavailable.', { 'Retry-After': ref('headers', 'Retry-After') }),
   GatewayTimeout: errorResponse('ExecutionTimedOut or GatewayTimeout.'),
 };
@@ -106,7 +111,8 @@ const pick = (entries: [string, ResponseName][]) => Object.fromEntries(entries.m
 /** The `Authorization` / `X-API-Key` security of an operation: none on public flows (anonymous calls allowed). */
 const optionalSecurity = [{}, { apiKey: [] }, { bearer: [] }];
 
-function runOperation(flow: FlowConfig, operationId: string): Record<string, unknown> {
+/** The responses an operation that runs `flow` can answer with, whichever way it came in. */
+function runResponses(flow: FlowConfig, schemas: SchemaRegistry): Record<string, unknown> {
   const statuses: [string, ResponseName][] = [
     ['400', 'BadRequest'],
     ['401', 'Unauthorized'],
@@ -131,10 +137,15 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
         ...(flow.cache ? { 'Cache-Status': ref('headers', 'Cache-Status'), Age: ref('headers', 'Age') } : {}),
         ...(flow.idempotency ? { 'Idempotent-Replayed': ref('headers', 'Idempotent-Replayed') } : {}),
       },
-      content: { 'application/json': { schema: { type: 'object' } } },
+      content: successContent(flow, schemas),
     },
     ...pick(statuses),
   };
+  if (flow.response.mode === 'proxy') {
+    // The flow chooses the status: any of them may be its own answer rather than the gateway's.
+    (out['200'] as Record<string, unknown>).description =
+      'The execution succeeded. With response: proxy, the status, headers and body are the ones its Output names ({statusCode, headers, body}); an Output without statusCode is the body.';
+  }
   if (flow.mode === 'ack') {
     out['202'] = {
       description: 'Accepted: the execution runs in the background; poll Location.',
@@ -155,7 +166,11 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
     out[key] = { ...described, content: errorContent };
   }
   out.default = { description: 'An error in the CloudFlow envelope.', content: errorContent };
+  return out;
+}
 
+/** Headers and query parameters every run operation takes: execution name, request id, qualifier, Idempotency-Key, Cache-Control. */
+function runParameters(flow: FlowConfig): unknown[] {
   const parameters: unknown[] = [ref('parameters', 'ExecutionName'), ref('parameters', 'RequestId')];
   if (flow.qualifiers.length) parameters.push({ name: 'qualifier', in: 'query', required: false, schema: { type: 'string', enum: flow.qualifiers } });
   if (flow.idempotency)
@@ -168,38 +183,161 @@ function runOperation(flow: FlowConfig, operationId: string): Record<string, unk
       description: 'no-cache: run anyway and store; no-store: bypass the cache.',
       schema: { type: 'string' },
     });
+  return parameters;
+}
 
+function runOperation(flow: FlowConfig, operationId: string, schemas: SchemaRegistry): Record<string, unknown> {
   return {
     operationId,
     summary: flow.description ?? `Run the ${flow.name} flow`,
     tags: ['flows'],
-    parameters,
-    requestBody: { required: false, content: requestContent(flow) },
-    responses: out,
+    parameters: runParameters(flow),
+    requestBody: { required: false, content: requestContent(flow, schemas) },
+    responses: runResponses(flow, schemas),
     // Public flows take anonymous calls (a credential, if sent, is still checked); webhook flows are signed instead.
     ...(flow.access === 'public' ? { security: optionalSecurity } : {}),
   };
 }
 
+/** What a route's operation reads where: the path and query parameters and headers its Input template names. */
+function routeOperation(route: RouteConfig, flow: FlowConfig, operationId: string, schemas: SchemaRegistry): Record<string, unknown> {
+  const inputSchema = flow.inputSchema;
+  const parameters: unknown[] = [];
+  const seen = new Set<string>();
+  const declare = (node: TemplateNode, place: (string | number)[]) => {
+    if (node.kind === 'object') return node.entries.forEach(([key, child]) => declare(child, [...place, key]));
+    if (node.kind === 'array') return node.items.forEach((child, i) => declare(child, [...place, i]));
+    if (node.kind !== 'ref') return;
+    const location = node.source === 'headers' ? 'header' : node.source;
+    // OpenAPI ignores Accept, Content-Type and Authorization as header parameters (3.1.0 §4.8.12.1).
+    if (location === 'header' && ['accept', 'content-type', 'authorization'].includes(node.name)) return;
+    const id = `${location}:${node.name}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    const parent = inputSchema === undefined ? undefined : subschemaAt(inputSchema, place.slice(0, -1));
+    const required = location === 'path' || (Array.isArray(parent?.required) && parent.required.includes(place.at(-1)));
+    parameters.push({
+      name: node.name,
+      in: location,
+      required,
+      description: `The Input's ${place.map(String).join('.')}.`,
+      schema: standalone(inputSchema === undefined ? undefined : subschemaAt(inputSchema, place)) ?? { type: node.convert },
+    });
+  };
+  declare(route.input, []);
+  for (const segment of route.segments) {
+    // A parameter the Input does not read is still part of the path.
+    if ('param' in segment && !seen.has(`path:${segment.param}`))
+      parameters.push({ name: segment.param, in: 'path', required: true, schema: { type: 'string' } });
+  }
+  const body = bodyPlace(route.input, []);
+  let requestBody: Record<string, unknown> | undefined;
+  if (body) {
+    const schema =
+      body.length === 0
+        ? (schemas.input(flow) ?? { type: 'object' })
+        : (standalone(inputSchema === undefined ? undefined : subschemaAt(inputSchema, body)) ?? {});
+    requestBody = { required: false, content: { 'application/json': { schema } } };
+  }
+  return {
+    operationId,
+    summary: route.description ?? flow.description ?? `Run the ${flow.name} flow`,
+    description: `Runs the flow ${flow.name} (as POST /flows/${flow.name}/run does) with an Input built from the request.`,
+    tags: ['routes'],
+    parameters: [...parameters, ...runParameters(flow)],
+    ...(requestBody ? { requestBody } : {}),
+    responses: { ...runResponses(flow, schemas), '404': ref('responses', 'NotFound'), '405': ref('responses', 'MethodNotAllowed') },
+    ...(flow.access === 'public' ? { security: optionalSecurity } : {}),
+  };
+}
+
+/** Where `{body}` sits in a template: [] for the whole Input, undefined when the body is not read. */
+function bodyPlace(node: TemplateNode, place: (string | number)[]): (string | number)[] | undefined {
+  if (node.kind === 'body') return place;
+  const children: [string | number, TemplateNode][] = node.kind === 'object' ? node.entries : node.kind === 'array' ? [...node.items.entries()] : [];
+  for (const [step, child] of children) {
+    const found = bodyPlace(child, [...place, step]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A part of a flow's schema that can stand alone in the document: one without `$ref`s into the rest of it. */
+function standalone(schema: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return schema && !JSON.stringify(schema).includes('"$ref"') ? schema : undefined;
+}
+
+/**
+ * The flows' schemas as the document holds them. A schema with local `$ref`s (`#/$defs/id`) lives under
+ * `components/schemas`, its references rewritten to point there, since in the document `#` is the document's root.
+ */
+interface SchemaRegistry {
+  input(flow: FlowConfig): Record<string, unknown> | undefined;
+  output(flow: FlowConfig): Record<string, unknown> | undefined;
+  components: Record<string, unknown>;
+}
+
+function schemaRegistry(): SchemaRegistry {
+  const components: Record<string, unknown> = {};
+  const place = (schema: Record<string, unknown> | undefined, name: string): Record<string, unknown> | undefined => {
+    if (schema === undefined || !JSON.stringify(schema).includes('"$ref"')) return schema;
+    const base = `#/components/schemas/${name}`;
+    components[name] = rewriteRefs(schema, base);
+    return { $ref: base };
+  };
+  const key = (flow: FlowConfig) => flow.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return {
+    input: (flow) => place(flow.inputSchema, `${key(flow)}.Input`),
+    output: (flow) => place(flow.outputSchema, `${key(flow)}.Output`),
+    components,
+  };
+}
+
+function rewriteRefs(node: unknown, base: string): unknown {
+  if (Array.isArray(node)) return node.map((v) => rewriteRefs(v, base));
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#') ? base + v.slice(1) : rewriteRefs(v, base)]),
+  );
+}
+
+/** The 200 body: the flow's `outputSchema` when it sets one (for a proxy flow, its `body` property's). */
+function successContent(flow: FlowConfig, schemas: SchemaRegistry): Record<string, unknown> {
+  const output = schemas.output(flow);
+  if (flow.response.mode === 'proxy') {
+    const body = flow.outputSchema === undefined ? undefined : subschemaAt(flow.outputSchema, ['body']);
+    return { '*/*': { schema: standalone(body) ?? {} } };
+  }
+  return { 'application/json': { schema: output ?? { type: 'object' } } };
+}
+
 /** The body a flow takes: JSON, or what its webhook sender posts (the schema describes the decoded Input). */
-function requestContent(flow: FlowConfig): Record<string, unknown> {
-  const schema = flow.inputSchema ?? { type: 'object' };
+function requestContent(flow: FlowConfig, schemas: SchemaRegistry): Record<string, unknown> {
+  const schema = schemas.input(flow) ?? { type: 'object' };
   const types = flow.webhook ? acceptedMediaTypes(flowWebhookVerifier(flow.name, flow.webhook).body) : ['application/json'];
   return Object.fromEntries(types.map((type) => [type, { schema: type === 'application/json' ? schema : {} }]));
 }
 
-/** `GET /openapi.json`: an OpenAPI 3.1 document generated from the config, one run operation per exposed flow. */
+/** `GET /openapi.json`: an OpenAPI 3.1 document generated from the config, one operation per exposed flow and per route. */
 export function openApiDocument(config: Config): Record<string, unknown> {
   const flows = Object.values(config.flows);
   const paths: Record<string, unknown> = {};
   const operationIds = new Set(['purge_flow_cache', 'get_execution']);
-  for (const flow of flows) {
-    // Flow names may differ only in punctuation (`a-b`, `a_b`); operationIds must not collide.
-    const base = `run_${flow.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  // Names may differ only in punctuation (`a-b`, `a_b`); operationIds must not collide.
+  const uniqueId = (wanted: string) => {
+    const base = wanted.replace(/[^A-Za-z0-9_]/g, '_');
     let operationId = base;
     for (let n = 2; operationIds.has(operationId); n++) operationId = `${base}_${n}`;
     operationIds.add(operationId);
-    paths[`/flows/${flow.name}/run`] = { post: runOperation(flow, operationId) };
+    return operationId;
+  };
+  const schemaSet = schemaRegistry();
+  for (const flow of flows) paths[`/flows/${flow.name}/run`] = { post: runOperation(flow, uniqueId(`run_${flow.name}`), schemaSet) };
+  for (const route of config.routes) {
+    const flow = config.flows[route.flow]!;
+    const path = openApiPath(route);
+    const item = (paths[path] ??= {}) as Record<string, unknown>;
+    item[route.method.toLowerCase()] = routeOperation(route, flow, uniqueId(`${route.method.toLowerCase()}${path.replace(/[{}]/g, '')}`), schemaSet);
   }
 
   paths['/flows/{name}/cache'] = {
@@ -266,7 +404,7 @@ export function openApiDocument(config: Config): Record<string, unknown> {
     info: { title: 'flowgate', version: '1' },
     paths,
     components: {
-      schemas,
+      schemas: { ...schemas, ...schemaSet.components },
       responses,
       headers,
       parameters: {

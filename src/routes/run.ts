@@ -7,6 +7,8 @@ import { createResponseCache } from '../cache/response-cache.js';
 import { CloudFlowError } from '../cloudflow/types.js';
 import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../cloudflow/mapping.js';
 import { contextHeaders, markStamped } from '../middleware/request-context.js';
+import { GatewayError } from '../errors.js';
+import { proxyAnswer, type ProxyAnswer } from './proxy-answer.js';
 import { outgoingTraceparent } from '../lib/trace-context.js';
 
 /** The request's trace for the upstream call, the gateway's span as the parent; none without requestContext. */
@@ -48,14 +50,52 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
   }
 }
 
-/** Renders a success outcome; shared by fresh runs and cache hits so both answer the same way. */
+/**
+ * Renders a success outcome; shared by fresh runs, cache hits and routes so all answer the same way. A flow with
+ * `response: proxy` is shaped here, on every answer, from the Output as stored: a cached proxy answer replays
+ * its status and headers exactly.
+ */
 export function successResponse(c: Context<AppEnv>, outcome: SuccessOutcome, extraHeaders?: Record<string, string>): Response {
+  const response = c.get('flow').response;
+  if (response.mode === 'proxy') {
+    const answer = shapedAnswer(c, outcome.body, response.allowSetCookie);
+    if (answer) return proxyResponse(c, answer, outcome, extraHeaders);
+  }
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-execution-name': outcome.executionName };
   // Key by key: V8 takes a slow path for a spread that is followed by more keys (docs/design.md, "Rules for the hot path").
   if (extraHeaders) for (const name in extraHeaders) headers[name] = extraHeaders[name]!;
   // A plain record all the way to the socket: c.body() would turn it into a Headers object. Nothing
   // on this route sets headers with c.header() beforehand (headers set through c.res are still merged by Hono).
   return markStamped(c, new Response(outcome.body, { status: 200, headers: contextHeaders(c, headers) }));
+}
+
+/** The flow's proxy answer, or undefined for an Output that is a plain body; a malformed one is 502 with the reason logged. */
+function shapedAnswer(c: Context<AppEnv>, output: string, allowSetCookie: boolean): ProxyAnswer | undefined {
+  try {
+    return proxyAnswer(output, allowSetCookie);
+  } catch (error) {
+    if (error instanceof GatewayError && typeof error.cause === 'string') c.get('log').detail = error.cause;
+    throw error;
+  }
+}
+
+function proxyResponse(c: Context<AppEnv>, answer: ProxyAnswer, outcome: SuccessOutcome, extraHeaders?: Record<string, string>): Response {
+  const own: Record<string, string> = { 'x-execution-name': outcome.executionName };
+  if (extraHeaders) for (const name in extraHeaders) own[name] = extraHeaders[name]!;
+  const headers = new Headers(contextHeaders(c, own));
+  for (const [name, value] of answer.headers) headers.append(name, value);
+  if (answer.refused.length) c.get('log').detail = `proxy answer headers dropped: ${answer.refused.join(', ').slice(0, 200)}`;
+  // An Idempotency-Key replay keeps the flow's own headers too, not only the body.
+  c.set('proxyHeaders', [...new Set(answer.headers.map(([name]) => name))]);
+  return markStamped(c, new Response(answer.body, { status: answer.status, headers }));
+}
+
+/** A proxy Output checked before it may be stored: a malformed one is never cached, and a 5xx or `no-store` answer is not. */
+function checkedForCache(c: Context<AppEnv>, outcome: SuccessOutcome): SuccessOutcome {
+  const response = c.get('flow').response;
+  if (response.mode !== 'proxy') return outcome;
+  const answer = shapedAnswer(c, outcome.body, response.allowSetCookie);
+  return answer && !answer.storable ? { ...outcome, noStore: true } : outcome;
 }
 
 export function runHandler(deps: Deps) {
@@ -88,7 +128,7 @@ export function runHandler(deps: Deps) {
           signal: () => c.req.raw.signal,
           report: (result) => (c.get('log').cache = result),
         },
-        (signal) => runExecution(deps, c, signal),
+        (signal) => runExecution(deps, c, signal).then((outcome) => checkedForCache(c, outcome)),
       );
       return successResponse(c, outcome, headers);
     }

@@ -7,7 +7,8 @@ export type WebhookConfig = NonNullable<ParsedFlow['webhook']>;
 /** The verifier options of a flow's `webhook` block; keys left unset stay absent, as the factory expects. */
 export function webhookOptionsFromConfig(webhook: WebhookConfig): WebhookOptions {
   const { provider, tolerance, secrets, header, algorithm, encoding, prefix, timestampHeader, body, publicUrl, publicKey } = webhook;
-  const options: WebhookOptions = { provider, tolerance };
+  const options: WebhookOptions = { provider };
+  if (tolerance !== undefined) options.tolerance = tolerance;
   if (secrets !== undefined) options.secrets = secrets;
   if (header !== undefined) options.header = header;
   if (algorithm !== undefined) options.algorithm = algorithm;

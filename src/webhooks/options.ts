@@ -1,12 +1,14 @@
 import { fromHex } from '../lib/bytes.js';
+import { isPrimeOrderPublicKey } from './ed25519-key.js';
 import type { HmacScheme } from './generic-hmac.js';
-import { defaultToleranceMs } from './timestamp.js';
+import { defaultToleranceMs, MAX_TOLERANCE_MS, MIN_TOLERANCE_MS } from './timestamp.js';
 import {
   BODY_FORMATS,
   HMAC_ALGORITHMS,
   PROVIDER_ONLY_OPTIONS,
   PUBLIC_KEY_PROVIDERS,
   SIGNATURE_ENCODINGS,
+  signsTimestamp,
   WEBHOOK_PROVIDERS,
   type BodyFormat,
   type ProviderOnlyOption,
@@ -27,7 +29,7 @@ export type CheckedWebhookOptions =
 
 /** One problem with which options are present, named by its key. */
 export interface OptionProblem {
-  key: 'secrets' | 'header' | 'publicUrl' | 'publicKey' | ProviderOnlyOption;
+  key: 'secrets' | 'header' | 'publicUrl' | 'publicKey' | 'tolerance' | ProviderOnlyOption;
   message: string;
 }
 
@@ -38,7 +40,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * key paths, and the factory throws for. Values themselves are checked by {@link checkWebhookOptions}.
  */
 export function optionProblems(
-  options: Pick<WebhookOptions, 'provider' | 'secrets' | 'header' | 'publicUrl' | 'publicKey' | ProviderOnlyOption>,
+  options: Pick<WebhookOptions, 'provider' | 'secrets' | 'header' | 'publicUrl' | 'publicKey' | 'tolerance' | ProviderOnlyOption>,
 ): OptionProblem[] {
   const { provider } = options;
   const problems: OptionProblem[] = [];
@@ -58,6 +60,16 @@ export function optionProblems(
   if (provider === 'hmac' && !options.header) problems.push({ key: 'header', message: 'provider "hmac" needs "header", the header carrying the signature' });
   if (provider === 'twilio' && options.publicUrl === undefined) {
     problems.push({ key: 'publicUrl', message: 'provider "twilio" needs "publicUrl", the URL Twilio posts to (Twilio signs it)' });
+  }
+  const { tolerance, header, timestampHeader } = options;
+  if (tolerance !== undefined && !signsTimestamp(options)) {
+    const why = provider === 'hmac' ? 'provider "hmac" without "timestampHeader"' : `provider "${provider}"`;
+    problems.push({ key: 'tolerance', message: `${why} signs no timestamp, so there is no replay window to set` });
+  } else if (typeof tolerance === 'number' && !(tolerance >= MIN_TOLERANCE_MS && tolerance <= MAX_TOLERANCE_MS)) {
+    problems.push({ key: 'tolerance', message: 'must be from 1s to 1h' });
+  }
+  if (typeof header === 'string' && typeof timestampHeader === 'string' && header.toLowerCase() === timestampHeader.toLowerCase()) {
+    problems.push({ key: 'timestampHeader', message: 'must be another header than "header": one header cannot carry both the signature and the timestamp' });
   }
   return problems;
 }
@@ -104,14 +116,20 @@ function checkSecrets(secrets: unknown, provider: WebhookProvider): string[] {
   return [...(secrets as string[])];
 }
 
-/** Discord shows the key as 64 hex digits (a 32-byte Ed25519 public key). */
+/**
+ * Discord shows the key as 64 hex digits (a 32-byte Ed25519 public key). A key of small or mixed order, or
+ * bytes that are no curve point, would let signatures be forged or verify nothing; they stop the start.
+ */
 function checkPublicKeys(publicKey: unknown): Uint8Array<ArrayBuffer>[] {
   const list: unknown[] = Array.isArray(publicKey) ? publicKey : [publicKey];
   if (list.length === 0) throw new TypeError('webhook publicKey must be a key or a non-empty list of keys');
   return list.map((key, i) => {
+    const name = `webhook publicKey${Array.isArray(publicKey) ? `[${i}]` : ''}`;
     const bytes = typeof key === 'string' ? fromHex(key) : undefined;
-    if (bytes === undefined || bytes.length !== 32)
-      throw new TypeError(`webhook publicKey${Array.isArray(publicKey) ? `[${i}]` : ''} must be 64 hex digits (an Ed25519 public key)`);
+    if (bytes === undefined || bytes.length !== 32) throw new TypeError(`${name} must be 64 hex digits (an Ed25519 public key)`);
+    if (!isPrimeOrderPublicKey(bytes)) {
+      throw new TypeError(`${name} is not a usable Ed25519 public key (not a curve point, or of small order: signatures for it could be forged)`);
+    }
     return bytes;
   });
 }

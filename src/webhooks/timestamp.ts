@@ -14,6 +14,14 @@ export function defaultToleranceMs(provider: WebhookProvider): number {
   return DEFAULT_TOLERANCE_MS;
 }
 
+/**
+ * The range a `tolerance` must fall in, ms. Below a second, honest deliveries fail on ordinary clock skew and
+ * network delay; above an hour, the window no longer limits replays in any useful way (providers document 1 to
+ * 10 minutes: Linear 60 s, Stripe, Slack and Zoom 5 min, Twitch 10 min).
+ */
+export const MIN_TOLERANCE_MS = 1_000;
+export const MAX_TOLERANCE_MS = 3_600_000;
+
 /** Unix seconds as senders write them (digits only), in ms; undefined for anything else. */
 export function unixSecondsMs(value: string): number | undefined {
   return /^\d{1,12}$/.test(value) ? Number(value) * 1000 : undefined;

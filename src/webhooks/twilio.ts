@@ -15,13 +15,17 @@ const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
  * values sorted, each with the name). The key is the account's Auth Token; HMAC-SHA1 unless
  * `X-Twilio-Webhooks-Signature-Settings` names `algorithm=HMAC_SHA256` (SharedKey webhooks). A JSON body is
  * signed through the URL instead: its `bodySHA256` query parameter is the hex SHA-256 of the body, and the
- * signature covers the URL alone. Twilio, "Webhooks security"; the `twilio` library's `validateRequest` and
+ * signature covers the URL alone. So a request without `bodySHA256` must be a form with at least one
+ * parameter (Twilio always sends `AccountSid`): a JSON, text or empty body would otherwise pass under a
+ * URL-only signature, captured once and valid forever, as `validateRequestWithBody` also refuses. Twilio, "Webhooks security"; the `twilio` library's `validateRequest` and
  * `validateRequestWithBody`, whose URL variants (with and without the default port, as received and
  * normalized, with the query re-encoded the legacy way) are tried the same way here.
  *
  * The URL is `publicUrl` (what the Console says Twilio posts to) followed by the request's own query string:
  * behind a proxy the gateway cannot know its public URL, and the path may differ. Twilio signs no timestamp;
- * `I-Twilio-Idempotency-Token` stays the same on Twilio's retries and is the de-duplication key.
+ * `I-Twilio-Idempotency-Token` stays the same on Twilio's retries and is the de-duplication key. Limits of
+ * Twilio's scheme that no verifier can close: each name is written next to its value with no separator, and
+ * repeated values are collapsed, so a form re-split that way (`ab=c` for `a=bc`) carries the same signature.
  */
 export function createTwilioVerifier(secrets: readonly string[], publicUrl: string): WebhookVerifier {
   const keyBytes = secrets.map(utf8);
@@ -46,12 +50,16 @@ export function createTwilioVerifier(secrets: readonly string[], publicUrl: stri
         const actual = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(rawBody))));
         if (claimed.toLowerCase() !== actual) return refuse('bodySHA256 does not match the body');
       } else {
+        // Without bodySHA256 only form parameters are signed: any other body (JSON, text, none at all) would
+        // run unsigned under a signature over the URL alone, one that never expires. The library's
+        // validateRequestWithBody refuses those too.
         const type = headers.get('content-type');
-        if (type !== null && isFormType(type)) {
-          const text = decodeUtf8(rawBody);
-          if (text === undefined) return refuse('form body is not UTF-8');
-          params = signedParams(formPairs(text));
-        }
+        if (type === null || !isFormType(type)) return refuse('body is not signed: a body that is not a form needs bodySHA256 in the signed URL');
+        const text = decodeUtf8(rawBody);
+        if (text === undefined) return refuse('form body is not UTF-8');
+        const pairs = formPairs(text);
+        if (pairs.length === 0) return refuse('body is not signed: a form without parameters needs bodySHA256 in the signed URL');
+        params = signedParams(pairs);
       }
 
       const keys = ring(algorithm);

@@ -40,6 +40,17 @@ export const PROVIDER_ONLY_OPTIONS = {
 } as const satisfies Record<string, readonly WebhookProvider[]>;
 export type ProviderOnlyOption = keyof typeof PROVIDER_ONLY_OPTIONS;
 
+/**
+ * The providers that sign a timestamp, so that `tolerance` applies; `hmac` too when `timestampHeader` is set.
+ * GitHub, GitLab, Shopify and Twilio sign none.
+ */
+export const TIMESTAMP_PROVIDERS: readonly WebhookProvider[] = ['stripe', 'slack', 'discord', 'zoom', 'twitch', 'linear', 'standard-webhooks'];
+
+/** Whether the flow's sender signs a timestamp, which `tolerance` bounds. */
+export function signsTimestamp(options: { provider: WebhookProvider; timestampHeader?: unknown }): boolean {
+  return TIMESTAMP_PROVIDERS.includes(options.provider) || (options.provider === 'hmac' && options.timestampHeader !== undefined);
+}
+
 /** Discord signs with a key pair: it is configured with `publicKey`, and `secrets` do not apply. */
 export const PUBLIC_KEY_PROVIDERS: readonly WebhookProvider[] = ['discord'];
 
@@ -51,9 +62,10 @@ export interface WebhookOptions {
    */
   secrets?: string[];
   /**
-   * Allowed distance between the signed timestamp and now, in ms, in both directions. Default 5 minutes;
-   * `twitch` 10 minutes and `linear` 60 seconds, as those providers document. Ignored by the providers that
-   * sign no timestamp (`github`, `gitlab`, `shopify`, `twilio`).
+   * Allowed distance between the signed timestamp and now, in ms, in both directions: 1 s to 1 hour. Default
+   * 5 minutes; `twitch` 10 minutes and `linear` 60 seconds, as those providers document. Refused for the
+   * providers that sign no timestamp (`github`, `gitlab`, `shopify`, `twilio`, `hmac` without
+   * `timestampHeader`): it would promise a replay window that does not exist.
    */
   tolerance?: number;
   /** `hmac` only: the header carrying the signature. */

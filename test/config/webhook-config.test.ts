@@ -95,6 +95,57 @@ describe('webhook config', () => {
     expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'X-Sig', body: 'xml' }))[0]).toMatch(/^flows\.hook\.webhook\.body: /);
   });
 
+  it('a replay window is refused where the sender signs no timestamp, naming the key', () => {
+    for (const webhook of [
+      { provider: 'github', secrets: ['s'] },
+      { provider: 'gitlab', secrets: ['s'] },
+      { provider: 'shopify', secrets: ['s'] },
+      { provider: 'twilio', secrets: ['s'], publicUrl: 'https://gw.example.com/flows/sms/run' },
+    ]) {
+      expect(issuesOf(withWebhook({ ...webhook, tolerance: '5m' }))).toEqual([
+        `flows.hook.webhook.tolerance: provider "${webhook.provider}" signs no timestamp, so there is no replay window to set`,
+      ]);
+    }
+    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'X-Sig', tolerance: '5m' }))).toEqual([
+      'flows.hook.webhook.tolerance: provider "hmac" without "timestampHeader" signs no timestamp, so there is no replay window to set',
+    ]);
+    // Without tolerance these load, and carry no window.
+    const config = parseConfig(withWebhook({ provider: 'github', secrets: ['s'] }), env);
+    expect(config.flows.hook!.webhook!.tolerance).toBeUndefined();
+    expect(
+      parseConfig(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'X-Sig', timestampHeader: 'X-Ts', tolerance: '2m' }), env).flows.hook!.webhook!
+        .tolerance,
+    ).toBe(120_000);
+  });
+
+  it('tolerance and dedupeTtl out of their ranges, or a dedupeTtl shorter than the window, are refused', () => {
+    for (const tolerance of ['500ms', '0s', '61m', '2h']) {
+      expect(issuesOf(withWebhook({ provider: 'stripe', secrets: ['s'], tolerance })), tolerance).toEqual([
+        'flows.hook.webhook.tolerance: must be from 1s to 1h',
+      ]);
+    }
+    for (const tolerance of ['1s', '1h']) expect(issuesOf(withWebhook({ provider: 'stripe', secrets: ['s'], tolerance, dedupeTtl: '1h' }))).toEqual([]);
+    for (const dedupeTtl of ['59s', '0s', '31d']) {
+      expect(issuesOf(withWebhook({ provider: 'github', secrets: ['s'], dedupeTtl })), dedupeTtl).toEqual([
+        'flows.hook.webhook.dedupeTtl: must be from 1m to 30d',
+      ]);
+    }
+    expect(issuesOf(withWebhook({ provider: 'github', secrets: ['s'], dedupeTtl: '1m' }))).toEqual([]);
+    // Twitch's window is 10 minutes by default: ids remembered for 5 would let a replay at minute 7 run again.
+    expect(issuesOf(withWebhook({ provider: 'twitch', secrets: ['ten-or-more-chars'], dedupeTtl: '5m' }))).toEqual([
+      'flows.hook.webhook.dedupeTtl: must be at least the tolerance: a delivery replayed after its id is forgotten but inside the window would run again',
+    ]);
+    expect(issuesOf(withWebhook({ provider: 'stripe', secrets: ['s'], tolerance: '30m', dedupeTtl: '20m' }))[0]).toMatch(
+      /^flows\.hook\.webhook\.dedupeTtl: must be at least/,
+    );
+  });
+
+  it('hmac refuses a timestampHeader that is the signature header', () => {
+    expect(issuesOf(withWebhook({ provider: 'hmac', secrets: ['s'], header: 'X-Sig', timestampHeader: 'x-sig' }))).toEqual([
+      'flows.hook.webhook.timestampHeader: must be another header than "header": one header cannot carry both the signature and the timestamp',
+    ]);
+  });
+
   it('values the factory checks stop the load: a public key, a public URL, a Twitch secret', () => {
     expect(issuesOf(withWebhook({ provider: 'discord', publicKey: 'not-a-key' }))).toEqual([
       'flows.hook.webhook: webhook publicKey must be 64 hex digits (an Ed25519 public key)',

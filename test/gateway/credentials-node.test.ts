@@ -258,6 +258,31 @@ describe('credentials_uri (a sidecar)', () => {
   });
 });
 
+describe('credential errors carry no secret of the URL they name', () => {
+  it('a credentials URI with user info and a token in its query, at a refusing address: the log keeps host and path, /readyz names the type only', async () => {
+    const gw = gateway({ type: 'credentials_uri', credentialsURI: 'http://user:pa55word@127.0.0.1:1/creds?token=SECRETTOKEN123#frag' });
+    try {
+      expect((await runHello(gw)).status).toBe(502);
+      await gw.drain();
+      const failed = gw.logs.find((l) => l.msg === 'credentials refresh failed')!;
+      expect(failed).toMatchObject({ level: 'error', type: 'credentials_uri' });
+      // The official provider names the URI in its error; what it says stays useful, without the secrets.
+      expect(String(failed.reason)).toContain('127.0.0.1:1/creds');
+      const ready = await gw.send('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.json).toEqual({
+        status: 'unavailable',
+        checks: { credentials: { ok: false, detail: 'credentials_uri: no valid credentials: the last refresh failed (the reason is in the log)' } },
+      });
+      for (const text of [JSON.stringify(gw.logs), ready.text]) {
+        expect(text).not.toMatch(/pa55word|SECRETTOKEN123|user:|frag/);
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('the default chain (no upstream.credentials) beyond the environment', () => {
   it('a profile file', async () => {
     const file = join(dir, 'credentials.ini');

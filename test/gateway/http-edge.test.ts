@@ -330,6 +330,24 @@ describe('HTTP edge rules (Node server, raw sockets)', () => {
       await connection.closed;
     });
 
+    it('a request with two Host lines is 400 BadRequest whatever their case or values, and gets no 100 Continue', async () => {
+      for (const hosts of ['Host: gateway\r\nHost: other', 'Host: gateway\r\nhOsT: gateway']) {
+        for (const version of ['1.1', '1.0']) {
+          const { answer } = await exchange(`GET /healthz HTTP/${version}\r\n${hosts}\r\n\r\n`);
+          expectEnvelope(answer, 400, 'BadRequest');
+          expect(JSON.parse(answer.body).Message).toMatch(/more than one Host/);
+          expect(answer.headers.connection).toBe('close');
+        }
+      }
+      const connection = new RawConnection(port);
+      connection.send(
+        'POST /flows/echo/run HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n',
+      );
+      expectEnvelope(await connection.response(), 400, 'BadRequest');
+      expect(connection.received).not.toContain('100 Continue');
+      await connection.closed;
+    });
+
     it('an expectation other than 100-continue is 417 ExpectationFailed in the envelope, and nothing runs', async () => {
       const before = stub.calls.length;
       for (const expectation of ['foo', '200-ok', 'continue=100']) {

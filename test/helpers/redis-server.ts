@@ -10,6 +10,10 @@ export interface DedicatedRedis {
   url: string;
   /** SIGKILL: the server vanishes mid-conversation, as in a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP: the server stays connected but answers nothing, as a stalled host would. */
+  pause(): void;
+  /** SIGCONT after `pause`: it answers again, the queued commands first. */
+  resume(): void;
   /** Starts a fresh server on the same port. */
   restart(): Promise<void>;
   /** Stops the server and removes its folder. */
@@ -85,6 +89,8 @@ export async function startDedicatedRedis(): Promise<DedicatedRedis> {
     port,
     url: `redis://127.0.0.1:${port}`,
     kill,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async restart() {
       child = await launch(port, dir);
     },

@@ -62,6 +62,26 @@ describe('twilio preset', () => {
     });
   });
 
+  it('refuses a body the signature does not cover: JSON, text or no parameters without bodySHA256, as validateRequestWithBody does', async () => {
+    // What a URL-only signature looks like: Twilio sends one for a JSON body only with bodySHA256 in the URL.
+    const urlOnly = twilio.getExpectedTwilioSignature(AUTH_TOKEN, TWILIO_URL, {});
+    for (const [type, body] of [
+      ['application/json', '{"forged":true}'],
+      ['application/json', ''],
+      ['text/plain', 'forged'],
+      ['application/x-www-form-urlencoded', ''],
+      ['application/x-www-form-urlencoded', '&&'],
+      [null, ''],
+    ] as const) {
+      expect(twilio.validateRequestWithBody(AUTH_TOKEN, urlOnly, TWILIO_URL, body)).toBe(false);
+      const headers = new Headers({ 'X-Twilio-Signature': urlOnly });
+      if (type !== null) headers.set('content-type', type);
+      const result = await verifier.verify(headers, utf8(body), NOW_MS, gatewayUrl());
+      expect(result.ok, `${type} ${JSON.stringify(body)}`).toBe(false);
+      expect((result as { reason: string }).reason).toMatch(/^body is not signed: /);
+    }
+  });
+
   it('verifies SharedKey webhooks with HMAC-SHA256 when the settings header says so', async () => {
     const headers = signTwilio(TWILIO_FORM, AUTH_TOKEN, TWILIO_URL, 'RU-1', 'HMAC_SHA256');
     expect((await verifier.verify(headers, utf8(TWILIO_FORM), NOW_MS, gatewayUrl())).ok).toBe(true);
@@ -102,7 +122,8 @@ describe('twilio preset', () => {
         const received = publicUrl + query;
         const form = new URLSearchParams(pairs).toString();
         const headers = signTwilio(form, AUTH_TOKEN, signedAs(received));
-        const expected = twilio.validateRequest(AUTH_TOKEN, headers.get('X-Twilio-Signature')!, received, paramsOf(form));
+        // A form without parameters is refused whatever it was signed with: the signature would cover the URL alone.
+        const expected = pairs.length > 0 && twilio.validateRequest(AUTH_TOKEN, headers.get('X-Twilio-Signature')!, received, paramsOf(form));
         const actual = (await verifierAt(publicUrl).verify(headers, utf8(form), NOW_MS, gatewayUrl(query))).ok;
         expect(actual).toBe(expected);
         outcomes[expected ? 'true' : 'false']++;

@@ -128,6 +128,30 @@ describe('credentials_uri in workerd', () => {
   }, 60_000);
 });
 
+describe('credential errors in workerd', () => {
+  it('a credentials URI with user info and a token in its query: neither is in the log, the answer or /readyz', async () => {
+    const uri = 'http://user:pa55word@127.0.0.1:1/creds?token=SECRETTOKEN123#frag';
+    const edge = await startWorkerd(build, { FLOWGATE_CONFIG: config({ type: 'credentials_uri', credentialsURI: uri }) });
+    try {
+      const answer = await postJson(`${edge.url}/flows/hello/run`, '{}');
+      expect(answer.status).toBe(502);
+      const failed = edge.logs().find((l) => l.msg === 'credentials refresh failed');
+      expect(failed).toMatchObject({ type: 'credentials_uri' });
+      const ready = await fetch(`${edge.url}/readyz`);
+      const readyText = await ready.text();
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(readyText)).toMatchObject({
+        checks: { credentials: { ok: false, detail: 'credentials_uri: no valid credentials: the last refresh failed (the reason is in the log)' } },
+      });
+      for (const text of [JSON.stringify(edge.logs()), JSON.stringify(answer.json), readyText]) {
+        expect(text).not.toMatch(/pa55word|SECRETTOKEN123|user:|frag/);
+      }
+    } finally {
+      await edge.close();
+    }
+  }, 60_000);
+});
+
 describe('types a Worker has no means for', () => {
   it('ecs_ram_role is an invalid configuration, named by key path', async () => {
     const edge = await startWorkerd(build, { FLOWGATE_CONFIG: config({ type: 'ecs_ram_role' }) });

@@ -56,10 +56,12 @@ describe('the Worker bundle', () => {
     const gzip = gzipSync(build.code).byteLength;
     // The Workers limit is 3 MiB compressed (free plan); this budget is far tighter, so a dependency or an
     // import that pulls a whole library in (`import { z } from 'zod'` doubled the bundle to 741 KiB) fails here.
-    // Minified (wrangler.toml) it is about 381 KiB raw and 124 KiB gzipped.
+    // Minified (wrangler.toml) it is about 381 KiB raw and 124 KiB gzipped. The budget grew from 450 KiB (150 KiB
+    // gzipped) when routes came and inputSchema became enforced: @cfworker/json-schema (about 55 KiB unminified),
+    // the 2020-12 meta-schema (9 KiB) and the route code.
     expect(raw).toBeGreaterThan(10_000);
-    expect(raw).toBeLessThan(450 * 1024);
-    expect(gzip).toBeLessThan(150 * 1024);
+    expect(raw).toBeLessThan(500 * 1024);
+    expect(gzip).toBeLessThan(165 * 1024);
     expect(build.sources.some((s) => s.endsWith('src/worker.ts'))).toBe(true);
   });
 

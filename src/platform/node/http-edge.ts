@@ -30,18 +30,33 @@ function answer(res: ServerResponse, error: GatewayError, close: boolean): void 
   res.writeHead(parts.status, parts.headers).end(parts.body);
 }
 
-/** RFC 9112 §3.2: an HTTP/1.1 request must have a Host (an HTTP/1.0 one may leave it out). */
-function missingHost(req: IncomingMessage): boolean {
-  return req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
+/**
+ * RFC 9112 §3.2: a request with more than one Host field line is refused, whatever its version, and an
+ * HTTP/1.1 request must have one (an HTTP/1.0 one may leave it out). Node keeps only the first of two Host
+ * lines in `req.headers`, so the count comes from `rawHeaders`; two Hosts could otherwise route or key a
+ * request by one value while a proxy in front read the other. Returns the refusal's reason, or undefined.
+ */
+function hostRefusal(req: IncomingMessage): string | undefined {
+  if (req.headers.host === undefined) {
+    return req.httpVersionMajor === 1 && req.httpVersionMinor === 1 ? 'it has no Host header.' : undefined;
+  }
+  let lines = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') lines++;
+  }
+  return lines > 1 ? 'it has more than one Host header.' : undefined;
 }
 
 /**
  * The request listener, behind the Host check Node makes itself (`requireHostHeader`, which must be off so
- * the answer can be made here): an HTTP/1.1 request without Host is 400 `BadRequest`, and the connection closes.
+ * the answer can be made here): an HTTP/1.1 request without Host, or any request with two, is 400
+ * `BadRequest`, and the connection closes.
  */
 export function requireHost(listener: (req: IncomingMessage, res: ServerResponse) => unknown) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    if (missingHost(req)) answer(res, gatewayError('BadRequest', 'it has no Host header.'), true);
+    const refusal = hostRefusal(req);
+    if (refusal !== undefined) answer(res, gatewayError('BadRequest', refusal), true);
     else void listener(req, res);
   };
 }
@@ -59,7 +74,7 @@ export function continueUnlessRefused(server: Server, maxBodySize: number) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const declared = req.headers['content-length'];
     const tooLarge = declared !== undefined && Number(declared) > maxBodySize;
-    if (!tooLarge && !missingHost(req) && !framingRefusal(declared, req.headers['transfer-encoding'])) res.writeContinue();
+    if (!tooLarge && hostRefusal(req) === undefined && !framingRefusal(declared, req.headers['transfer-encoding'])) res.writeContinue();
     server.emit('request', req, res);
   };
 }

@@ -185,7 +185,10 @@ function runtimeFor(config: Config, shared: Shared): NodeRuntime {
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
     async close() {
-      await Promise.all([...[...shared.pools.values()].map((pool) => pool.close()), redis?.close()]);
+      // The store closes first: a background run cut off by the pools' close below must not record an
+      // outcome (a 502 for an execution that may have run); its record stays Running, then reads Unknown.
+      await redis?.close();
+      await Promise.all([...shared.pools.values()].map((pool) => pool.close()));
       shared.buffered?.flush();
     },
     reload(next) {

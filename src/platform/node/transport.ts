@@ -4,6 +4,12 @@ import { deadlineSignal, upstreamTimeout, type Transport } from '../../cloudflow
 
 export interface PooledTransport {
   transport: Transport;
+  /**
+   * Ends the calls still in flight (they reject, not as timeouts) and releases the connections. Called at
+   * shutdown, once the server has answered or cut off every request: a call still open then serves no
+   * client, and waiting for it (undici's graceful `close`) would hold the process up to `upstream.timeout`
+   * past `server.shutdownTimeout`.
+   */
   close(): Promise<void>;
 }
 
@@ -74,7 +80,7 @@ export function undiciTransport(origin: string, options: UndiciTransportOptions)
       throw asTimeout(error, timeoutMs, signal);
     }
   };
-  return { transport, close: () => pool.close() };
+  return { transport, close: () => pool.destroy() };
 }
 
 function asTimeout(error: unknown, timeoutMs: number, signal: AbortSignal | undefined): unknown {
