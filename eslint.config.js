@@ -6,7 +6,17 @@ import tseslint from 'typescript-eslint';
 const NODE_FILES = ['src/node.ts', 'src/cli/**', 'src/**/*.node.ts', 'src/platform/node/**'];
 const WORKERS_FILES = ['src/worker.ts', 'src/**/*.workers.ts', 'src/platform/workers/**'];
 
-const nodeOnly = ['node:*', 'undici', 'undici/*', 'ioredis', '@hono/node-server', '@hono/node-server/*', '@alicloud/credentials', '@alicloud/credentials/*'];
+const nodeOnly = [
+  'node:*',
+  'undici',
+  'undici/*',
+  'ioredis',
+  'prom-client',
+  '@hono/node-server',
+  '@hono/node-server/*',
+  '@alicloud/credentials',
+  '@alicloud/credentials/*',
+];
 const nodeBuiltins = [
   'fs',
   'path',
@@ -145,7 +155,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js', 'test/**/*.mjs'],
+    files: ['bench/**/*.mjs', 'bench/**/*.js', 'examples/**/*.mjs', 'examples/**/*.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: nodeGlobals },
   },
 );

@@ -24,6 +24,7 @@ import { policyResolver, senderPolicyResolver } from './ratelimit/policies.js';
 import { authFailureLimiter } from './auth/failure-limit.js';
 import { ackHandler } from './routes/ack.js';
 import { executionsRoute } from './routes/executions.js';
+import { metricsRoute } from './routes/metrics.js';
 import { idempotency } from './idempotency/middleware.js';
 import { verifyWebhook } from './webhooks/middleware.js';
 import { clientAddressResolver } from './lib/client-address.js';
@@ -37,7 +38,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const { config } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog }));
+  app.use('*', requestContext({ clock: deps.clock, random: deps.random, log: deps.log, accessLog: config.server.accessLog, metrics: deps.metrics }));
   if (config.server.cors)
     app.use(
       '*',
@@ -96,6 +97,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const run = runHandler(deps);
   const ack = ackHandler(deps);
   app.route('/', executionsRoute(deps, identifyCaller));
+  if (config.server.metrics.port === undefined) app.route('/', metricsRoute(deps, identifyCaller));
 
   // One pipeline behind both ways in: /flows/{name}/run (flow by name) and the configured routes (flow by route).
   const pipeline = [

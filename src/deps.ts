@@ -11,6 +11,7 @@ import type { AppEnv } from './env.js';
 import type { RecordStore } from './records/types.js';
 import type { Clock } from './lib/clock.js';
 import type { Counters } from './lib/counters.js';
+import type { Metrics } from './metrics/types.js';
 import type { Random } from './lib/random.js';
 import type { RateLimitStore } from './ratelimit/types.js';
 
@@ -49,6 +50,8 @@ export interface Deps {
   rateLimitStore: RateLimitStore;
   /** Named counters for a metrics endpoint (`ratelimit.refused`, `ratelimit.store_errors`, …). */
   counters: Counters;
+  /** Request metrics and the `GET /metrics` exposition: prom-client on Node, a per-isolate registry on Workers. */
+  metrics: Metrics;
   /** Outbound fetch for auxiliary calls such as a JWKS. */
   fetch: typeof fetch;
   /** The response cache store; undefined when no flow configures `cache`. */
@@ -65,7 +68,18 @@ export interface Deps {
  */
 export interface RuntimeChoices extends Pick<
   Deps,
-  'clock' | 'random' | 'log' | 'clientIp' | 'platformClientAddress' | 'readiness' | 'rateLimitStore' | 'counters' | 'cache' | 'sha256Hex' | 'records'
+  | 'clock'
+  | 'random'
+  | 'log'
+  | 'clientIp'
+  | 'platformClientAddress'
+  | 'readiness'
+  | 'rateLimitStore'
+  | 'counters'
+  | 'metrics'
+  | 'cache'
+  | 'sha256Hex'
+  | 'records'
 > {
   /** How signed calls reach CloudFlow: an undici pool on Node, the global fetch on Workers, a stub in tests. */
   transport: Transport;
@@ -131,6 +145,7 @@ export function assembleDeps(config: Config, choices: RuntimeChoices): Deps {
     readiness: [{ name: 'credentials', check: credentials.check }, ...choices.readiness],
     rateLimitStore: choices.rateLimitStore,
     counters: choices.counters,
+    metrics: choices.metrics,
     fetch: (input, init) => fetch(input, init),
     cache: choices.cache,
     sha256Hex: choices.sha256Hex,

@@ -8,6 +8,8 @@ export type Logger = (line: LogLine) => void;
 export interface AccessLogEntry {
   time?: string;
   requestId: string;
+  /** The W3C trace id: the caller's `traceparent`'s, or one the gateway started. */
+  traceId?: string;
   method: string;
   path: string;
   flow?: string;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenAddress } from '../src/platform/node/listen-address.js';
+import { runMain } from './helpers/run-main.js';
 import { spawnCli } from './helpers/spawn.js';
 import { startUpstreamStub, type UpstreamStub } from './helpers/upstream-stub.js';
 
@@ -31,8 +32,8 @@ describe('flowgate CLI', () => {
     );
     const cli = await spawnCli(['check', '--config', config], { env: credsEnv });
     expect(await cli.exit()).toBe(0);
-    expect(cli.stdout()).toContain('POST /flows/hello/run -> hello_world@1 [access public]');
-    expect(cli.stdout()).toContain('POST /flows/order/run -> order [access public] (ack)');
+    expect(cli.stdout()).toContain('POST   /flows/hello/run -> hello_world@1 [access public]');
+    expect(cli.stdout()).toContain('POST   /flows/order/run -> order [access public] (ack)');
   });
 
   it('check prints where the client address comes from', async () => {
@@ -43,14 +44,15 @@ describe('flowgate CLI', () => {
       ['{ trustProxy: [loopback, "10.0.0.0/8"] }', 'client address: X-Forwarded-For, trusted proxies loopback, 10.0.0.0/8; IPv6 keyed by /64'],
       ['{ trustProxy: cloudflare }', "client address: CF-Connecting-IP from Cloudflare's published addresses, else the connection's peer; IPv6 keyed by /64"],
     ];
-    for (const [server, line] of cases) {
+    for (const [i, [server, line]] of cases.entries()) {
       const config = file(
-        'trust.yaml',
-        `upstream: { endpoint: "http://127.0.0.1:9" }\nserver: ${server}\nanonymous: { ipv6Prefix: 64 }\nflows:\n  hello: {}\n`,
+        `trust-${i}.yaml`,
+        `upstream: { endpoint: "http://127.0.0.1:9", credentials: { accessKeyId: testid, accessKeySecret: testsecret } }\nserver: ${server}\nanonymous: { ipv6Prefix: 64 }\nflows:\n  hello: {}\n`,
       );
-      const cli = await spawnCli(['check', '--config', config], { env: credsEnv });
-      expect(await cli.exit()).toBe(0);
-      expect(cli.stdout()).toContain(`${line}\n`);
+      // In this process: five processes in a row cost more than a test's time on a loaded machine.
+      const cli = await runMain(['check', '--config', config]);
+      expect(cli.code).toBe(0);
+      expect(cli.stdout).toContain(`${line}\n`);
     }
   });
 

@@ -59,6 +59,26 @@ describe('flowgate emulator (process)', () => {
     expect(cli.stderr()).toContain('stopping');
   });
 
+  it('without --flows serves the example flows and their handlers from any folder, and says so', async () => {
+    const cli = await spawnCli(['emulator', '--port', '0'], { cwd: mkdtempSync(join(tmpdir(), 'flowgate-emulator-')) });
+    try {
+      const [, url] = await cli.waitFor(
+        /listening on (http:\/\/127\.0\.0\.1:\d+) \(Version 2019-03-15, 7 flows from the examples \(--flows DIR serves your own\): fanout, hello,/,
+      );
+      const client = createCloudFlowClient({
+        endpoint: url!,
+        credentials: staticCredentials({ accessKeyId: 'testid', accessKeySecret: 'testsecret' }),
+        transport: fetchTransport(),
+      });
+      // quote runs a local handler: the examples' handlers came along.
+      const quote = await client.startSyncExecution({ flowName: 'quote', input: '{"sku":"apple","qty":2}' });
+      expect(quote).toMatchObject({ status: 'Succeeded', output: '{"quote":{"sku":"apple","qty":2,"unitPrice":0.5,"total":1}}' });
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect(await cli.exit()).toBe(0);
+  });
+
   it('refuses bad flags and bad flows with exit code 2 and a message', async () => {
     const badRate = await spawnCli(['emulator', '--failure-rate', '1.5']);
     expect(await badRate.exit()).toBe(2);

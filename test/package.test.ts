@@ -34,12 +34,36 @@ describe('the packed package', () => {
     const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, env });
     const tarball = packed.stdout.trim().split('\n').at(-1)!;
     expect(tarball).toBe(`flowgate-${pkg.version}.tgz`);
+    // What ships: the build, its declarations, examples, docs, README and LICENSE; nothing of development.
+    const listed = await run('tar', ['-tzf', join(dir, tarball)], { env });
+    const files = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/^package\//, ''));
+    expect(files.filter((file) => /^(src|test|bench|\.ci|scripts)\/|\.map$|tsbuildinfo/.test(file))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'docs/emulator.md', 'examples/flowgate.yaml', 'examples/flows/hello.yaml']));
+    const exported = (pkg as unknown as { exports: Record<string, { types: string; default: string }> }).exports;
+    for (const entry of ['.', './emulator', './worker']) {
+      expect(files).toContain(exported[entry]!.default.slice(2));
+      expect(files).toContain(exported[entry]!.types.slice(2));
+    }
 
     const example = documentedExample();
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'flowgate-user', private: true, type: 'module' }));
     writeFileSync(join(dir, example.file), example.code);
     const tools = ['vitest', 'typescript'].map((name) => `${name}@${pkg.devDependencies[name]}`);
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, ...tools], { cwd: dir, env });
+
+    // The bin runs from the install, not from a clone: npx finds it in node_modules/.bin and never asks the registry.
+    const version = await run('npx', ['--no-install', 'flowgate', '--version'], { cwd: dir, env });
+    expect(version.stdout.trim()).toBe(pkg.version);
+    writeFileSync(
+      join(dir, 'flowgate.yaml'),
+      'upstream: { endpoint: "http://127.0.0.1:9400", credentials: { accessKeyId: a, accessKeySecret: b } }\nflows: { hello: {} }\n',
+    );
+    const checked = await run('npx', ['--no-install', 'flowgate', 'check'], { cwd: dir, env });
+    expect(checked.stdout).toMatch(/^flowgate\.yaml: valid$/m);
+    expect(checked.stdout).toMatch(/POST +\/flows\/hello\/run/);
 
     const tsc = [
       '--noEmit',

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERRORS } from '../src/errors.js';
 
@@ -48,6 +48,68 @@ describe('README "Credentials on Alibaba Cloud"', () => {
     };
     const types = blocks.map((text) => parseConfigText(text.includes('\nflows:') ? text : `${text}flows: { hello: {} }\n`, env).upstream.credentials.type);
     expect(types).toEqual(['ecs_ram_role', 'oidc_role_arn', 'ram_role_arn', 'credentials_uri', 'ram_role_arn', 'ram_role_arn']);
+  });
+});
+
+describe('README "Try it against the emulator first"', () => {
+  it('works as written: the emulator with no --flows serves the flow the config names, and the curl line answers as shown', async () => {
+    const { emulatorOptionsFromArgs } = await import('../src/cli/emulator.js');
+    const { startEmulator } = await import('../src/platform/node/emulator.js');
+    const { parseConfigText } = await import('../src/config/load.js');
+    const { createNodeRuntime } = await import('../src/platform/node/runtime.js');
+    const { createApp } = await import('../src/app.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.split('### Try it against the emulator first')[1]!.split('\n## ')[0]!;
+    const yaml = /<!-- tested by test\/readme\.test\.ts as the emulator walkthrough -->\s*```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const curl = /^curl -s -X POST http:\/\/127\.0\.0\.1:8787(\S+) -H 'content-type: application\/json' -d '([^']*)'\n# (.*)$/m.exec(section)!;
+
+    const options = await emulatorOptionsFromArgs(['--port', '0']);
+    const emulator = await startEmulator(options);
+    const port = new URL(emulator.url).port;
+    const logs: Record<string, unknown>[] = [];
+    const runtime = createNodeRuntime(parseConfigText(yaml.replace('127.0.0.1:9400', `127.0.0.1:${port}`), {}), { log: (line) => logs.push(line) });
+    try {
+      const app = createApp(runtime.deps);
+      const answer = await app.request(curl[1]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl[2]! });
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toBe(curl[3]);
+
+      // The dead end it replaces: a flow the emulator does not serve, shown with exposeUpstreamErrors.
+      const missing = createNodeRuntime(
+        parseConfigText(
+          `upstream: { endpoint: "${emulator.url}", credentials: { accessKeyId: testid, accessKeySecret: testsecret } }\nserver: { exposeUpstreamErrors: true }\nflows: { hello: { flowName: hello_world } }\n`,
+          {},
+        ),
+        { log: () => {} },
+      );
+      const refused = await createApp(missing.deps).request('/flows/hello/run', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(refused.status).toBe(502);
+      expect(await refused.json()).toMatchObject({ Code: 'UpstreamError', UpstreamCode: 'FlowNotExists' });
+      await missing.close();
+    } finally {
+      await runtime.close();
+      await emulator.close();
+    }
+  });
+});
+
+describe('docs refer only to what is in the repository', () => {
+  it('has no section pointers into a design file that does not ship, and no links outside the repository folder', async () => {
+    const { readdirSync } = await import('node:fs');
+    const docs = ['README.md', ...readdirSync(new URL('../docs/', import.meta.url)).map((name) => `docs/${name}`)];
+    for (const doc of docs) {
+      const text = readFileSync(new URL(`../${doc}`, import.meta.url), 'utf8');
+      expect(text, doc).not.toMatch(/design\.md\s*§|\.\.\/shared|reference\/(anchors|aesthetics|cloudflow-api|cloudflow-fdl)\.md/);
+      // Relative links resolve to files that exist.
+      for (const [, target] of text.matchAll(/\]\((?!https?:|#|mailto:)([^)#\s]+)/g)) {
+        const base = doc.startsWith('docs/') ? '../docs/' : '../';
+        expect(statSync(new URL(`${base}${target}`, import.meta.url), { throwIfNoEntry: false }), `${doc} links ${target}`).toBeDefined();
+      }
+    }
   });
 });
 

@@ -1,13 +1,25 @@
-import { parseArgs } from 'node:util';
 import { describeClientAddress } from '../lib/client-address.js';
 import { loadConfigOrExit, warningLines } from './config-file.js';
 import { describeCredentials } from '../config/credentials.js';
 import { describeStore } from '../config/store.js';
+import { parseCommandArgs } from './args.js';
+import { describeConfig } from './describe-config.js';
 
-/** `flowgate check`: validates a config and prints the routes it exposes. */
+export const CHECK_USAGE = `Usage: flowgate check [--config FILE]
+
+Validates a config and prints every route it will serve (method, path, flow, access, limits, cache, webhook), and
+every size and duration as resolved (bytes, milliseconds). A bad config exits 2 and names each key path.
+
+Options:
+  -c, --config FILE   the config (YAML or JSON); default ./flowgate.yaml
+  -h, --help          print this help
+`;
+
+/** `flowgate check`: validates a config and prints the routes it exposes and the values it resolved. */
 export async function checkCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
-  const file = values.config ?? 'flowgate.yaml';
+  const parsed = parseCommandArgs('check', args, { config: { type: 'string', short: 'c' } }, CHECK_USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const file = parsed.values.config ?? 'flowgate.yaml';
   const config = loadConfigOrExit(file);
   if (typeof config === 'number') return config;
   const clientAddress = describeClientAddress({
@@ -16,21 +28,8 @@ export async function checkCommand(args: string[]): Promise<number> {
     ipv6Prefix: config.anonymous.ipv6Prefix,
   });
   process.stdout.write(
-    `${file}: valid\n${warningLines(config.warnings)}upstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${describeStore(config.store)})\ncredentials: ${describeCredentials(config.upstream.credentials)}\nclient address: ${clientAddress}\nroutes:\n`,
+    `${file}: valid\n${warningLines(config.warnings)}upstream: ${config.upstream.endpoint} (signature ${config.upstream.signatureVersion}, store ${describeStore(config.store)})\ncredentials: ${describeCredentials(config.upstream.credentials)}\nclient address: ${clientAddress}\n`,
   );
-  for (const flow of Object.values(config.flows)) {
-    const access = Array.isArray(flow.access) ? flow.access.join(',') : flow.access;
-    const extras = [
-      flow.mode === 'ack' ? 'ack' : '',
-      flow.cache ? `cache ${flow.cache.ttl}ms/${flow.cache.scope}` : '',
-      flow.webhook ? `webhook ${flow.webhook.provider}` : '',
-    ]
-      .filter(Boolean)
-      .join(', ');
-    process.stdout.write(
-      `  POST /flows/${flow.name}/run -> ${flow.flowName}${flow.qualifier ? `@${flow.qualifier}` : ''} [access ${access}]${extras ? ` (${extras})` : ''}\n`,
-    );
-  }
-  process.stdout.write('  GET  /flows\n  GET  /healthz\n  GET  /readyz\n  GET  /openapi.json\n');
+  process.stdout.write(describeConfig(config).join('\n') + '\n');
   return 0;
 }

@@ -4,7 +4,6 @@
  * the package root, so it works from any working directory.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { createApp } from '../app.js';
 import { parseConfig, type Config } from '../config/load.js';
@@ -13,10 +12,11 @@ import { createNodeRuntime } from '../platform/node/runtime.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_KEY, loadFlowsFolder, loadHandlers, startEmulator, type RunningEmulator } from '../platform/node/emulator.js';
 import { startServer } from '../platform/node/server.js';
 import { listenAddress } from '../platform/node/listen-address.js';
-import { nextSignal } from './signals.js';
+import { nextSignal, onReloadSignal } from './signals.js';
 
-/** The package root: two levels above this file, both as src/cli/*.ts and as dist/cli/*.js. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { PACKAGE_ROOT } from './package-info.js';
+
+export { PACKAGE_ROOT };
 
 /**
  * Where the demo listens unless `--host` says otherwise: loopback only, because the emulator's test key and
@@ -98,7 +98,9 @@ export async function runDemo(options: { port?: number | undefined; host?: strin
       `try: ${demoCurl(demo.gatewayUrl)}\n` +
       `more example calls: docs/emulator.md#the-demo\n`,
   );
+  const stopReloads = onReloadSignal(() => process.stderr.write('flowgate: the demo has no config file to read again (SIGHUP ignored)\n'));
   await signal;
+  stopReloads();
   process.stderr.write('flowgate: draining requests in flight\n');
   await demo.close();
   return 0;

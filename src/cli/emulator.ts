@@ -17,11 +17,36 @@ import { CLOUDFLOW_NAME } from '../cloudflow/types.js';
 import { nextSignal } from './signals.js';
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/units.js';
+import { PACKAGE_ROOT } from './package-info.js';
 
-const USAGE = `Usage: flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE]
+/** What `flowgate emulator` serves without --flows: the example flows shipped in the package, and their handlers. */
+export const EXAMPLE_FLOWS = `${PACKAGE_ROOT}examples/flows`;
+const EXAMPLE_HANDLERS = `${PACKAGE_ROOT}examples/handlers/index.mjs`;
+
+export const EMULATOR_USAGE = `Usage: flowgate emulator [--port N] [--host H] [--flows DIR] [--handlers FILE]
                          [--access-key ID:SECRET[:FLOW,FLOW...]]... [--sts-token ID:TOKEN]...
                          [--sts PORT] [--sts-token-ttl DURATION] [--sts-tls-cert FILE --sts-tls-key FILE]
                          [--error-codes api|pop] [--latency MS] [--throttle N] [--failure-rate P] [--time-scale F]
+
+Runs the CloudFlow emulator alone until SIGTERM or SIGINT. Without --flows it serves the example flows that ship
+with flowgate (examples/flows, with their handlers), the ones the demo runs.
+
+Options:
+  -p, --port N            the port; default ${DEFAULT_EMULATOR_PORT}
+      --host H            the address; default 127.0.0.1
+      --flows DIR         a folder of FDL flows (*.yaml, *.yml, *.json); default the example flows
+      --handlers FILE     a JS module of local task handlers; default the examples' with the example flows
+      --access-key ID:SECRET[:FLOW,...]   a key it accepts (repeatable); default testid:testsecret
+      --sts-token ID:TOKEN                an STS token that key must send (repeatable)
+      --sts PORT                          serve STS on a port of its own as well
+      --sts-token-ttl DURATION            how long the temporary keys STS hands out live
+      --sts-tls-cert FILE --sts-tls-key FILE   serve the --sts port over HTTPS
+      --error-codes api|pop               the StartSyncExecution error table (api, default) or the POP gateway's
+      --latency MS        added to every call
+      --throttle N        ResourceThrottled above N requests per second
+      --failure-rate P    fail this fraction (0 to 1) of calls
+      --time-scale F      run Wait states and timeouts F times as fast (0.01: 100 times faster)
+  -h, --help              print this help
 `;
 
 function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
@@ -88,8 +113,9 @@ export async function emulatorOptionsFromArgs(args: string[]): Promise<StartEmul
     port: numberFlag('port', values.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? DEFAULT_EMULATOR_PORT,
     host: values.host,
     accessKeys: keys,
-    flows: values.flows ? loadFlowsFolder(values.flows) : [],
-    handlers: values.handlers ? await loadHandlers(values.handlers) : {},
+    // Without --flows, the example flows and, unless --handlers says otherwise, their handlers: the demo's set.
+    flows: loadFlowsFolder(values.flows ?? EXAMPLE_FLOWS),
+    handlers: values.handlers ? await loadHandlers(values.handlers) : values.flows ? {} : await loadHandlers(EXAMPLE_HANDLERS),
     fetch: globalThis.fetch,
     ...(timeScale !== undefined ? { timeScale } : {}),
     faults: {
@@ -106,18 +132,23 @@ export const stdoutCallLog = (line: CallLogLine): void => {
 
 /** `flowgate emulator`: runs until SIGTERM or SIGINT. Exit code 2 for bad flags, flows or handlers. */
 export async function emulatorCommand(args: string[], signal: Promise<unknown> = nextSignal()): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(EMULATOR_USAGE);
+    return 0;
+  }
   let options: StartEmulatorOptions;
   let running: RunningEmulator;
   try {
     options = await emulatorOptionsFromArgs(args);
     running = await startEmulator({ ...options, log: stdoutCallLog });
   } catch (error) {
-    process.stderr.write(`flowgate emulator: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.stderr.write(`flowgate emulator: ${error instanceof Error ? error.message : String(error)}\n\n${EMULATOR_USAGE}`);
     return 2;
   }
   const flows = running.emulator.store.list().map((f) => f.name);
+  const from = args.some((arg) => arg === '--flows' || arg.startsWith('--flows=')) ? '' : ' from the examples (--flows DIR serves your own)';
   process.stderr.write(
-    `CloudFlow emulator listening on ${running.url} (Version 2019-03-15, ${flows.length} flow${flows.length === 1 ? '' : 's'}${flows.length ? `: ${flows.join(', ')}` : ''})\n`,
+    `CloudFlow emulator listening on ${running.url} (Version 2019-03-15, ${flows.length} flow${flows.length === 1 ? '' : 's'}${from}${flows.length ? `: ${flows.join(', ')}` : ''})\n`,
   );
   for (const key of running.emulator.keys) {
     // The built-in test key is public; a key the user chose is shown by id only.

@@ -1,16 +1,17 @@
 import type { Config } from '../config/load.js';
 import { describeStore, perProcessWarning } from '../config/store.js';
 import { runPrimary } from '../platform/node/workers-cluster.js';
+import { tryLines } from './try-lines.js';
 
 /**
  * `flowgate serve --workers N` in the primary: prints the start line once every worker listens, and the
- * per-process warning when the store is memory. The workers run `serveCommand` like a single process does.
+ * per-process warning when the store is memory, and the try lines. The workers run `serveCommand` like a single
+ * process does, reloads (SIGHUP, passed on by the primary) included.
  */
 export function serveWithWorkers(config: Config, workers: number, flagGiven: boolean): Promise<number> {
   // With the flag, the config's own warning (about server.workers) may not have been printed.
   const warning = perProcessWarning(config.store, workers);
   if (flagGiven && warning) process.stderr.write(`warning: --workers: ${warning}\n`);
-  const first = Object.values(config.flows)[0];
   return runPrimary({
     workers,
     shutdownTimeoutMs: config.server.shutdownTimeout,
@@ -18,7 +19,7 @@ export function serveWithWorkers(config: Config, workers: number, flagGiven: boo
     onListening(url, where) {
       process.stderr.write(`flowgate listening on ${where} -> ${config.upstream.endpoint} (${workers} workers, store ${describeStore(config.store)})\n`);
       if (warning) process.stderr.write(`warning: ${warning}\n`);
-      if (first) process.stderr.write(`try: curl -s -X POST ${url}/flows/${first.name}/run -H 'content-type: application/json' -d '{}'\n`);
+      for (const line of tryLines(config, url)) process.stderr.write(`try: ${line}\n`);
     },
   });
 }

@@ -37,6 +37,8 @@ export interface CloudFlowClientOptions {
 export interface CallOptions {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
+  /** W3C `traceparent` (and `tracestate`) to send with the call; not signed, as CloudFlow signs only its own headers. */
+  trace?: { traceparent: string; tracestate?: string | undefined } | undefined;
 }
 
 export interface CloudFlowClient {
@@ -135,6 +137,10 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
       try {
         if (left <= 0) throw upstreamTimeout(limit);
         const { url, headers } = await buildRequest(creds, body, form);
+        if (call.trace) {
+          headers.traceparent = call.trace.traceparent;
+          if (call.trace.tracestate !== undefined) headers.tracestate = call.trace.tracestate;
+        }
         // The transport keeps the deadline (see UpstreamRequest.timeoutMs): on Node that costs no timer of our own.
         response = await transport({ url, method: 'POST', headers, body, timeoutMs: left, signal: call.signal });
         text = await response.text();

@@ -71,10 +71,16 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   const issues: string[] = [];
   const { upstream } = parsed;
   let endpoint = '';
-  try {
-    endpoint = endpointUrl(upstream.endpoint ?? regionEndpoint(upstream.region!)).origin;
-  } catch {
-    issues.push(`upstream.endpoint: not a valid http(s) URL`);
+  if (upstream.endpoint !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(upstream.endpoint)) {
+    // Guessing https would turn `127.0.0.1:9400` (the emulator, a local stand-in) into TLS to a plain-HTTP port.
+    const shown = upstream.endpoint.slice(0, 100);
+    issues.push(`upstream.endpoint: needs a scheme: write "http://${shown}" for a local endpoint such as the emulator, or "https://${shown}" for CloudFlow`);
+  } else {
+    try {
+      endpoint = endpointUrl(upstream.endpoint ?? regionEndpoint(upstream.region!)).origin;
+    } catch {
+      issues.push(`upstream.endpoint: not a valid http(s) URL`);
+    }
   }
   const credentials = resolveCredentials(upstream.credentials, env, issues);
   const callerNames = new Set(Object.keys(parsed.callers));
@@ -127,12 +133,20 @@ function resolve(parsed: ParsedConfig, env: Env): Config {
   const routes = compileRoutes(parsed.routes, flows, issues);
   if (parsed.server.cors) issues.push(...corsProblems(parsed.server.cors, corsNeeds({ ...parsed, routes })).map((p) => `server.cors.${p.path}: ${p.message}`));
   issues.push(...storeIssues(parsed));
+  if (parsed.server.metrics.port !== undefined && parsed.server.workers !== 1) issues.push(`server.metrics.port: ${METRICS_PORT_WITH_WORKERS}`);
   if (issues.length) throw new ConfigError(issues);
   const warnings = [...trustProxyWarnings(trustProxy).map((w) => `server.trustProxy${w.path}: ${w.message}`), ...routeWarnings(routes)];
   const perProcess = perProcessWarning(parsed.store, parsed.server.workers);
   if (perProcess) warnings.push(`server.workers: ${perProcess}`);
   return { ...parsed, upstream: { ...upstream, endpoint, credentials: credentials! }, flows, routes, warnings };
 }
+
+/**
+ * Why `server.metrics.port` and several workers are refused together: node:cluster would share that port too,
+ * so each scrape would read whichever worker took the connection, and counters would jump between processes.
+ */
+export const METRICS_PORT_WITH_WORKERS =
+  'a metrics port of its own is served by one process; with several workers each scrape would reach one of them at random. Remove it (GET /metrics on the main port answers for the worker that takes the request) or run one worker';
 
 /**
  * A store that cannot work stops the start. On Redis Cluster every key of one decision shares a hash tag

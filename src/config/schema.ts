@@ -240,6 +240,18 @@ export const configSchema = z.strictObject({
        * about the gateway's own setup. Never a secret, a signature or the upstream's message.
        */
       exposeUpstreamErrors: z.boolean().default(false),
+      /**
+       * `GET /metrics` (Prometheus text format). `access: admin` (default) asks for an admin caller's credential,
+       * like the cache purge; `public` serves anyone who can reach it. `port` serves it on a listener of its own
+       * instead (Node only; that listener has no credential check, so bind it where only the scraper reaches).
+       */
+      metrics: z
+        .strictObject({
+          access: z.enum(['admin', 'public']).default('admin'),
+          port: z.number().int().min(0).max(65535).optional(),
+          host: z.string().optional(),
+        })
+        .prefault({}),
       /** Time allowed to receive request headers; short, against slow-loris clients. */
       headersTimeout: duration().default(15_000),
       /** Time allowed to receive the whole request (not the response: executions may run 5 minutes). */

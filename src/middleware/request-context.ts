@@ -5,12 +5,16 @@ import type { AccessLogEntry, Logger } from '../log.js';
 import type { Random } from '../lib/random.js';
 import { isoTime } from '../lib/iso-time.js';
 import type { RequestStamp } from './request-stamp.js';
+import type { Metrics } from '../metrics/types.js';
+import { outgoingTraceparent, traceFor, type TraceContext } from '../lib/trace-context.js';
 
 export interface RequestContextOptions {
   clock: Clock;
   random: Random;
   log: Logger;
   accessLog?: boolean;
+  /** Told when each request starts and is answered (requests, in flight, cache and upstream time). */
+  metrics?: Pick<Metrics, 'started' | 'finished'> | undefined;
 }
 
 /**
@@ -24,7 +28,7 @@ export function contextHeaders(c: Context<AppEnv>, headers: Record<string, strin
   if (!stamp) return headers;
   if (stamp.extra) mergeInto(headers, stamp.extra);
   headers['x-request-id'] = stamp.requestId;
-  headers['server-timing'] = serverTiming(stamp.entry, stamp.clock.now() - stamp.started);
+  headers['server-timing'] = serverTiming(stamp.entry, stamp.trace, stamp.clock.now() - stamp.started);
   return headers;
 }
 
@@ -55,8 +59,13 @@ export function markStamped(c: Context<AppEnv>, response: Response): Response {
   return response;
 }
 
-function serverTiming(entry: AccessLogEntry, durationMs: number): string {
-  return entry.upstreamMs !== undefined ? `upstream;dur=${entry.upstreamMs}, total;dur=${durationMs}` : `total;dur=${durationMs}`;
+/**
+ * Durations, and the trace as a `traceparent` entry (the convention browser tracing agents read, since a page
+ * cannot see response headers of its own navigation otherwise).
+ */
+function serverTiming(entry: AccessLogEntry, trace: TraceContext, durationMs: number): string {
+  const timing = entry.upstreamMs !== undefined ? `upstream;dur=${entry.upstreamMs}, total;dur=${durationMs}` : `total;dur=${durationMs}`;
+  return `${timing}, traceparent;desc="${outgoingTraceparent(trace)}"`;
 }
 
 /** A caller's X-Request-Id is kept only when it is short and plain, so it is safe in logs and execution names. */
@@ -67,15 +76,17 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * carries X-Request-Id and is logged exactly once.
  */
 export function requestContext(options: RequestContextOptions): MiddlewareHandler<AppEnv> {
-  const { clock, random, log, accessLog = true } = options;
+  const { clock, random, log, accessLog = true, metrics } = options;
   return async function requestContext(c, next) {
     const started = clock.now();
+    metrics?.started();
     const offered = c.req.header('x-request-id');
     const requestId = offered && SAFE_REQUEST_ID.test(offered) ? offered : random.uuid();
-    const entry: AccessLogEntry = { requestId, method: c.req.method, path: c.req.path };
+    const trace = traceFor(c.req.header('traceparent'), c.req.header('tracestate'), random);
+    const entry: AccessLogEntry = { requestId, traceId: trace.traceId, method: c.req.method, path: c.req.path };
     c.set('requestId', requestId);
     c.set('log', entry);
-    const stamp: RequestStamp = { clock, started, requestId, entry };
+    const stamp: RequestStamp = { clock, started, requestId, entry, trace };
     c.set('stamp', stamp);
     await next();
     const durationMs = clock.now() - started;
@@ -87,14 +98,15 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
         }
       }
       c.res.headers.set('x-request-id', requestId);
-      c.res.headers.append('server-timing', serverTiming(entry, durationMs));
+      c.res.headers.append('server-timing', serverTiming(entry, trace, durationMs));
     } else if (c.res !== stamp.stamped) {
       // Something replaced the stamped answer; Hono carried its headers over, so these are set, not added.
       c.res.headers.set('x-request-id', requestId);
-      c.res.headers.set('server-timing', serverTiming(entry, durationMs));
+      c.res.headers.set('server-timing', serverTiming(entry, trace, durationMs));
     }
+    entry.status = c.res.status;
+    metrics?.finished(entry);
     if (accessLog) {
-      entry.status = c.res.status;
       entry.durationMs = durationMs;
       entry.time = isoTime(started);
       log(entry as unknown as Record<string, unknown>);

@@ -9,6 +9,13 @@ import { mapExecution, mapUpstreamError, type SuccessOutcome } from '../cloudflo
 import { contextHeaders, markStamped } from '../middleware/request-context.js';
 import { GatewayError } from '../errors.js';
 import { proxyAnswer, type ProxyAnswer } from './proxy-answer.js';
+import { outgoingTraceparent } from '../lib/trace-context.js';
+
+/** The request's trace for the upstream call, the gateway's span as the parent; none without requestContext. */
+function upstreamTrace(c: Context<AppEnv>): { traceparent: string; tracestate: string | undefined } | undefined {
+  const trace = c.get('stamp')?.trace;
+  return trace ? { traceparent: outgoingTraceparent(trace), tracestate: trace.tracestate } : undefined;
+}
 
 /**
  * The one upstream call behind `POST /flows/{name}/run`: sign, send, map. Returns the success
@@ -20,7 +27,7 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
   try {
     const result = await deps.upstream.startSyncExecution(
       { flowName: flow.flowName, input: c.get('inputText'), executionName: c.get('executionName'), qualifier: c.get('qualifier') },
-      { signal, timeoutMs },
+      { signal, timeoutMs, trace: upstreamTrace(c) },
     );
     log.upstreamStatus = 200;
     log.upstreamMs = result.durationMs;

@@ -66,19 +66,21 @@ describe('flowgate serve --workers 2', () => {
   let url: string;
   const workerPids: number[] = [];
 
-  const run = (body = '{}') => fetch(`${url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-
-  beforeAll(async () => {
-    [stub, build] = await Promise.all([startUpstreamStub(), buildCli()]);
-    configFile = join(build.dir, 'flowgate.json');
+  const writeConfig = (flows: Record<string, object>) =>
     writeFileSync(
       configFile,
       JSON.stringify({
         upstream: { endpoint: stub.url, credentials: TEST_CREDENTIALS, timeout: '10s' },
         server: { accessLog: false, shutdownTimeout: '30s' },
-        flows: { hello: {} },
+        flows,
       }),
     );
+  const run = (body = '{}') => fetch(`${url}/flows/hello/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  beforeAll(async () => {
+    [stub, build] = await Promise.all([startUpstreamStub(), buildCli()]);
+    configFile = join(build.dir, 'flowgate.json');
+    writeConfig({ hello: {} });
     primary = new Primary(build.cli, configFile, '2');
     url = (await primary.line(/listening on (http:\/\/[\d.]+:\d+)/))[1]!;
     for (const line of primary.lines) {
@@ -124,12 +126,25 @@ describe('flowgate serve --workers 2', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
   });
 
-  it('passes SIGHUP to every worker, which stays up', async () => {
+  it('passes SIGHUP to every worker, and each reloads the config file: a flow added there answers from every worker', async () => {
+    // Each call on a fresh connection: the primary hands connections to the workers in turn.
+    const callSecond = () =>
+      Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(`${url}/flows/second/run`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{}' }),
+        ),
+      );
+    expect((await callSecond()).map((r) => r.status)).toEqual(Array(6).fill(404));
+    writeConfig({ hello: {}, second: {} });
     const from = primary.lines.length;
     primary.child.kill('SIGHUP');
     await primary.line(/SIGHUP: passing it to 2 workers/, from);
-    await Promise.all(workerPids.map((pid) => primary.line(new RegExp(`worker ${pid} got SIGHUP`), from)));
+    // Every worker ran the reload of a single process, and said so under its own pid.
+    await Promise.all(
+      workerPids.map((pid) => primary.line(new RegExp(`^flowgate: worker pid ${pid}: reloaded ${configFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), from)),
+    );
     expect(workerPids.every(alive)).toBe(true);
+    expect((await callSecond()).map((r) => r.status)).toEqual(Array(6).fill(200));
     expect((await run()).status).toBe(200);
   });
 

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadFlowsFolder, startEmulator } from '../../src/platform/node/emulator.js';
@@ -27,7 +28,7 @@ const SECRETS = {
 function gatewayConfig(upstreamUrl: string, signatureVersion: 'v3' | 'rpc' = 'v3') {
   return {
     upstream: { endpoint: upstreamUrl, signatureVersion, timeout: '2s' },
-    server: { maxBodySize: '64KiB' },
+    server: { maxBodySize: '64KiB', metrics: { access: 'public' } },
     callers: { mobile: { apiKeys: ['${MOBILE_API_KEY}'] } },
     flows: {
       hello: { flowName: 'hello_world', access: 'public', qualifiers: ['prod'], errors: { InvalidOrder: 422 } },
@@ -106,6 +107,23 @@ describe('the gateway in workerd', () => {
     const call = stub.calls.at(-1)!;
     expect(call.signature).toBe('v3');
     expect(call.form).toEqual({ FlowName: 'hello_world', Input: '{"order": 42}', ExecutionName: 'fg_edge-req_d1', Qualifier: 'prod' });
+  });
+
+  it('serves GET /metrics from its isolate with the same series as Node, and carries the trace upstream', async () => {
+    const requests = async () => {
+      const res = await fetch(`${edge.url}/metrics`);
+      expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const families = parsePrometheusTextFormat(await res.text()) as { name: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
+      const family = families.find((f) => f.name === 'flowgate_requests_total')!;
+      return Number(family.metrics.find((m) => m.labels?.flow === 'hello' && m.labels.status_class === '2xx')?.value ?? 0);
+    };
+    const before = await requests();
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await postJson(`${edge.url}/flows/hello/run`, '{}', { traceparent: `00-${trace}-00f067aa0ba902b7-01` });
+    expect(res.status).toBe(200);
+    const span = new RegExp(`traceparent;desc="00-${trace}-([0-9a-f]{16})-01"`).exec(res.headers.get('server-timing') ?? '')![1];
+    expect(stub.calls.at(-1)!.headers.traceparent).toBe(`00-${trace}-${span}-01`);
+    expect(await requests()).toBe(before + 1);
   });
 
   it('identifies callers by an API key bound as a secret, and logs neither keys nor signatures', async () => {

@@ -25,6 +25,12 @@ describe('configFromEnv (Workers bindings → Config)', () => {
     expect(result.config.callers.app!.apiKeys).toEqual([SECRET]);
   });
 
+  it('refuses server.metrics.port: a Worker has one listener', () => {
+    const result = outcome({ upstream: { region: 'cn-hangzhou' }, server: { metrics: { port: 9464 } }, flows: { hello: {} } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toEqual([expect.stringMatching(/^server\.metrics\.port: a Worker serves one listener/)]);
+  });
+
   it('ignores bindings that are not strings (Durable Objects, KV, services)', () => {
     const env = { A: 'x', RATE_LIMITER: { idFromName() {} }, N: 3 };
     expect(stringBindings(env)).toEqual({ A: 'x' });

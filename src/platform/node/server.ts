@@ -12,7 +12,7 @@ export interface StartedServer extends Omit<HttpServer, 'close'> {
 
 /** The gateway on Node's HTTP server, with `server.*` deadlines, the `Expect: 100-continue` rule and Node parser refusals answered. */
 export async function startServer(
-  app: Hono<AppEnv>,
+  app: Pick<Hono<AppEnv>, 'fetch'>,
   config: Config,
   overrides: { port?: number | undefined; host?: string | undefined } = {},
 ): Promise<StartedServer> {

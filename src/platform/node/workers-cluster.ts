@@ -52,14 +52,13 @@ export function reportListening(url: string, where: string): boolean {
  * In a worker, signals come from the primary, and a terminal's Ctrl-C reaches the worker too, right
  * before the primary's SIGTERM: persistent listeners keep Node's default (ending the process at once)
  * from ever applying, so the first signal starts the drain and the rest wait for it. SIGHUP is the
- * primary passing a reload on; when nothing else in the worker listens for it, the worker says so.
+ * primary passing a reload on: serve's reload listener handles it while the worker serves, and this one
+ * keeps a SIGHUP that arrives during the drain (after that listener is gone) from ending the worker.
  */
-export function keepWorkerAliveOnSignals(write: (line: string) => void): void {
+export function keepWorkerAliveOnSignals(): void {
   process.on('SIGTERM', () => {});
   process.on('SIGINT', () => {});
-  process.on('SIGHUP', () => {
-    if (process.listenerCount('SIGHUP') === 1) write(`flowgate: worker ${process.pid} got SIGHUP; nothing to reload in this version\n`);
-  });
+  process.on('SIGHUP', () => {});
 }
 
 export interface PrimaryOptions {

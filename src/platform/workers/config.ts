@@ -28,6 +28,9 @@ export function configFromEnv(env: WorkersConfigEnv): ConfigOutcome {
   try {
     const config = parseConfigText(text, strings);
     const issues = workersCredentialIssues(config.upstream.credentials);
+    // A Worker has one listener: /metrics is on it, with server.metrics.access deciding who reads it.
+    if (config.server.metrics.port !== undefined)
+      issues.push('server.metrics.port: a Worker serves one listener; remove it, and choose server.metrics.access (admin or public)');
     return issues.length > 0 ? failure(issues, strings) : { ok: true, config };
   } catch (error) {
     if (error instanceof ConfigError) return failure(error.issues, strings);

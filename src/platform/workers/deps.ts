@@ -1,4 +1,6 @@
 import { waitUntil } from 'cloudflare:workers';
+import type { Counters } from '../../lib/counters.js';
+import { plainMetrics } from '../../metrics/plain.js';
 import { fetchTransport } from '../../cloudflow/transport.js';
 import type { Config } from '../../config/load.js';
 import { assembleDeps, configuresCache, type Deps, type RuntimeOverrides } from '../../deps.js';
@@ -63,6 +65,7 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
         clock,
       })
     : undefined;
+  const counters: Counters = {};
   return assembleDeps(config, {
     transport: options.transport ?? fetchTransport(),
     credentialSource:
@@ -79,8 +82,9 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     rateLimitStore: options.rateLimiter
       ? durableObjectRateLimitStore(options.rateLimiter, { timeoutMs: config.storeOptions.timeout })
       : memoryRateLimitStore({ maxKeys: config.storeOptions.maxKeys }),
-    // Per isolate; nothing reads them on Workers yet, but the limiters and credentials count the same way on both runtimes.
-    counters: {},
+    // Per isolate, like the metrics that expose them (GET /metrics answers with the isolate that took the scrape).
+    counters,
+    metrics: plainMetrics(counters),
     cache,
     sha256Hex,
     records: options.records ? durableObjectRecordStore(options.records) : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }),
