@@ -49,6 +49,18 @@ const UPSTREAM_TIMEOUT = '1s';
 /** For faults that must fail fast: a deadline long enough that reaching it would show the fault was not noticed. */
 const LONG_UPSTREAM_TIMEOUT = '30s';
 const STORE_TIMEOUT = '250ms';
+
+/**
+ * The first of up to 20 sequential requests whose limit the store decided (it carries `RateLimit`), or the last
+ * answer when none was: a store answer that misses its deadline once is served undecided, fail-open.
+ */
+async function decidedAnswer(gw: Parameters<typeof run>[0], phase: string): Promise<Answer> {
+  let answer = await run(gw, { 'x-api-key': KEY }, JSON.stringify({ phase, attempt: 0 }));
+  for (let attempt = 1; attempt < 20 && answer.headers.get('ratelimit') === null; attempt++) {
+    answer = await run(gw, { 'x-api-key': KEY }, JSON.stringify({ phase, attempt }));
+  }
+  return answer;
+}
 const KEY = 'reliability-caller-key-0123456789';
 
 const ms = (duration: string) => parseDuration(duration)!;
@@ -387,7 +399,9 @@ const redisRows: FaultRow[] = [
       const gw = await loggedGateway(redisConfig(stub.url, redis.url, 'open'));
       const probe = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
-        const before = await run(gw, { 'x-api-key': KEY }, '{"phase":"before"}');
+        // A decided request first: on a busy machine one Redis answer can itself miss the 250 ms deadline, and
+        // the row is about what a stopped server does, not about the first answer's speed.
+        const before = await decidedAnswer(gw, 'before');
         expect(before.status).toBe(200);
         expect(before.headers.get('ratelimit')).not.toBeNull();
         redis.pause();
@@ -397,7 +411,7 @@ const redisRows: FaultRow[] = [
         // The server answers again once it has worked through what queued while it was stopped.
         await probe.connect();
         expect(await probe.ping()).toBe('PONG');
-        const after = await run(gw, { 'x-api-key': KEY }, '{"phase":"after"}');
+        const after = await decidedAnswer(gw, 'after');
         for (const answer of paused) {
           expect(answer.status).toBe(200);
           expect(answer.headers.get('ratelimit')).toBeNull();
