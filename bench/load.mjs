@@ -6,11 +6,18 @@
 import autocannon from 'autocannon';
 
 const options = JSON.parse(process.argv[2] ?? '{}');
-const { url, connections = 50, duration = 10, warmup = 3, body = '', headers = {}, method = 'POST' } = options;
+const { url, connections = 50, duration = 10, warmup = 3, body = '', headers = {}, method = 'POST', uniqueHeader } = options;
+
+// `uniqueHeader`: a header given a fresh value on every request (a webhook delivery id), so that no request is
+// a replay of an earlier one. The body, and so its signature, stays the same.
+let sent = 0;
+const requests = uniqueHeader
+  ? [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, [uniqueHeader]: `bench-${process.pid}-${++sent}` } }) }]
+  : undefined;
 
 function once(seconds, record) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, method, body, headers, connections, duration: seconds, pipelining: 1, timeout: 10 }, (error, result) =>
+    const instance = autocannon({ url, method, body, headers, requests, connections, duration: seconds, pipelining: 1, timeout: 10 }, (error, result) =>
       error ? reject(error) : resolve(result),
     );
     if (record) {

@@ -39,7 +39,8 @@ export interface AppEnv {
     decodedInput: DecodedInput | undefined; // verifyWebhook
     /** The execution Input as sent upstream: the JSON body's own text, "{}", or the serialized decoded webhook body. */
     inputText: string; // parseInput
-    input: Record<string, unknown>; // parseInput
+    /** The Input; its `value` is parsed on first read, and only `inputSchema` reads it. */
+    input: DecodedInput; // parseInput
     executionName: string; // parseInput; an ack flow may replace a derived name already in use
     /** Tells an in-flight Idempotency-Key or delivery record the execution's final name. */
     executionRenamed: ((executionName: string) => Promise<void>) | undefined; // idempotency

@@ -1,12 +1,18 @@
 import { gatewayError } from '../errors.js';
 import { utf8 } from '../lib/bytes.js';
+import { checkJsonObject, type JsonObjectCheck } from '../lib/json-check.js';
 import { jsonDepthExceeds } from '../lib/json-depth.js';
 
-/** The execution Input: the text sent upstream, its value, and the text's UTF-8 size in bytes. */
+/**
+ * The execution Input: the text sent upstream, its value, and the text's UTF-8 size in bytes. For a JSON body
+ * `value` is parsed from `text` on first read: most requests never read it (only `inputSchema`, a webhook
+ * handshake or a delivery id in the body do), and on a large body the parse and its garbage were the largest
+ * cost of the request (docs/benchmarks.md, "Large Inputs").
+ */
 export interface DecodedInput {
-  text: string;
-  value: Record<string, unknown>;
-  bytes: number;
+  readonly text: string;
+  readonly value: Record<string, unknown>;
+  readonly bytes: number;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -41,20 +47,24 @@ export function jsonInput(raw: Uint8Array, maxJsonDepth: number): DecodedInput {
  * it is. `bytes` is its UTF-8 size; `what` names it in messages (`The body`, `The "payload" field`).
  */
 export function jsonTextInput(text: string, bytes: number, maxJsonDepth: number, what: string): DecodedInput {
-  if (jsonDepthExceeds(text, maxJsonDepth)) throw gatewayError('InvalidArgument', `${what} is nested deeper than ${maxJsonDepth} levels of JSON.`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw gatewayError('InvalidArgument', `${what} is not valid JSON.`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw gatewayError(
-      'InvalidArgument',
-      `${what} must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`,
-    );
-  }
-  return { text, value: value as Record<string, unknown>, bytes };
+  const found = checkJsonObject(text, maxJsonDepth);
+  if (found !== 'ok') throw gatewayError('InvalidArgument', notAnObjectMessage(found, text, maxJsonDepth, what));
+  let value: Record<string, unknown> | undefined;
+  return {
+    text,
+    bytes,
+    // Checked above, so the parse cannot throw; parsed at most once.
+    get value() {
+      return (value ??= JSON.parse(text) as Record<string, unknown>);
+    },
+  };
+}
+
+function notAnObjectMessage(found: Exclude<JsonObjectCheck, 'ok'>, text: string, maxJsonDepth: number, what: string): string {
+  // A text that is both broken and too deep is called too deep, as when depth was scanned before parsing.
+  if (found === 'depth' || (found === 'syntax' && jsonDepthExceeds(text, maxJsonDepth))) return `${what} is nested deeper than ${maxJsonDepth} levels of JSON.`;
+  if (found === 'syntax') return `${what} is not valid JSON.`;
+  return `${what} must be a JSON object, got ${found === 'null' ? 'null' : found === 'array' ? 'an array' : `a ${found}`}.`;
 }
 
 /** A value built by the gateway (form fields, `{"body": text}`) as the Input: its JSON serialization. */

@@ -52,7 +52,8 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
     }
 
     c.set('inputText', decoded.text);
-    c.set('input', decoded.value);
+    // The decoded Input itself, not its value: reading `value` would parse a body nothing else reads.
+    c.set('input', decoded);
     c.set('executionName', executionName);
     c.set('qualifier', qualifier);
     return next();

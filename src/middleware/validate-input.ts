@@ -20,7 +20,7 @@ export function validateInput(flows: Record<string, FlowConfig>): MiddlewareHand
   return function validateInput(c, next) {
     const validate = validators.get(c.get('flow').name);
     if (!validate) return next();
-    const violations = validate(c.get('input'));
+    const violations = validate(c.get('input').value);
     if (violations.length === 0) return next();
     const errors = violations.map((v) => ({
       Pointer: v.pointer.length > MAX_POINTER ? `${v.pointer.slice(0, MAX_POINTER)}...` : v.pointer,

@@ -18,6 +18,11 @@ export function safeDeliveryId(value: string | null): string | undefined {
  * - `discord`: the interaction `id` (webhook events carry none).
  * - other providers: undefined (their ids, where they have one, are headers, which `verify` returns).
  */
+/** Whether `provider` carries its delivery id in the body: only then is the body worth parsing for it. */
+export function carriesDeliveryIdInBody(provider: WebhookProvider): boolean {
+  return BODY_ID_FIELD[provider] !== undefined;
+}
+
 export function deliveryIdFromBody(provider: WebhookProvider, parsedBody: unknown): string | undefined {
   if (typeof parsedBody !== 'object' || parsedBody === null) return undefined;
   const field = BODY_ID_FIELD[provider];

@@ -3,7 +3,7 @@ import type { AppEnv, FlowConfig } from '../env.js';
 import { gatewayError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { decodeWebhookBody } from './body.js';
-import { deliveryIdFromBody } from './delivery-id.js';
+import { carriesDeliveryIdInBody, deliveryIdFromBody } from './delivery-id.js';
 import { flowWebhookVerifier } from './from-config.js';
 import type { WebhookVerifier } from './types.js';
 
@@ -61,7 +61,8 @@ export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<
       return answer.body === undefined ? c.body(null, answer.status, answerHeaders) : c.body(answer.body, answer.status as 200, answerHeaders);
     }
     c.set('decodedInput', decoded);
-    const deliveryId = result.deliveryId ?? deliveryIdFromBody(verifier.provider, decoded.value);
+    // `decoded.value` parses the body on first read; a provider whose id is a header never needs it.
+    const deliveryId = result.deliveryId ?? (carriesDeliveryIdInBody(verifier.provider) ? deliveryIdFromBody(verifier.provider, decoded.value) : undefined);
     c.set('webhook', { provider: verifier.provider, deliveryId, retryNum: result.retryNum });
     await next();
   }

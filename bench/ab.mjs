@@ -1,0 +1,120 @@
+// Two builds of the gateway side by side in one process: the same requests through each, in interleaved batches,
+// so machine load hits both alike. Each build answers through its own in-process app (`app.fetch`, a canned
+// upstream answer through an in-process transport, no sockets, no access log), so what is measured is the
+// gateway's own work per request. Prints CPU µs per request (process.cpuUsage over a batch), median of the rounds,
+// for 1–64 KiB Inputs on /flows/{name}/run and a 32 KiB GitHub delivery through the github preset.
+// Usage: npm run build && npx tsc -p tsconfig.build.json --outDir bench/out/dist-old   (on the old commit)
+//        node bench/ab.mjs --old bench/out/dist-old [--new dist] [--rounds N]
+import { createHmac } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { old: { type: 'string' }, new: { type: 'string', default: 'dist' }, rounds: { type: 'string', default: '7' } } });
+if (!values.old) throw new Error('--old DIST is required (a build of the version to compare against)');
+const ROUNDS = Number(values.rounds);
+const SECRET = 'bench-github-hook-secret';
+const ENVELOPE = JSON.stringify({
+  RequestId: 'bench',
+  FlowName: 'bench_flow',
+  Name: 'bench:11111111-2222-4333-8444-555555555555',
+  Status: 'Succeeded',
+  Output: '{"ok":true}',
+  StartedTime: '2024-01-01T00:00:00.000Z',
+  StoppedTime: '2024-01-01T00:00:00.010Z',
+});
+const transport = async () => ({
+  status: 200,
+  header: (name) => (name.toLowerCase() === 'content-type' ? 'application/json' : null),
+  text: async () => ENVELOPE,
+});
+
+/** The same deterministic order-shaped JSON the HTTP benchmark sends (bench/run.mjs jsonOfSize). */
+function jsonOfSize(bytes) {
+  const items = [];
+  let unpadded = 0;
+  for (let i = 0; unpadded <= bytes - 200; i++) {
+    items.push({
+      sku: `SKU-${String(i).padStart(5, '0')}`,
+      name: `Item number ${i}`,
+      qty: (i % 7) + 1,
+      price: ((i * 37) % 1000) / 10,
+      tags: ['bench', i % 2 ? 'odd' : 'even'],
+    });
+    unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
+  }
+  return JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
+}
+
+async function gateway(dist) {
+  const at = (path) => import(pathToFileURL(resolve(dist, path)).href);
+  const [{ createApp }, { parseConfig }, { createNodeRuntime }] = await Promise.all([at('app.js'), at('config/load.js'), at('platform/node/runtime.js')]);
+  const config = parseConfig(
+    {
+      upstream: { endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' } },
+      server: { accessLog: false },
+      flows: { bench: { flowName: 'bench_flow', access: 'public' }, github: { flowName: 'bench_flow', webhook: { provider: 'github', secrets: [SECRET] } } },
+    },
+    {},
+  );
+  const runtime = createNodeRuntime(config, { transport, log: () => {} });
+  runtime.deps.clientIp = () => '127.0.0.1';
+  return { app: createApp(runtime.deps), runtime };
+}
+
+const builds = { old: await gateway(values.old), new: await gateway(values.new) };
+let deliveries = 0;
+const cases = [1, 8, 32, 48, 64].map((kib) => {
+  const body = jsonOfSize(kib * 1024);
+  return {
+    name: `${kib} KiB Input`,
+    path: '/flows/bench/run',
+    body,
+    headers: () => ({ 'content-type': 'application/json' }),
+    n: Math.max(40, Math.round(3000 / kib)),
+  };
+});
+{
+  const body = jsonOfSize(32 * 1024);
+  const signature = 'sha256=' + createHmac('sha256', SECRET).update(body).digest('hex');
+  cases.push({
+    name: '32 KiB GitHub delivery',
+    path: '/flows/github/run',
+    body,
+    headers: () => ({
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-hub-signature-256': signature,
+      'x-github-delivery': `d-${++deliveries}`,
+    }),
+    n: 100,
+  });
+}
+
+async function batch({ app }, c) {
+  const started = process.cpuUsage();
+  for (let i = 0; i < c.n; i++) {
+    const res = await app.fetch(new Request(`http://bench.test${c.path}`, { method: 'POST', headers: c.headers(), body: c.body }));
+    const text = await res.text();
+    if (res.status !== 200 || text !== '{"ok":true}') throw new Error(`${c.name} answered ${res.status}: ${text.slice(0, 200)}`);
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / c.n;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+process.stdout.write(`CPU µs per request, median of ${ROUNDS} interleaved rounds; old ${values.old}, new ${values.new}\n\n`);
+process.stdout.write('| Request | old | new | new/old |\n|---|---:|---:|---:|\n');
+for (const c of cases) {
+  await batch(builds.old, c); // warm-up
+  await batch(builds.new, c);
+  const old = [];
+  const now = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    old.push(await batch(builds.old, c));
+    now.push(await batch(builds.new, c));
+  }
+  process.stdout.write(`| ${c.name} | ${median(old).toFixed(0)} | ${median(now).toFixed(0)} | ${(median(now) / median(old)).toFixed(2)} |\n`);
+}
+await builds.old.runtime.close();
+await builds.new.runtime.close();

@@ -1,0 +1,65 @@
+// The JSON body check on its own, old way against new in one process: a depth scan followed by JSON.parse
+// (what every request did before) against checkJsonObject (one pass, nothing built), plus what percent-encoding
+// the same text for the form body costs. CPU time per call (process.cpuUsage, so a busy neighbour hardly moves it),
+// the two ways alternated in rounds, median of the rounds.
+// Usage: node bench/input-check.mjs [--rounds N]      (BENCH_DIST picks the build, dist/ by default)
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
+const dist = resolve(process.env.BENCH_DIST ?? 'dist');
+const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
+const { checkJsonObject } = await load('lib/json-check.js');
+const { jsonDepthExceeds } = await load('lib/json-depth.js');
+const { encodeRfc3986 } = await load('cloudflow/signing/encoding.js');
+
+/** The same deterministic order-shaped JSON the HTTP benchmark sends (bench/run.mjs jsonOfSize). */
+function jsonOfSize(bytes) {
+  const items = [];
+  let unpadded = 0;
+  for (let i = 0; unpadded <= bytes - 200; i++) {
+    items.push({
+      sku: `SKU-${String(i).padStart(5, '0')}`,
+      name: `Item number ${i}`,
+      qty: (i % 7) + 1,
+      price: ((i * 37) % 1000) / 10,
+      tags: ['bench', i % 2 ? 'odd' : 'even'],
+    });
+    unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
+  }
+  return JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const ways = {
+  'depth scan + JSON.parse': (text) => !jsonDepthExceeds(text, 64) && JSON.parse(text) !== null,
+  checkJsonObject: (text) => checkJsonObject(text, 64) === 'ok',
+  'depth scan + JSON.parse, pretty': (text) => !jsonDepthExceeds(text, 64) && JSON.parse(text) !== null,
+  'checkJsonObject, pretty': (text) => checkJsonObject(text, 64) === 'ok',
+  encodeRfc3986: (text) => encodeRfc3986(text).length > 0,
+};
+
+function cpuUsPerCall(fn, bytes, calls) {
+  const started = process.cpuUsage();
+  for (let i = 0; i < calls; i++) if (!fn(decoder.decode(bytes))) throw new Error('check failed');
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / calls;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const rounds = Number(values.rounds);
+const rows = [];
+for (const kib of [1, 8, 32, 48, 64]) {
+  const compact = new TextEncoder().encode(jsonOfSize(kib * 1024));
+  const pretty = new TextEncoder().encode(JSON.stringify(JSON.parse(jsonOfSize(kib * 1024)), null, 2));
+  const calls = Math.max(20, Math.round(4000 / kib));
+  const samples = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++)
+    for (const [name, fn] of Object.entries(ways)) samples[name].push(cpuUsPerCall(fn, name.endsWith('pretty') ? pretty : compact, calls));
+  rows.push({ kib, ...Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) });
+}
+const names = Object.keys(ways);
+process.stdout.write(`CPU µs per call (decode included), median of ${rounds} rounds; build ${dist}\n\n`);
+process.stdout.write(`| Input | ${names.join(' | ')} |\n|---:|${names.map(() => '---:').join('|')}|\n`);
+for (const row of rows) process.stdout.write(`| ${row.kib} KiB | ${names.map((n) => row[n].toFixed(1)).join(' | ')} |\n`);
