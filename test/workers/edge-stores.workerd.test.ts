@@ -135,10 +135,9 @@ describe('the response cache in the Cache API (RECORDS bound: generations in the
     expect(after.text).not.toBe(first.text);
     expect(callsWith(stub, marker)).toBe(2);
     // The generation moved in the Durable Object, where nothing evicts it.
-    const ns = await edge.mf.getDurableObjectNamespace('RECORDS');
     const generationKey = 'cache-gen:quote';
     const digest = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(generationKey))).toString('hex');
-    const object = ns.get(ns.idFromName(digest)) as unknown as { get(key: string): Promise<string | undefined> };
+    const object = edge.probe.durableObject<{ get(key: string): Promise<string | undefined> }>('RECORDS', digest);
     expect(Number(await object.get(generationKey))).toBeGreaterThan(Date.now() - 60_000);
   });
 
@@ -191,8 +190,7 @@ describe('the Cache API generation without the RECORDS binding', () => {
     const purged = await send(`${edge.url}/flows/quote/cache`, { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
     expect(purged.json).toMatchObject({ Purged: true });
     // The Cache API may evict anything; here the generation entry goes.
-    const cache = await (await edge.mf.getCaches()).open('flowgate');
-    expect(await cache.delete('https://flowgate.cache/quote/generation')).toBe(true);
+    expect(await edge.probe.deleteCached('flowgate', 'https://flowgate.cache/quote/generation')).toBe(true);
     const after = await quote(body);
     expect(after.headers.get('cache-status')).toBe('flowgate; fwd=miss; stored');
     expect(after.text).not.toBe(before.text);
@@ -322,10 +320,8 @@ describe('the FlowgateRecords object', () => {
     get(key: string): Promise<string | undefined>;
     advance(key: string, floor: number): Promise<number>;
   };
-  const objectFor = async (name: string) => {
-    const ns = await edge.mf.getDurableObjectNamespace('RECORDS');
-    return ns.get(ns.idFromName(name)) as unknown as Records;
-  };
+  // Over HTTP through the probe Worker, not Miniflare's binding proxy (cloudflare/workers-sdk#15552).
+  const objectFor = async (name: string) => edge.probe.durableObject<Records>('RECORDS', name);
   const claimValue = (token: string) => JSON.stringify({ state: 'in-flight', token });
 
   beforeAll(async () => {
