@@ -291,10 +291,9 @@ describe('records in the Durable Object, shared by two isolates', () => {
       await upstream.opened;
       return succeeded({ report: 'done', input: JSON.parse(call.form.Input ?? '{}') }, call);
     });
-    const started = Date.now();
+    // 202 while the upstream is still held: the answer did not wait for the run.
     const accepted = await postJson(`${edge.url}/flows/report/run`, JSON.stringify({ marker }), { 'x-api-key': APP_KEY });
     expect(accepted.status).toBe(202);
-    expect(Date.now() - started).toBeLessThan(450);
     const name = accepted.json!.ExecutionName as string;
     expect(accepted.headers.get('location')).toBe(`/executions/${name}`);
     const status = async () => answerOf(await edge.second(`/executions/${name}`, { headers: { 'x-api-key': APP_KEY } }));
