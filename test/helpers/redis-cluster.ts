@@ -270,7 +270,8 @@ export async function startRedisSentinel(options: { sentinels?: number; downAfte
   try {
     const master = await startNode(dir, () => []);
     started.push(master);
-    const replica = await startNode(dir, () => ['--replicaof', '127.0.0.1', String(master.port)]);
+    // Ready once its first sync with the primary is done: before that, WAIT and a failover would find it empty.
+    const replica = await startNode(dir, () => ['--replicaof', '127.0.0.1', String(master.port)], /MASTER <-> REPLICA sync: Finished with success/);
     started.push(replica);
     const sentinels: LocalRedisNode[] = [];
     const quorum = Math.floor((options.sentinels ?? 1) / 2) + 1;
