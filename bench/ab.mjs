@@ -9,42 +9,12 @@ import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { jsonOfSize, cannedTransport } from './fixtures.mjs';
 
 const { values } = parseArgs({ options: { old: { type: 'string' }, new: { type: 'string', default: 'dist' }, rounds: { type: 'string', default: '7' } } });
 if (!values.old) throw new Error('--old DIST is required (a build of the version to compare against)');
 const ROUNDS = Number(values.rounds);
 const SECRET = 'bench-github-hook-secret';
-const ENVELOPE = JSON.stringify({
-  RequestId: 'bench',
-  FlowName: 'bench_flow',
-  Name: 'bench:11111111-2222-4333-8444-555555555555',
-  Status: 'Succeeded',
-  Output: '{"ok":true}',
-  StartedTime: '2024-01-01T00:00:00.000Z',
-  StoppedTime: '2024-01-01T00:00:00.010Z',
-});
-const transport = async () => ({
-  status: 200,
-  header: (name) => (name.toLowerCase() === 'content-type' ? 'application/json' : null),
-  text: async () => ENVELOPE,
-});
-
-/** The same deterministic order-shaped JSON the HTTP benchmark sends (bench/run.mjs jsonOfSize). */
-function jsonOfSize(bytes) {
-  const items = [];
-  let unpadded = 0;
-  for (let i = 0; unpadded <= bytes - 200; i++) {
-    items.push({
-      sku: `SKU-${String(i).padStart(5, '0')}`,
-      name: `Item number ${i}`,
-      qty: (i % 7) + 1,
-      price: ((i * 37) % 1000) / 10,
-      tags: ['bench', i % 2 ? 'odd' : 'even'],
-    });
-    unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
-  }
-  return JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
-}
 
 async function gateway(dist) {
   const at = (path) => import(pathToFileURL(resolve(dist, path)).href);
@@ -57,7 +27,7 @@ async function gateway(dist) {
     },
     {},
   );
-  const runtime = createNodeRuntime(config, { transport, log: () => {} });
+  const runtime = createNodeRuntime(config, { transport: cannedTransport, log: () => {} });
   runtime.deps.clientIp = () => '127.0.0.1';
   return { app: createApp(runtime.deps), runtime };
 }

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { jsonOfSize } from './fixtures.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
 const dist = resolve(process.env.BENCH_DIST ?? 'dist');
@@ -13,23 +14,6 @@ const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
 const { checkJsonObject } = await load('lib/json-check.js');
 const { jsonDepthExceeds } = await load('lib/json-depth.js');
 const { encodeRfc3986 } = await load('cloudflow/signing/encoding.js');
-
-/** The same deterministic order-shaped JSON the HTTP benchmark sends (bench/run.mjs jsonOfSize). */
-function jsonOfSize(bytes) {
-  const items = [];
-  let unpadded = 0;
-  for (let i = 0; unpadded <= bytes - 200; i++) {
-    items.push({
-      sku: `SKU-${String(i).padStart(5, '0')}`,
-      name: `Item number ${i}`,
-      qty: (i % 7) + 1,
-      price: ((i * 37) % 1000) / 10,
-      tags: ['bench', i % 2 ? 'odd' : 'even'],
-    });
-    unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
-  }
-  return JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
-}
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const ways = {

@@ -7,25 +7,11 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../dist/app.js';
 import { parseConfig } from '../dist/config/load.js';
 import { createNodeRuntime } from '../dist/platform/node/runtime.js';
+import { cannedTransport } from './fixtures.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
 const ROUNDS = Number(values.rounds);
 const BATCH = 1000;
-
-const ENVELOPE = JSON.stringify({
-  RequestId: 'bench',
-  FlowName: 'bench_flow',
-  Name: 'bench:11111111-2222-4333-8444-555555555555',
-  Status: 'Succeeded',
-  Output: '{"ok":true}',
-  StartedTime: '2024-01-01T00:00:00.000Z',
-  StoppedTime: '2024-01-01T00:00:00.010Z',
-});
-const transport = async () => ({
-  status: 200,
-  header: (name) => (name.toLowerCase() === 'content-type' ? 'application/json' : null),
-  text: async () => ENVELOPE,
-});
 
 const routes = [];
 for (const resource of ['customers', 'invoices', 'products', 'carts', 'payments', 'shipments', 'refunds', 'users']) {
@@ -44,7 +30,7 @@ const config = parseConfig(
   },
   {},
 );
-const runtime = createNodeRuntime(config, { transport, log: () => {} });
+const runtime = createNodeRuntime(config, { transport: cannedTransport, log: () => {} });
 runtime.deps.clientIp = () => '127.0.0.1';
 const app = createApp(runtime.deps);
 const body = JSON.stringify({

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CANNED_OUTPUT } from './standin.mjs';
 import { formatTop, topSelfTime } from './profile-top.mjs';
+import { jsonOfSize } from './fixtures.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
@@ -95,24 +96,6 @@ const SMALL_BODY = JSON.stringify({
   note: 'bench',
 });
 
-/** A deterministic JSON object of exactly `bytes` bytes, shaped like a real order with many lines. */
-function jsonOfSize(bytes) {
-  const items = [];
-  let unpadded = 0;
-  for (let i = 0; unpadded <= bytes - 200; i++) {
-    items.push({
-      sku: `SKU-${String(i).padStart(5, '0')}`,
-      name: `Item number ${i}`,
-      qty: (i % 7) + 1,
-      price: ((i * 37) % 1000) / 10,
-      tags: ['bench', i % 2 ? 'odd' : 'even'],
-    });
-    unpadded = JSON.stringify({ orderId: 'A-1001', items, pad: '' }).length;
-  }
-  const text = JSON.stringify({ orderId: 'A-1001', items, pad: 'x'.repeat(bytes - unpadded) });
-  if (Buffer.byteLength(text) !== bytes) throw new Error('payload size mismatch');
-  return text;
-}
 const LARGE_BODY = jsonOfSize(48 * 1024);
 /** Input sizes of the cost-growth table, in KiB. */
 const GROWTH_KIB = [1, 8, 32, 64];
