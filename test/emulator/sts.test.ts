@@ -17,21 +17,12 @@ import { isoSeconds } from '../../src/lib/iso-time.js';
 import { cryptoRandom } from '../../src/lib/random.js';
 import { emulatorOptionsFromArgs } from '../../src/cli/emulator.js';
 import { send, signedRequest } from './call.js';
+import { HELLO_PASS_FLOW as HELLO } from '../helpers/flows.js';
 
 const KEY = { accessKeyId: 'testid', accessKeySecret: 'testsecret' };
 const LIMITED = { accessKeyId: 'limited', accessKeySecret: 'limitedsecret', flows: ['hello'] };
 const ROLE = 'acs:ram::1234567890123456:role/Flowgate-Gateway';
 const OIDC_PROVIDER = 'acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1';
-const HELLO = `Type: StateMachine
-SpecVersion: v1
-Name: hello
-ExecutionMode: Express
-StartAt: Greet
-States:
-  - Type: Pass
-    Name: Greet
-    End: true
-`;
 
 function setup(options: EmulatorOptions = {}) {
   const clock = manualClock(Date.UTC(2024, 0, 1, 12));

@@ -17,20 +17,11 @@ import { nodeCredentialSource } from '../../src/platform/node/credentials.js';
 import { parseConfig } from '../../src/config/load.js';
 import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
 import { redirectMetadataService, startCredentialsUri, startMetadataStandIn } from '../helpers/credential-stand-ins.js';
+import { HELLO_PASS_FLOW as HELLO } from '../helpers/flows.js';
 
 const KEY = { accessKeyId: 'ci-user', accessKeySecret: 'ci-user-secret' };
 const ROLE = 'acs:ram::1234567890123456:role/flowgate';
 const OIDC_PROVIDER = 'acs:ram::1234567890123456:oidc-provider/ack-rrsa';
-const HELLO = `Type: StateMachine
-SpecVersion: v1
-Name: hello
-ExecutionMode: Express
-StartAt: Greet
-States:
-  - Type: Pass
-    Name: Greet
-    End: true
-`;
 const tls = { cert: readFileSync('test/fixtures/tls/localhost.pem'), key: readFileSync('test/fixtures/tls/localhost-key.pem') };
 const MINUTE = 60_000;
 

@@ -15,19 +15,10 @@ import type { LogLine } from '../../src/log.js';
 import { startEmulator, type CallLogLine, type RunningEmulator } from '../../src/platform/node/emulator.js';
 import { workersCredentialSource } from '../../src/platform/workers/credentials.js';
 import { inProcessGateway, type InProcessGateway } from '../helpers/in-process.js';
+import { HELLO_PASS_FLOW as HELLO } from '../helpers/flows.js';
 
 const KEY = { accessKeyId: 'gateway-user', accessKeySecret: 'gateway-user-secret' };
 const ROLE = 'acs:ram::1234567890123456:role/flowgate';
-const HELLO = `Type: StateMachine
-SpecVersion: v1
-Name: hello
-ExecutionMode: Express
-StartAt: Greet
-States:
-  - Type: Pass
-    Name: Greet
-    End: true
-`;
 const TTL_MS = 60_000;
 const tls = { cert: readFileSync('test/fixtures/tls/localhost.pem'), key: readFileSync('test/fixtures/tls/localhost-key.pem') };
 

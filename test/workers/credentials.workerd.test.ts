@@ -10,19 +10,10 @@ import { startCredentialsUri } from '../helpers/credential-stand-ins.js';
 import { buildWorker, type WorkerBuild } from './helpers/build-worker.js';
 import { postJson } from './helpers/http.js';
 import { startWorkerd, type WorkerdGateway } from './helpers/workerd.js';
+import { HELLO_PASS_FLOW as HELLO } from '../helpers/flows.js';
 
 const KEY = { accessKeyId: 'edge-user', accessKeySecret: 'edge-user-secret' };
 const ROLE = 'acs:ram::1234567890123456:role/flowgate-edge';
-const HELLO = `Type: StateMachine
-SpecVersion: v1
-Name: hello
-ExecutionMode: Express
-StartAt: Greet
-States:
-  - Type: Pass
-    Name: Greet
-    End: true
-`;
 
 let build: WorkerBuild;
 let emulator: RunningEmulator;
