@@ -2,13 +2,16 @@
 // (what every request did before) against checkJsonObject (one pass, nothing built), plus what percent-encoding
 // the same text for the form body costs. CPU time per call (process.cpuUsage, so a busy neighbour hardly moves it),
 // the two ways alternated in rounds, median of the rounds.
-// Usage: node bench/input-check.mjs [--rounds N]      (BENCH_DIST picks the build, dist/ by default)
+// `--with MODULE` imports a module (a package name or a path) first: one that makes a class
+// extend String slows every string scan in the process (docs/design.md, "Rules for the hot path").
+// Usage: node bench/input-check.mjs [--rounds N] [--with MODULE]      (BENCH_DIST picks the build, dist/ by default)
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { jsonOfSize } from './fixtures.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, with: { type: 'string' } } });
+if (values.with) await import(values.with);
 const dist = resolve(process.env.BENCH_DIST ?? 'dist');
 const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
 const { checkJsonObject } = await load('lib/json-check.js');
@@ -44,6 +47,6 @@ for (const kib of [1, 8, 32, 48, 64]) {
   rows.push({ kib, ...Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) });
 }
 const names = Object.keys(ways);
-process.stdout.write(`CPU µs per call (decode included), median of ${rounds} rounds; build ${dist}\n\n`);
+process.stdout.write(`CPU µs per call (decode included), median of ${rounds} rounds; build ${dist}${values.with ? `; ${values.with} loaded first` : ''}\n\n`);
 process.stdout.write(`| Input | ${names.join(' | ')} |\n|---:|${names.map(() => '---:').join('|')}|\n`);
 for (const row of rows) process.stdout.write(`| ${row.kib} KiB | ${names.map((n) => row[n].toFixed(1)).join(' | ')} |\n`);
