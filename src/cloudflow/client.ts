@@ -1,3 +1,4 @@
+import type { Bytes } from '../lib/bytes.js';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { Random } from '../lib/random.js';
@@ -6,7 +7,7 @@ import { parseJsonObject } from '../lib/json.js';
 import { cryptoRandom } from '../lib/random.js';
 import type { Credentials, CredentialsProvider } from './credentials.js';
 import { webCrypto, type SigningCrypto } from './signing/digests.js';
-import { encodeRfc3986, formEncode } from './signing/encoding.js';
+import { encodeRfc3986, formBody } from './signing/encoding.js';
 import { signRpc } from './signing/rpc.js';
 import { v3Signer } from './signing/v3.js';
 import { upstreamTimeout, type Transport, type UpstreamResponse } from './transport.js';
@@ -86,7 +87,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
   };
   const signV3 = v3Signer(fixedHeaders);
 
-  async function buildRequest(creds: Credentials, body: string, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
+  async function buildRequest(creds: Credentials, body: Bytes, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
     const date = isoSeconds(clock.now());
     const nonce = random.nonce();
     if (signatureVersion === 'v3') {
@@ -115,7 +116,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
     const form: Record<string, string> = { FlowName: request.flowName, Input: request.input };
     if (request.executionName) form.ExecutionName = request.executionName;
     if (request.qualifier) form.Qualifier = request.qualifier;
-    const body = formEncode(form);
+    const body = formBody(form);
     const started = clock.now();
     const limit = call.timeoutMs ?? timeoutMs;
     const elapsed = () => clock.now() - started;

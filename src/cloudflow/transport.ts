@@ -1,3 +1,5 @@
+import type { Bytes } from '../lib/bytes.js';
+
 /**
  * The outbound HTTP hop, injected so the client runs anywhere: an undici pool on Node, global
  * `fetch` on Workers, a loopback server in tests. Narrower than fetch on purpose: the client only
@@ -7,7 +9,8 @@ export interface UpstreamRequest {
   url: string;
   method: 'POST';
   headers: Record<string, string>;
-  body: string;
+  /** The form body, as UTF-8 bytes. */
+  body: Bytes;
   /**
    * The deadline, in ms, for the answer (a synchronous execution answers only when it ends). The
    * transport enforces it and rejects with an error named `TimeoutError` once it passes: on Node

@@ -192,7 +192,7 @@ describe('signers agree with the official client (property-based)', () => {
         });
         await client.startSyncExecution({ flowName: r.FlowName, input: r.Input, executionName: r.ExecutionName, qualifier: r.Qualifier });
         const req = captured!;
-        const form = Object.fromEntries(new URLSearchParams(req.body));
+        const form = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(req.body)));
         expect(form).toEqual(bodyOf(r));
         if (signatureVersion === 'v3') {
           const { authorization, ...headers } = req.headers;

@@ -27,7 +27,7 @@ it('close ends a call the upstream never answers, instead of waiting for its dea
   // A deadline far past the test's own timeout: reaching it would fail the test.
   const pooled = undiciTransport(origin, { connections: 2 });
   const arrived = once(server, 'held');
-  const pending = pooled.transport({ url: `${origin}/`, method: 'POST', headers: {}, body: '', timeoutMs: 600_000 });
+  const pending = pooled.transport({ url: `${origin}/`, method: 'POST', headers: {}, body: new Uint8Array(0), timeoutMs: 600_000 });
   const outcome = pending.then(
     () => 'answered',
     (error: Error) => error.name,

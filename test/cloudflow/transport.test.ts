@@ -46,7 +46,14 @@ afterAll(async () => {
 });
 
 function call(path: string, timeoutMs: number, signal?: AbortSignal): UpstreamRequest {
-  return { url: origin + path, method: 'POST', headers: { host: 'x', 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1', timeoutMs, signal };
+  return {
+    url: origin + path,
+    method: 'POST',
+    headers: { host: 'x', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new TextEncoder().encode('a=1'),
+    timeoutMs,
+    signal,
+  };
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {

@@ -232,7 +232,7 @@ export function inProcessUpstream(options: { secret?: string } = {}): InProcessU
       for (const name in request.headers) headers[name.toLowerCase()] = request.headers[name]!;
       headers.host ??= target.host;
       const replied = core
-        .handle({ method: request.method, path: target.pathname + target.search, headers, body: request.body })
+        .handle({ method: request.method, path: target.pathname + target.search, headers, body: new TextDecoder().decode(request.body) })
         .then((reply) => (reply === 'hang' ? new Promise<never>((_, reject) => hung.add(reject)) : reply));
       const reply = await deadline.race(replied);
       return {

@@ -119,7 +119,7 @@ const PER_CALL = ['x-acs-content-sha256', 'x-acs-date', 'x-acs-security-token', 
  */
 export function v3Signer(
   fixedHeaders: Record<string, string>,
-): (body: string, credentials: Credentials, options: SignOptions) => Promise<Record<string, string>> {
+): (body: string | Bytes, credentials: Credentials, options: SignOptions) => Promise<Record<string, string>> {
   const fixedNames = canonicalHeaders(fixedHeaders).signedHeaders.split(';');
   const lines = new Map(fixedNames.map((name) => [name, canonicalHeaders(fixedHeaders, [name]).canonical]));
   const collides = Object.keys(fixedHeaders).some((name) => (PER_CALL as readonly string[]).includes(name.toLowerCase()));
