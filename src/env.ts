@@ -38,7 +38,6 @@ export interface AppEnv {
     /** A webhook flow's body as the Input (form fields, a `payload` field, text, or JSON), decoded once the signature verified. */
     decodedInput: DecodedInput | undefined; // verifyWebhook
     /** The execution Input as sent upstream: the JSON body's own text, "{}", or the serialized decoded webhook body. */
-    inputText: string; // parseInput
     /** The Input; its `value` is parsed on first read, and only `inputSchema` reads it. */
     input: DecodedInput; // parseInput
     executionName: string; // parseInput; an ack flow may replace a derived name already in use

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
+import { responseText } from '../lib/response-text.js';
 import { sha256Hex } from '../cloudflow/signing/digests.js';
 import type { AppEnv } from '../env.js';
 import { GatewayError, gatewayError, storeUnavailable } from '../errors.js';
@@ -187,7 +188,7 @@ function isFinalAnswer(c: Context<AppEnv>): boolean {
  */
 function fingerprintBytes(c: Context<AppEnv>): Uint8Array<ArrayBuffer> {
   const route = c.get('route');
-  return route ? utf8(`${route.config.method} ${route.config.path}\n${c.get('inputText')}`) : c.get('rawBody');
+  return route ? utf8(`${route.config.method} ${route.config.path}\n${c.get('input').text}`) : c.get('rawBody');
 }
 
 async function storedResponse(res: Response, proxyHeaders: readonly string[] | undefined): Promise<StoredResponse> {
@@ -198,5 +199,5 @@ async function storedResponse(res: Response, proxyHeaders: readonly string[] | u
     const value = res.headers.get(name);
     if (value !== null) headers[name] = value;
   }
-  return { status: res.status, headers, body: await res.clone().text() };
+  return { status: res.status, headers, body: await responseText(res) };
 }

@@ -51,8 +51,8 @@ export function parseInput(options: ParseInputOptions): MiddlewareHandler<AppEnv
       qualifier = requested;
     }
 
-    c.set('inputText', decoded.text);
-    // The decoded Input itself, not its value: reading `value` would parse a body nothing else reads.
+    // The decoded Input itself, neither its text nor its value: a JSON body's text is decoded again when read rather
+    // than kept for the whole request (input.ts, RawJsonInput), and reading `value` would parse a body nothing reads.
     c.set('input', decoded);
     c.set('executionName', executionName);
     c.set('qualifier', qualifier);

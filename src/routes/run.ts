@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { textResponse } from '../lib/response-text.js';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { parseCacheControl } from '../cache/directives.js';
@@ -26,7 +27,7 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
   const timeoutMs = flow.timeout ?? deps.config.upstream.timeout;
   try {
     const result = await deps.upstream.startSyncExecution(
-      { flowName: flow.flowName, input: c.get('inputText'), executionName: c.get('executionName'), qualifier: c.get('qualifier') },
+      { flowName: flow.flowName, input: c.get('input').text, executionName: c.get('executionName'), qualifier: c.get('qualifier') },
       { signal, timeoutMs, trace: upstreamTrace(c) },
     );
     log.upstreamStatus = 200;
@@ -66,7 +67,7 @@ export function successResponse(c: Context<AppEnv>, outcome: SuccessOutcome, ext
   if (extraHeaders) for (const name in extraHeaders) headers[name] = extraHeaders[name]!;
   // A plain record all the way to the socket: c.body() would turn it into a Headers object. Nothing
   // on this route sets headers with c.header() beforehand (headers set through c.res are still merged by Hono).
-  return markStamped(c, new Response(outcome.body, { status: 200, headers: contextHeaders(c, headers) }));
+  return markStamped(c, textResponse(outcome.body, { status: 200, headers: contextHeaders(c, headers) }));
 }
 
 /** The flow's proxy answer, or undefined for an Output that is a plain body; a malformed one is 502 with the reason logged. */
@@ -112,7 +113,7 @@ export function runHandler(deps: Deps) {
           flow: flow.name,
           flowName: flow.flowName,
           qualifier: c.get('qualifier'),
-          inputText: c.get('inputText'),
+          inputText: c.get('input').text,
           scope: cacheScope(flow.cache.scope, c.get('caller').id),
         },
         digest,
