@@ -105,7 +105,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     authorize(),
     limiter,
     readBody({ maxBodySize: config.server.maxBodySize }),
-    verifyWebhook({ flows: config.flows, clock: deps.clock, maxJsonDepth: config.server.maxJsonDepth }),
+    verifyWebhook({ flows: config.flows, clock: deps.clock, maxJsonDepth: config.server.maxJsonDepth, hmac: deps.webhookHmac }),
     senderLimiter,
     parseInput({ maxJsonDepth: config.server.maxJsonDepth }),
     validateInput(config.flows),

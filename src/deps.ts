@@ -14,6 +14,7 @@ import type { Counters } from './lib/counters.js';
 import type { Metrics } from './metrics/types.js';
 import type { Random } from './lib/random.js';
 import type { RateLimitStore } from './ratelimit/types.js';
+import type { WebhookHmac } from './webhooks/types.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -60,6 +61,8 @@ export interface Deps {
   sha256Hex: (text: string) => string | Promise<string>;
   /** Delivery, Idempotency-Key and `ack` execution records: memory, Redis or Durable Objects. */
   records: RecordStore;
+  /** The HMAC webhook verifiers use: synchronous node:crypto on Node; undefined on Workers, which use Web Crypto. */
+  webhookHmac: WebhookHmac | undefined;
 }
 
 /**
@@ -80,6 +83,7 @@ export interface RuntimeChoices extends Pick<
   | 'cache'
   | 'sha256Hex'
   | 'records'
+  | 'webhookHmac'
 > {
   /** How signed calls reach CloudFlow: an undici pool on Node, the global fetch on Workers, a stub in tests. */
   transport: Transport;
@@ -150,6 +154,7 @@ export function assembleDeps(config: Config, choices: RuntimeChoices): Deps {
     cache: choices.cache,
     sha256Hex: choices.sha256Hex,
     records: choices.records,
+    webhookHmac: choices.webhookHmac,
   };
 }
 

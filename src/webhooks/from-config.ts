@@ -1,6 +1,6 @@
 import type { ParsedFlow } from '../config/schema.js';
 import { createWebhookVerifier } from './index.js';
-import type { WebhookOptions, WebhookVerifier } from './types.js';
+import type { WebhookHmac, WebhookOptions, WebhookVerifier } from './types.js';
 
 export type WebhookConfig = NonNullable<ParsedFlow['webhook']>;
 
@@ -26,9 +26,9 @@ export function webhookOptionsFromConfig(webhook: WebhookConfig): WebhookOptions
  * checks (secret whitespace, header syntax, key and URL formats) stop the start, and the webhook middleware
  * to build the verifier it uses. Throws TypeError naming the key path (`flows.<name>.webhook: …`), never a secret.
  */
-export function flowWebhookVerifier(flowName: string, webhook: WebhookConfig): WebhookVerifier {
+export function flowWebhookVerifier(flowName: string, webhook: WebhookConfig, hmac?: WebhookHmac): WebhookVerifier {
   try {
-    return createWebhookVerifier(webhookOptionsFromConfig(webhook));
+    return createWebhookVerifier(webhookOptionsFromConfig(webhook), hmac);
   } catch (error) {
     throw new TypeError(`flows.${flowName}.webhook: ${(error as Error).message}`, { cause: error });
   }

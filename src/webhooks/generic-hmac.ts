@@ -2,7 +2,7 @@ import { fromBase64, fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { BodyFormat, HmacAlgorithm, SignatureEncoding, WebhookVerifier } from './types.js';
+import type { BodyFormat, HmacAlgorithm, SignatureEncoding, WebhookVerifier, WebhookHmac } from './types.js';
 
 export interface HmacScheme {
   header: string;
@@ -19,8 +19,8 @@ export interface HmacScheme {
  * them). Bodies are read by their content type (JSON, or a form's fields) unless `format` says how to read
  * every body (`json`, `form`, `text`).
  */
-export function createHmacVerifier(secrets: readonly string[], scheme: HmacScheme, format?: BodyFormat): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8), scheme.algorithm);
+export function createHmacVerifier(secrets: readonly string[], scheme: HmacScheme, format?: BodyFormat, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), scheme.algorithm, hmac);
   const decode = scheme.encoding === 'hex' ? fromHex : fromBase64;
   return {
     provider: 'hmac',

@@ -1,6 +1,6 @@
 import { safeDeliveryId } from './delivery-id.js';
 import { createHmacVerifier } from './generic-hmac.js';
-import type { WebhookVerifier } from './types.js';
+import type { WebhookVerifier, WebhookHmac } from './types.js';
 
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body. GitHub signs no timestamp, so there is no
@@ -8,14 +8,19 @@ import type { WebhookVerifier } from './types.js';
  * The legacy SHA-1 `X-Hub-Signature` is not accepted. A hook set to `application/x-www-form-urlencoded` posts
  * `payload=<JSON>`: the signature covers that form body, and the JSON in `payload` becomes the Input.
  */
-export function createGithubVerifier(secrets: readonly string[]): WebhookVerifier {
-  const signature = createHmacVerifier(secrets, {
-    header: 'X-Hub-Signature-256',
-    algorithm: 'sha256',
-    encoding: 'hex',
-    prefix: 'sha256=',
-    toleranceMs: 0,
-  });
+export function createGithubVerifier(secrets: readonly string[], hmac?: WebhookHmac): WebhookVerifier {
+  const signature = createHmacVerifier(
+    secrets,
+    {
+      header: 'X-Hub-Signature-256',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      prefix: 'sha256=',
+      toleranceMs: 0,
+    },
+    undefined,
+    hmac,
+  );
   return {
     provider: 'github',
     body: { form: 'payload' },

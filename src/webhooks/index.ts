@@ -1,7 +1,7 @@
 /**
  * Webhook signature verification for GitHub, GitLab, Stripe, Slack, Shopify, Twilio, Discord, Zoom, Twitch,
  * Linear, Standard Webhooks and generic HMAC senders. Web Crypto only, so the same code runs on Node and on
- * Workers.
+ * Workers; a runtime with a synchronous HMAC (node:crypto) may inject it (`WebhookHmac`).
  */
 import { createDiscordVerifier } from './discord.js';
 import { createHmacVerifier } from './generic-hmac.js';
@@ -16,17 +16,30 @@ import { createStandardWebhooksVerifier } from './standard-webhooks.js';
 import { createStripeVerifier } from './stripe.js';
 import { createTwilioVerifier } from './twilio.js';
 import { createTwitchVerifier } from './twitch.js';
-import type { VerifyResult, WebhookOptions, WebhookVerifier } from './types.js';
+import type { VerifyResult, WebhookHmac, WebhookOptions, WebhookVerifier } from './types.js';
 import { createZoomVerifier } from './zoom.js';
 
 export { deliveryIdFromBody } from './delivery-id.js';
 export { DEFAULT_TOLERANCE_MS, defaultToleranceMs } from './timestamp.js';
 export { WEBHOOK_PROVIDERS } from './types.js';
-export type { BodyFormat, HandshakeAnswer, HmacAlgorithm, SignatureEncoding, VerifyResult, WebhookOptions, WebhookProvider, WebhookVerifier } from './types.js';
+export type {
+  BodyFormat,
+  HandshakeAnswer,
+  HmacAlgorithm,
+  SignatureEncoding,
+  VerifyResult,
+  WebhookHmac,
+  WebhookOptions,
+  WebhookProvider,
+  WebhookVerifier,
+} from './types.js';
 
-/** Builds the verifier for one flow. Throws TypeError on bad options; the returned `verify` never throws. */
-export function createWebhookVerifier(options: WebhookOptions): WebhookVerifier {
-  const preset = createPreset(checkWebhookOptions(options));
+/**
+ * Builds the verifier for one flow. Throws TypeError on bad options; the returned `verify` never throws. `hmac`:
+ * a synchronous HMAC where the runtime has one (node:crypto); Web Crypto's otherwise.
+ */
+export function createWebhookVerifier(options: WebhookOptions, hmac?: WebhookHmac): WebhookVerifier {
+  const preset = createPreset(checkWebhookOptions(options), hmac);
   const verifier: WebhookVerifier = {
     provider: preset.provider,
     body: preset.body,
@@ -36,33 +49,33 @@ export function createWebhookVerifier(options: WebhookOptions): WebhookVerifier 
   return verifier;
 }
 
-function createPreset(options: CheckedWebhookOptions): WebhookVerifier {
+function createPreset(options: CheckedWebhookOptions, hmac: WebhookHmac | undefined): WebhookVerifier {
   const { secrets, toleranceMs } = options;
   switch (options.provider) {
     case 'github':
-      return createGithubVerifier(secrets);
+      return createGithubVerifier(secrets, hmac);
     case 'gitlab':
       return createGitlabVerifier(secrets);
     case 'stripe':
-      return createStripeVerifier(secrets, toleranceMs);
+      return createStripeVerifier(secrets, toleranceMs, hmac);
     case 'slack':
-      return createSlackVerifier(secrets, toleranceMs);
+      return createSlackVerifier(secrets, toleranceMs, hmac);
     case 'shopify':
-      return createShopifyVerifier(secrets);
+      return createShopifyVerifier(secrets, hmac);
     case 'twilio':
-      return createTwilioVerifier(secrets, options.publicUrl);
+      return createTwilioVerifier(secrets, options.publicUrl, hmac);
     case 'discord':
       return createDiscordVerifier(options.publicKeys, toleranceMs);
     case 'zoom':
-      return createZoomVerifier(secrets, toleranceMs);
+      return createZoomVerifier(secrets, toleranceMs, hmac);
     case 'twitch':
-      return createTwitchVerifier(secrets, toleranceMs);
+      return createTwitchVerifier(secrets, toleranceMs, hmac);
     case 'linear':
-      return createLinearVerifier(secrets, toleranceMs);
+      return createLinearVerifier(secrets, toleranceMs, hmac);
     case 'standard-webhooks':
-      return createStandardWebhooksVerifier(secrets, toleranceMs);
+      return createStandardWebhooksVerifier(secrets, toleranceMs, hmac);
     case 'hmac':
-      return createHmacVerifier(secrets, options.scheme, options.format);
+      return createHmacVerifier(secrets, options.scheme, options.format, hmac);
   }
 }
 

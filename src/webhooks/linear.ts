@@ -4,7 +4,7 @@ import { safeDeliveryId } from './delivery-id.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkSignedAt } from './timestamp.js';
-import type { WebhookVerifier } from './types.js';
+import type { WebhookVerifier, WebhookHmac } from './types.js';
 
 const HEADER = 'Linear-Signature';
 const decoder = new TextDecoder();
@@ -15,8 +15,8 @@ const decoder = new TextDecoder();
  * default: Linear's docs and its SDK (`@linear/sdk/webhooks`, `LinearWebhookClient.verify`) check exactly
  * that, and trust no timestamp header. `Linear-Delivery` is the delivery id.
  */
-export function createLinearVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8));
+export function createLinearVerifier(secrets: readonly string[], toleranceMs: number, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), 'sha256', hmac);
   return {
     provider: 'linear',
     body: {},

@@ -5,13 +5,15 @@ import type { Clock } from '../lib/clock.js';
 import { decodeWebhookBody } from './body.js';
 import { carriesDeliveryIdInBody, deliveryIdFromBody } from './delivery-id.js';
 import { flowWebhookVerifier } from './from-config.js';
-import type { WebhookVerifier } from './types.js';
+import type { WebhookHmac, WebhookVerifier } from './types.js';
 
 export interface VerifyWebhookOptions {
   flows: Record<string, FlowConfig>;
   clock: Clock;
   /** `server.maxJsonDepth`: JSON in a body or in a form's `payload` field nested deeper is refused. */
   maxJsonDepth: number;
+  /** A synchronous HMAC where the runtime has one (node:crypto); undefined: Web Crypto. */
+  hmac: WebhookHmac | undefined;
 }
 
 /**
@@ -24,11 +26,11 @@ export interface VerifyWebhookOptions {
  * de-duplication. Verifiers are built here, once, so bad options throw when the app is created.
  */
 export function verifyWebhook(options: VerifyWebhookOptions): MiddlewareHandler<AppEnv> {
-  const { flows, clock, maxJsonDepth } = options;
+  const { flows, clock, maxJsonDepth, hmac } = options;
   const verifiers = new Map<string, WebhookVerifier>();
   for (const flow of Object.values(flows)) {
     if (!flow.webhook) continue;
-    verifiers.set(flow.name, flowWebhookVerifier(flow.name, flow.webhook));
+    verifiers.set(flow.name, flowWebhookVerifier(flow.name, flow.webhook, hmac));
   }
 
   // Flows without a webhook pass straight through, synchronously (docs/design.md, "Rules for the hot path").

@@ -2,7 +2,7 @@ import { fromBase64, utf8 } from '../lib/bytes.js';
 import { safeDeliveryId } from './delivery-id.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
-import type { WebhookVerifier } from './types.js';
+import type { WebhookVerifier, WebhookHmac } from './types.js';
 
 const HEADER = 'X-Shopify-Hmac-Sha256';
 
@@ -12,8 +12,8 @@ const HEADER = 'X-Shopify-Hmac-Sha256';
  * so there is no replay window; `X-Shopify-Webhook-Id` stays the same when Shopify retries a delivery and is
  * the de-duplication key. Several secrets are tried while the client secret is being rotated.
  */
-export function createShopifyVerifier(secrets: readonly string[]): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8));
+export function createShopifyVerifier(secrets: readonly string[], hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), 'sha256', hmac);
   return {
     provider: 'shopify',
     body: {},

@@ -2,7 +2,7 @@ import { fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { HandshakeAnswer, WebhookVerifier } from './types.js';
+import type { HandshakeAnswer, WebhookVerifier, WebhookHmac } from './types.js';
 
 const SIGNATURE_HEADER = 'X-Slack-Signature';
 const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';
@@ -21,8 +21,8 @@ const TIMESTAMP_HEADER = 'X-Slack-Request-Timestamp';
  * adds `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`; they are returned as `retryNum`/`retryReason`. Events
  * API bodies carry `event_id`: see `deliveryIdFromBody`.
  */
-export function createSlackVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8));
+export function createSlackVerifier(secrets: readonly string[], toleranceMs: number, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), 'sha256', hmac);
   return {
     provider: 'slack',
     body: { form: 'payload-or-fields' },

@@ -3,7 +3,7 @@ import { safeDeliveryId } from './delivery-id.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { WebhookVerifier } from './types.js';
+import type { WebhookVerifier, WebhookHmac } from './types.js';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -27,8 +27,8 @@ export function decodeStandardWebhooksSecret(secret: string): Uint8Array<ArrayBu
  * `svix-*` header names are read when the `webhook-*` ones are absent. The id is signed, so it is a sound
  * de-duplication key and is returned as `deliveryId`.
  */
-export function createStandardWebhooksVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(decodeStandardWebhooksSecret));
+export function createStandardWebhooksVerifier(secrets: readonly string[], toleranceMs: number, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(decodeStandardWebhooksSecret), 'sha256', hmac);
   return {
     provider: 'standard-webhooks',
     body: {},

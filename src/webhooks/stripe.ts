@@ -2,7 +2,7 @@ import { fromHex, prefixedBytes, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { WebhookVerifier } from './types.js';
+import type { WebhookVerifier, WebhookHmac } from './types.js';
 
 const HEADER = 'Stripe-Signature';
 
@@ -11,8 +11,8 @@ const HEADER = 'Stripe-Signature';
  * whole `whsec_…` string. Several `v1` entries appear while Stripe rolls an endpoint secret; any may match.
  * `v0` and unknown schemes are ignored. The event id lives in the body: see `deliveryIdFromBody`.
  */
-export function createStripeVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8));
+export function createStripeVerifier(secrets: readonly string[], toleranceMs: number, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), 'sha256', hmac);
   return {
     provider: 'stripe',
     body: {},

@@ -4,7 +4,7 @@ import { safeDeliveryId } from './delivery-id.js';
 import { formPairs } from './form.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
-import type { HmacAlgorithm, WebhookVerifier } from './types.js';
+import type { HmacAlgorithm, WebhookVerifier, WebhookHmac } from './types.js';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
@@ -27,10 +27,10 @@ const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
  * Twilio's scheme that no verifier can close: each name is written next to its value with no separator, and
  * repeated values are collapsed, so a form re-split that way (`ab=c` for `a=bc`) carries the same signature.
  */
-export function createTwilioVerifier(secrets: readonly string[], publicUrl: string): WebhookVerifier {
+export function createTwilioVerifier(secrets: readonly string[], publicUrl: string, hmac?: WebhookHmac): WebhookVerifier {
   const keyBytes = secrets.map(utf8);
   const rings: Partial<Record<HmacAlgorithm, HmacKeyRing>> = {};
-  const ring = (algorithm: HmacAlgorithm) => (rings[algorithm] ??= new HmacKeyRing(keyBytes, algorithm));
+  const ring = (algorithm: HmacAlgorithm) => (rings[algorithm] ??= new HmacKeyRing(keyBytes, algorithm, hmac));
   return {
     provider: 'twilio',
     body: { form: 'fields' },

@@ -3,7 +3,7 @@ import { safeDeliveryId } from './delivery-id.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkSignedAt, rfc3339Ms } from './timestamp.js';
-import type { HandshakeAnswer, WebhookVerifier } from './types.js';
+import type { HandshakeAnswer, WebhookVerifier, WebhookHmac } from './types.js';
 
 const SIGNATURE_HEADER = 'Twitch-Eventsub-Message-Signature';
 const ID_HEADER = 'Twitch-Eventsub-Message-Id';
@@ -20,8 +20,8 @@ const TYPE_HEADER = 'Twitch-Eventsub-Message-Type';
  * Handshake: `Twitch-Eventsub-Message-Type: webhook_callback_verification` is answered with the body's
  * `challenge`, as `text/plain`, and nothing runs. A `revocation` runs the flow like a notification.
  */
-export function createTwitchVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8));
+export function createTwitchVerifier(secrets: readonly string[], toleranceMs: number, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), 'sha256', hmac);
   return {
     provider: 'twitch',
     body: {},

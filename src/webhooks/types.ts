@@ -18,6 +18,14 @@ export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
 export const HMAC_ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
 export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+
+/**
+ * A synchronous HMAC (`key` and `content` as bytes, the digest as bytes), injected where the runtime has one:
+ * node:crypto on Node, where Web Crypto's `sign` runs as a thread-pool job whose dispatch and copy of the body
+ * cost more than the HMAC itself on a large delivery (docs/benchmarks.md, "Large Inputs"). Absent, verifiers use
+ * Web Crypto, as on Workers.
+ */
+export type WebhookHmac = (algorithm: HmacAlgorithm, key: Uint8Array, content: Uint8Array) => Uint8Array;
 export const SIGNATURE_ENCODINGS = ['hex', 'base64'] as const;
 export type SignatureEncoding = (typeof SIGNATURE_ENCODINGS)[number];
 /** `hmac` only: how every body of the flow is read, whatever its `Content-Type` says. */

@@ -2,7 +2,7 @@ import { fromHex, prefixedBytes, toHex, utf8 } from '../lib/bytes.js';
 import { HmacKeyRing } from './hmac.js';
 import { refuse } from './result.js';
 import { checkTimestamp } from './timestamp.js';
-import type { HandshakeAnswer, WebhookVerifier } from './types.js';
+import type { HandshakeAnswer, WebhookVerifier, WebhookHmac } from './types.js';
 
 const SIGNATURE_HEADER = 'x-zm-signature';
 const TIMESTAMP_HEADER = 'x-zm-request-timestamp';
@@ -16,8 +16,8 @@ const TIMESTAMP_HEADER = 'x-zm-request-timestamp';
  * request. Zoom signs the validation request like any other, and Zoom's own library (Rivet) checks that
  * signature first, so an unsigned validation is refused. Zoom sends no delivery id.
  */
-export function createZoomVerifier(secrets: readonly string[], toleranceMs: number): WebhookVerifier {
-  const keys = new HmacKeyRing(secrets.map(utf8));
+export function createZoomVerifier(secrets: readonly string[], toleranceMs: number, hmac?: WebhookHmac): WebhookVerifier {
+  const keys = new HmacKeyRing(secrets.map(utf8), 'sha256', hmac);
   return {
     provider: 'zoom',
     body: {},

@@ -3,13 +3,21 @@
  * Deliveries come from presets.ts, signed by each provider's own library where there is one.
  */
 import { describe, expect, it } from 'vitest';
+import { nodeWebhookHmac } from '../../src/platform/node/digests.js';
 import { createWebhookVerifier } from '../../src/webhooks/index.js';
 import { PRESETS, presetOptions, type Delivery } from './presets.js';
 import { NOW_MS, NOW_SEC, utf8 } from './support.js';
 
-describe.each(PRESETS.map((preset) => [preset.provider, preset] as const))('%s preset', (_name, preset) => {
+// Each preset twice: with Web Crypto's HMAC (Workers) and with the synchronous node:crypto one the Node runtime injects.
+const HMACS = [
+  ['Web Crypto', undefined],
+  ['node:crypto', nodeWebhookHmac],
+] as const;
+const CASES = HMACS.flatMap(([hmacName, hmac]) => PRESETS.map((preset) => [preset.provider, hmacName, preset, hmac] as const));
+
+describe.each(CASES)('%s preset, %s HMAC', (_name, _hmacName, preset, hmac) => {
   const [current, next, retired] = preset.keys;
-  const verifier = createWebhookVerifier(presetOptions(preset));
+  const verifier = createWebhookVerifier(presetOptions(preset), hmac);
   const verify = (delivery: Delivery, body = delivery.body, nowMs = NOW_MS) => verifier.verify(delivery.headers, utf8(body), nowMs, delivery.url);
 
   it('accepts a delivery signed with its key', async () => {
@@ -57,7 +65,7 @@ describe.each(PRESETS.map((preset) => [preset.provider, preset] as const))('%s p
   });
 
   it('accepts either key while one is rotated, and not a retired one', async () => {
-    const rotating = createWebhookVerifier(presetOptions(preset, [next, current]));
+    const rotating = createWebhookVerifier(presetOptions(preset, [next, current]), hmac);
     for (const [key, ok] of [
       [current, true],
       [next, true],
@@ -94,7 +102,7 @@ describe.each(PRESETS.map((preset) => [preset.provider, preset] as const))('%s p
   });
 
   it('honours a configured tolerance', async () => {
-    const strict = createWebhookVerifier({ ...presetOptions(preset), tolerance: 30_000 });
+    const strict = createWebhookVerifier({ ...presetOptions(preset), tolerance: 30_000 }, hmac);
     const delivery = await preset.deliver(current, { timestampSec: NOW_SEC - 31 });
     expect((await strict.verify(delivery.headers, utf8(delivery.body), NOW_MS, delivery.url)).ok).toBe(false);
     expect((await strict.verify(delivery.headers, utf8(delivery.body), NOW_MS - 2_000, delivery.url)).ok).toBe(true);

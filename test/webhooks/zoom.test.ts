@@ -1,6 +1,7 @@
 /** Zoom: no official npm signer; the recipe is Zoom's documented one (and its sample app's), in support.ts. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { nodeWebhookHmac } from '../../src/platform/node/digests.js';
 import { createWebhookVerifier } from '../../src/webhooks/index.js';
 import { NOW_MS, signZoom, utf8 } from './support.js';
 
@@ -10,8 +11,11 @@ const VALIDATION = JSON.stringify({ payload: { plainToken: 'qgg8vlvZRS6UYooatFL8
 describe('zoom preset', () => {
   const verifier = createWebhookVerifier({ provider: 'zoom', secrets: [SECRET] });
 
-  it('answers endpoint.url_validation with the plainToken and its HMAC under the secret that verified', async () => {
-    const rotating = createWebhookVerifier({ provider: 'zoom', secrets: ['zoom-old-secret-token', SECRET] });
+  it.each([
+    ['Web Crypto', undefined],
+    ['node:crypto', nodeWebhookHmac],
+  ] as const)('answers endpoint.url_validation with the plainToken and its HMAC under the secret that verified (%s HMAC)', async (_name, hmac) => {
+    const rotating = createWebhookVerifier({ provider: 'zoom', secrets: ['zoom-old-secret-token', SECRET] }, hmac);
     const verified = await rotating.verify(signZoom(VALIDATION, SECRET), utf8(VALIDATION), NOW_MS);
     expect(verified).toEqual({ ok: true, keyIndex: 1 });
     const answer = await rotating.handshake!(JSON.parse(VALIDATION) as Record<string, unknown>, new Headers(), verified as { ok: true });

@@ -11,7 +11,7 @@ import { redisRateLimitStore } from '../../ratelimit/stores/redis.node.js';
 import { createRedisCacheStore } from '../../cache/stores/redis.node.js';
 import { undiciTransport } from './transport.js';
 import { stdoutLogger, type BufferedLogger } from './logger.js';
-import { nodeCrypto } from './digests.js';
+import { nodeCrypto, nodeWebhookHmac } from './digests.js';
 import { nodePeerAddress } from './peer-address.js';
 import type { RecordStore } from '../../records/types.js';
 import { redisRecordStore } from '../../records/stores/redis.node.js';
@@ -164,6 +164,7 @@ function runtimeFor(config: Config, shared: Shared): NodeRuntime {
     transport: transportFor(config, shared),
     credentialSource: options.credentialSource ?? nodeCredentialSource(config.upstream.credentials),
     signingCrypto: nodeCrypto,
+    webhookHmac: nodeWebhookHmac,
     clock,
     random,
     log,

@@ -88,6 +88,8 @@ export function createWorkersDeps(config: Config, options: WorkersDepsOptions = 
     cache,
     sha256Hex,
     records: options.records ? durableObjectRecordStore(options.records) : memoryRecordStore({ clock, maxSize: config.storeOptions.recordsMaxSize }),
+    // Web Crypto: Workers have no synchronous HMAC.
+    webhookHmac: undefined,
   });
 }
 
