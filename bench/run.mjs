@@ -7,7 +7,7 @@
 // figure is the median of the runs, metric by metric.
 //
 // Usage: node bench/run.mjs [--quick] [--only B2,B4,GROWTH,LATENCY,SOAK] [--profile] [--report] [--runs N] [--duration S] [--connections N] [--baseline DIST]
-// Env:   BENCH_DIST, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_WARMUP, BENCH_LATENCY_DURATION, BENCH_SOAK_DURATION
+// Env:   BENCH_REDIS_URL (else a private redis-server), BENCH_DIST, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_WARMUP, BENCH_LATENCY_DURATION, BENCH_SOAK_DURATION
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,9 @@ const OUT_DIR = join(BENCH_DIR, 'out');
 // BENCH_DIST points at another build of the gateway (e.g. one no concurrent `npm test` rebuilds mid-run).
 const DIST = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
 const CLI = join(DIST, 'node.js');
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// The Redis scenarios use a redis-server of their own, started on a free port and stopped at the end (it keeps
+// nothing on disk), unless BENCH_REDIS_URL names one to use instead.
+let REDIS_URL = process.env.BENCH_REDIS_URL;
 
 // ---------------------------------------------------------------------------------------------- settings
 
@@ -375,6 +377,30 @@ async function stopProcess(proc) {
 
 function killAll() {
   for (const proc of children) proc.child.kill('SIGKILL');
+  privateRedis?.kill('SIGKILL');
+}
+
+let privateRedis;
+/** Starts this run's own redis-server (no persistence) and points REDIS_URL at it; false when there is none to start. */
+async function startPrivateRedis() {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const ready = await new Promise((resolveReady) => {
+    let out = '';
+    child.once('error', () => resolveReady(false));
+    child.once('exit', () => resolveReady(false));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Ready to accept connections')) resolveReady(true);
+    });
+  });
+  if (!ready) return false;
+  child.stdout.resume();
+  privateRedis = child;
+  REDIS_URL = `redis://127.0.0.1:${port}`;
+  return true;
 }
 process.on('SIGINT', () => {
   killAll();
@@ -914,6 +940,7 @@ function markdown(results) {
 async function main() {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm run bench does)`);
   mkdirSync(OUT_DIR, { recursive: true });
+  if (REDIS_URL === undefined && !(await startPrivateRedis())) REDIS_URL = 'redis://127.0.0.1:0';
   if (flags.profile) for (const file of readdirSync(OUT_DIR)) if (file.endsWith('.cpuprofile')) rmSync(join(OUT_DIR, file));
   const log = (line) => process.stderr.write(line + '\n');
   const results = {
@@ -1057,4 +1084,6 @@ function rerender() {
     process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
     killAll();
     process.exitCode = 1;
-  });
+  })
+  // The private redis-server would keep this process alive.
+  .finally(() => privateRedis?.kill('SIGTERM'));
