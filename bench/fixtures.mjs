@@ -1,5 +1,16 @@
 // What several benchmark scripts share: the request bodies and the canned upstream answer.
 
+/** The small order-shaped body of the miss and hit scenarios (B2, B3, …) and of bench/routes.mjs. */
+export const SMALL_BODY = JSON.stringify({
+  orderId: 'A-1001',
+  customer: { id: 'c-42', tier: 'gold' },
+  items: [
+    { sku: 'X1', qty: 2 },
+    { sku: 'Y7', qty: 1 },
+  ],
+  note: 'bench',
+});
+
 /** A deterministic JSON object of exactly `bytes` bytes (UTF-8), shaped like a real order with many lines. */
 export function jsonOfSize(bytes) {
   const items = [];

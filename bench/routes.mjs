@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../dist/app.js';
 import { parseConfig } from '../dist/config/load.js';
 import { createNodeRuntime } from '../dist/platform/node/runtime.js';
-import { cannedTransport } from './fixtures.mjs';
+import { SMALL_BODY, cannedTransport } from './fixtures.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
 const ROUNDS = Number(values.rounds);
@@ -33,15 +33,7 @@ const config = parseConfig(
 const runtime = createNodeRuntime(config, { transport: cannedTransport, log: () => {} });
 runtime.deps.clientIp = () => '127.0.0.1';
 const app = createApp(runtime.deps);
-const body = JSON.stringify({
-  orderId: 'A-1001',
-  customer: { id: 'c-42', tier: 'gold' },
-  items: [
-    { sku: 'X1', qty: 2 },
-    { sku: 'Y7', qty: 1 },
-  ],
-  note: 'bench',
-});
+const body = SMALL_BODY;
 const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
 
 async function batch(path, n) {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CANNED_OUTPUT } from './standin.mjs';
 import { formatTop, topSelfTime } from './profile-top.mjs';
-import { jsonOfSize } from './fixtures.mjs';
+import { SMALL_BODY, jsonOfSize } from './fixtures.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
@@ -87,16 +87,6 @@ const partial = Boolean(only || flags.quick || flags.profile || flags.runs || fl
 const BASELINE_CLI = flags.baseline ? join(resolve(ROOT, flags.baseline), 'node.js') : undefined;
 
 // ---------------------------------------------------------------------------------------------- workloads
-
-const SMALL_BODY = JSON.stringify({
-  orderId: 'A-1001',
-  customer: { id: 'c-42', tier: 'gold' },
-  items: [
-    { sku: 'X1', qty: 2 },
-    { sku: 'Y7', qty: 1 },
-  ],
-  note: 'bench',
-});
 
 const LARGE_BODY = jsonOfSize(48 * 1024);
 /** Input sizes of the cost-growth table, in KiB. */
