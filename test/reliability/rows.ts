@@ -154,6 +154,33 @@ function readUntilClosed(socket: Socket): Promise<{ text: string; at: number }> 
   return new Promise((resolve) => socket.once('close', () => resolve({ text, at: performance.now() })));
 }
 
+/**
+ * A client that sends `head`, then `piece` every 100 ms and never finishes: the gateway (headersTimeout 500 ms,
+ * requestTimeout 1 s) must answer 408 in the envelope and close the connection `timeoutMs` after the first byte
+ * (within SLACK_MS), without calling the upstream.
+ */
+async function tricklesInto408(head: string, piece: string, timeoutMs: number) {
+  const stub = await startUpstreamStub();
+  const gw = await loggedGateway(gatewayConfig(stub.url, { server: { headersTimeout: '500ms', requestTimeout: '1s' } }));
+  return withGateway(gw, async () => {
+    const socket = await rawSocket(gw.url);
+    const closed = readUntilClosed(socket);
+    const started = performance.now();
+    socket.write(head);
+    const trickle = setInterval(() => !socket.destroyed && socket.write(piece), 100);
+    const { text, at } = await closed;
+    clearInterval(trickle);
+    await stub.close();
+    const elapsed = at - started;
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(text.split('\r\n\r\n')[1]!)).toMatchObject({ Code: 'RequestTimeout', RequestId: expect.any(String) });
+    expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 5);
+    expect(elapsed).toBeLessThan(timeoutMs + SLACK_MS);
+    expect(stub.calls).toHaveLength(0);
+    return { answer: '408 RequestTimeout, connection closed', ms: elapsed };
+  });
+}
+
 const upstreamRows: FaultRow[] = [
   {
     id: 'upstream-hangs',
@@ -501,27 +528,7 @@ const clientRows: FaultRow[] = [
     fault: 'client trickles header lines every 100 ms and never ends the head',
     expected: `408 RequestTimeout in the envelope and the connection closed, after server.headersTimeout (500 ms) and within it + ${SLACK_MS / 1000} s`,
     fast: true,
-    async run() {
-      const stub = await startUpstreamStub();
-      const gw = await loggedGateway(gatewayConfig(stub.url, { server: { headersTimeout: '500ms', requestTimeout: '1s' } }));
-      return withGateway(gw, async () => {
-        const socket = await rawSocket(gw.url);
-        const closed = readUntilClosed(socket);
-        const started = performance.now();
-        socket.write('POST /flows/hello/run HTTP/1.1\r\nHost: x\r\n');
-        const trickle = setInterval(() => !socket.destroyed && socket.write('X-Slow: 1\r\n'), 100);
-        const { text, at } = await closed;
-        clearInterval(trickle);
-        await stub.close();
-        const elapsed = at - started;
-        expect(text).toMatch(/^HTTP\/1\.1 408 /);
-        expect(JSON.parse(text.split('\r\n\r\n')[1]!)).toMatchObject({ Code: 'RequestTimeout', RequestId: expect.any(String) });
-        expect(elapsed).toBeGreaterThanOrEqual(500 - 5);
-        expect(elapsed).toBeLessThan(500 + SLACK_MS);
-        expect(stub.calls).toHaveLength(0);
-        return { answer: '408 RequestTimeout, connection closed', ms: elapsed };
-      });
-    },
+    run: () => tricklesInto408('POST /flows/hello/run HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n', 500),
   },
   {
     id: 'client-slow-body',
@@ -529,27 +536,7 @@ const clientRows: FaultRow[] = [
     fault: 'client sends the head, then the body one byte every 100 ms',
     expected: `408 RequestTimeout in the envelope and the connection closed, after server.requestTimeout (1 s) and within it + ${SLACK_MS / 1000} s; upstream not called`,
     fast: true,
-    async run() {
-      const stub = await startUpstreamStub();
-      const gw = await loggedGateway(gatewayConfig(stub.url, { server: { headersTimeout: '500ms', requestTimeout: '1s' } }));
-      return withGateway(gw, async () => {
-        const socket = await rawSocket(gw.url);
-        const closed = readUntilClosed(socket);
-        const started = performance.now();
-        socket.write('POST /flows/hello/run HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n');
-        const trickle = setInterval(() => !socket.destroyed && socket.write(' '), 100);
-        const { text, at } = await closed;
-        clearInterval(trickle);
-        await stub.close();
-        const elapsed = at - started;
-        expect(text).toMatch(/^HTTP\/1\.1 408 /);
-        expect(JSON.parse(text.split('\r\n\r\n')[1]!)).toMatchObject({ Code: 'RequestTimeout', RequestId: expect.any(String) });
-        expect(elapsed).toBeGreaterThanOrEqual(1_000 - 5);
-        expect(elapsed).toBeLessThan(1_000 + SLACK_MS);
-        expect(stub.calls).toHaveLength(0);
-        return { answer: '408 RequestTimeout, connection closed', ms: elapsed };
-      });
-    },
+    run: () => tricklesInto408('POST /flows/hello/run HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n', ' ', 1_000),
   },
 ];
 
