@@ -7,7 +7,7 @@ import { parseJsonObject } from '../lib/json.js';
 import { cryptoRandom } from '../lib/random.js';
 import type { Credentials, CredentialsProvider } from './credentials.js';
 import { webCrypto, type SigningCrypto } from './signing/digests.js';
-import { encodeRfc3986, formBody } from './signing/encoding.js';
+import { encodeRfc3986, formBody, formText } from './signing/encoding.js';
 import { signRpc } from './signing/rpc.js';
 import { v3Signer } from './signing/v3.js';
 import { upstreamTimeout, type Transport, type UpstreamResponse } from './transport.js';
@@ -87,7 +87,11 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
   };
   const signV3 = v3Signer(fixedHeaders);
 
-  async function buildRequest(creds: Credentials, body: Bytes, form: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
+  async function buildRequest(
+    creds: Credentials,
+    body: Bytes,
+    form: Record<string, string | Uint8Array>,
+  ): Promise<{ url: string; headers: Record<string, string> }> {
     const date = isoSeconds(clock.now());
     const nonce = random.nonce();
     if (signatureVersion === 'v3') {
@@ -105,7 +109,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
       AccessKeyId: creds.accessKeyId,
     };
     if (creds.securityToken) query.SecurityToken = creds.securityToken;
-    const signature = await signRpc('POST', { ...query, ...form }, creds.accessKeySecret, digests);
+    const signature = await signRpc('POST', { ...query, ...formText(form) }, creds.accessKeySecret, digests);
     let qs = '';
     for (const name in query) qs += (qs ? '&' : '') + name + '=' + encodeRfc3986(query[name]!);
     qs += '&Signature=' + encodeRfc3986(signature);
@@ -113,7 +117,7 @@ export function createCloudFlowClient(options: CloudFlowClientOptions): CloudFlo
   }
 
   async function startSyncExecution(request: StartSyncExecutionRequest, call: CallOptions = {}): Promise<SyncExecutionResult> {
-    const form: Record<string, string> = { FlowName: request.flowName, Input: request.input };
+    const form: Record<string, string | Uint8Array> = { FlowName: request.flowName, Input: request.input };
     if (request.executionName) form.ExecutionName = request.executionName;
     if (request.qualifier) form.Qualifier = request.qualifier;
     const body = formBody(form);

@@ -21,8 +21,11 @@ export type ExecutionStatus = 'Starting' | 'Running' | 'Stopped' | 'Succeeded' |
 
 export interface StartSyncExecutionRequest {
   flowName: string;
-  /** The execution Input: a JSON object, already serialized. */
-  input: string;
+  /**
+   * The execution Input: a JSON object, already serialized, as text or as its UTF-8 bytes (a JSON body as the
+   * caller sent it, which is then percent-encoded into the form body without being decoded).
+   */
+  input: string | Uint8Array;
   executionName?: string | undefined;
   qualifier?: string | undefined;
 }

@@ -13,9 +13,16 @@ export interface DecodedInput {
   readonly text: string;
   readonly value: Record<string, unknown>;
   readonly bytes: number;
+  /**
+   * The text's UTF-8 bytes when the gateway holds them anyway (a JSON body as sent, less a leading BOM), so the
+   * upstream call can encode them without decoding the text; absent otherwise.
+   */
+  readonly utf8?: Uint8Array | undefined;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// For bytes already checked and with their BOM dropped: decoded exactly as they are.
+const exactDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function hasBom(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
@@ -39,8 +46,8 @@ export function jsonInput(raw: Uint8Array, maxJsonDepth: number): DecodedInput {
   const text = bodyText(raw);
   if (text.trim() === '') return { text: '{}', value: {}, bytes: 2 };
   checkJsonText(text, maxJsonDepth, 'The body');
-  // The decoder checked the bytes and drops only a leading BOM, so the Input's UTF-8 size is known without re-encoding it.
-  return new RawJsonInput(raw, raw.byteLength - (hasBom(raw) ? 3 : 0));
+  // The decoder checked the bytes and drops only a leading BOM: without it they are the text's UTF-8 exactly.
+  return new RawJsonInput(hasBom(raw) ? raw.subarray(3) : raw);
 }
 
 /**
@@ -51,17 +58,20 @@ export function jsonInput(raw: Uint8Array, maxJsonDepth: number): DecodedInput {
  * key) costs one native UTF-8 decode, far less than the copying it saves.
  */
 class RawJsonInput implements DecodedInput {
-  readonly #raw: Uint8Array;
-  readonly bytes: number;
+  /** The checked UTF-8 of the text, without a BOM. */
+  readonly utf8: Uint8Array;
   #value: Record<string, unknown> | undefined;
 
-  constructor(raw: Uint8Array, bytes: number) {
-    this.#raw = raw;
-    this.bytes = bytes;
+  constructor(utf8: Uint8Array) {
+    this.utf8 = utf8;
+  }
+
+  get bytes(): number {
+    return this.utf8.byteLength;
   }
 
   get text(): string {
-    return decoder.decode(this.#raw);
+    return exactDecoder.decode(this.utf8);
   }
 
   /** Parsed on first read and kept: only `inputSchema`, a webhook handshake or a delivery id in the body read it. */

@@ -18,6 +18,12 @@ function upstreamTrace(c: Context<AppEnv>): { traceparent: string; tracestate: s
   return trace ? { traceparent: outgoingTraceparent(trace), tracestate: trace.tracestate } : undefined;
 }
 
+/** The Input for the upstream call: its bytes as the caller sent them when the gateway holds them, else its text. */
+function upstreamInput(c: Context<AppEnv>): string | Uint8Array {
+  const input = c.get('input');
+  return input.utf8 ?? input.text;
+}
+
 /**
  * The one upstream call behind `POST /flows/{name}/run`: sign, send, map. Returns the success
  * outcome or throws the caller-facing GatewayError; the log line gets the upstream's side.
@@ -27,7 +33,7 @@ export async function runExecution(deps: Deps, c: Context<AppEnv>, signal?: Abor
   const timeoutMs = flow.timeout ?? deps.config.upstream.timeout;
   try {
     const result = await deps.upstream.startSyncExecution(
-      { flowName: flow.flowName, input: c.get('input').text, executionName: c.get('executionName'), qualifier: c.get('qualifier') },
+      { flowName: flow.flowName, input: upstreamInput(c), executionName: c.get('executionName'), qualifier: c.get('qualifier') },
       { signal, timeoutMs, trace: upstreamTrace(c) },
     );
     log.upstreamStatus = 200;

@@ -25,6 +25,30 @@ describe('formBody: the form body as UTF-8 bytes', () => {
     expect(text(formBody({ Input: `!'()* é 😀` }))).toBe('Input=%21%27%28%29%2A%20%C3%A9%20%F0%9F%98%80');
   });
 
+  it('encodes a value given as UTF-8 bytes exactly as its text, without decoding it', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 20 }), (value, flow) => {
+        expect(formBody({ FlowName: flow, Input: new TextEncoder().encode(value) })).toEqual(formBody({ FlowName: flow, Input: value }));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('encodes every byte value 0x00-0xff given as bytes as RFC 3986 says, each on its own', () => {
+    const every = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const encoded = text(formBody({ Input: every })).slice('Input='.length);
+    const expected = Array.from(every, (b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'),
+    ).join('');
+    expect(encoded).toBe(expected);
+  });
+
+  it('gives a view of exactly the body, whatever the room it was written in', () => {
+    const body = formBody({ FlowName: 'f', Input: new TextEncoder().encode('{"a":1}') });
+    expect(body.byteLength).toBe('FlowName=f&Input=%7B%22a%22%3A1%7D'.length);
+    expect(text(body)).toBe('FlowName=f&Input=%7B%22a%22%3A1%7D');
+  });
+
   it('skips undefined values and gives an empty body for no fields', () => {
     expect(text(formBody({ FlowName: 'f', ExecutionName: undefined, Input: '{}' }))).toBe('FlowName=f&Input=%7B%7D');
     expect(formBody({}).byteLength).toBe(0);

@@ -175,9 +175,9 @@ describe('signers agree with the official client (property-based)', () => {
     );
   });
 
-  it(`our client's requests verify under the official util, V3 and RPC, with and without STS (${RUNS} runs)`, async () => {
+  it(`our client's requests verify under the official util, V3 and RPC, with and without STS, the Input as text or bytes (${RUNS} runs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(request, fc.constantFrom('v3' as const, 'rpc' as const), async (r, signatureVersion) => {
+      fc.asyncProperty(request, fc.constantFrom('v3' as const, 'rpc' as const), fc.boolean(), async (r, signatureVersion, inputAsBytes) => {
         let captured: UpstreamRequest | undefined;
         const client = createCloudFlowClient({
           endpoint: 'https://cn-hangzhou.fnf.aliyuncs.com',
@@ -190,7 +190,8 @@ describe('signers agree with the official client (property-based)', () => {
             return { status: 200, header: () => null, text: async () => '{"Status":"Succeeded","Output":"{}","Name":"n:1"}' };
           },
         });
-        await client.startSyncExecution({ flowName: r.FlowName, input: r.Input, executionName: r.ExecutionName, qualifier: r.Qualifier });
+        const input = inputAsBytes ? new TextEncoder().encode(r.Input) : r.Input;
+        await client.startSyncExecution({ flowName: r.FlowName, input, executionName: r.ExecutionName, qualifier: r.Qualifier });
         const req = captured!;
         const form = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(req.body)));
         expect(form).toEqual(bodyOf(r));

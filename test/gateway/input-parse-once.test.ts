@@ -63,6 +63,14 @@ describe('the Input is parsed only when something reads it', () => {
     expect(parsed.length).toBeGreaterThan(0);
   });
 
+  it('sends raw non-ASCII as the same UTF-8, and drops only the leading byte order mark', async () => {
+    const text = '{"name":"Zoë 😀 中文","note":"\ufeff inside stays"}';
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]);
+    const answer = await gw.send(`${gw.url}/flows/plain/run`, { body: bytes, headers: { 'content-type': 'application/json' } });
+    expect(answer.status).toBe(200);
+    expect(stub.calls.at(-1)!.form.Input).toBe(text);
+  });
+
   it('a GitHub delivery (its id is a header) is not parsed either', async () => {
     const headers = githubHeaders(await octokitSign(GH_SECRET, BODY));
     headers.set('content-type', 'application/json');

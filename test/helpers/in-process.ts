@@ -24,7 +24,7 @@ export interface InProcessGateway {
    */
   fetch(input: RequestInfo | URL, init?: RequestInit & { peer?: string | undefined }): Promise<Response>;
   /** One request, with the answer read once and parsed when it is JSON (as helpers/post.ts `send`). */
-  send(url: string, init?: { method?: string; body?: string; headers?: HeadersInit; peer?: string | undefined }): Promise<Answer>;
+  send(url: string, init?: { method?: string; body?: string | Uint8Array<ArrayBuffer>; headers?: HeadersInit; peer?: string | undefined }): Promise<Answer>;
   /**
    * One request through `app.request()`, as if it came over a connection from `peer` (the socket
    * address the Node server would report; undefined for none). Concurrent calls keep their own peers.
@@ -61,7 +61,10 @@ export function inProcessGateway(raw: Record<string, unknown>, options: GatewayO
     return Promise.resolve(app.fetch(request, { peer: 'peer' in init ? peer : LOOPBACK_PEER }));
   }
 
-  async function send(target: string, init: { method?: string; body?: string; headers?: HeadersInit; peer?: string | undefined } = {}): Promise<Answer> {
+  async function send(
+    target: string,
+    init: { method?: string; body?: string | Uint8Array<ArrayBuffer>; headers?: HeadersInit; peer?: string | undefined } = {},
+  ): Promise<Answer> {
     const started = performance.now();
     const headers = new Headers(init.headers);
     if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
