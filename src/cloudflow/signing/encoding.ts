@@ -75,14 +75,23 @@ function percentEncodeInto(bytes: Uint8Array, out: DataView, at: number): number
 }
 
 /**
+ * Room to encode a form body in, reused by every call (the encoding is synchronous) and copied out at the exact size:
+ * a fresh buffer of three times the Input's size per call cost more in allocation, zero-filling and the garbage
+ * collector's external-memory accounting than the encoding itself at 48 KiB. Bodies needing more than
+ * {@link SCRATCH_LIMIT} bytes of room get a buffer of their own, so one huge Input does not pin its room for good.
+ */
+let scratch = new DataView(new ArrayBuffer(4096));
+const SCRATCH_LIMIT = 1 << 20;
+
+/**
  * `formEncode(params)` as bytes (the encoding is ASCII, so its UTF-8 is the same text): the body of the signed
  * upstream call, hashed for `x-acs-content-sha256` and sent as it is. A value may be given as its UTF-8 bytes
  * instead of its text (a JSON body's Input as the caller sent it), which is then encoded byte by byte without
  * being decoded. On a 48 KiB Input the string form kept large strings on the V8 heap for as long as the call was
  * in flight (the joined rope, flattened when it was hashed, and the copy the transport made to send it), and
  * scavenges copied them while the call waited (docs/benchmarks.md, "Large Inputs"); the body lives outside the
- * heap. The result is a view of exactly the body's length on a buffer that may be longer. Throws `URIError` for a
- * lone surrogate in a text value, as `encodeURIComponent` does; bytes are encoded as they are.
+ * heap, in a buffer of its exact size. Throws `URIError` for a lone surrogate in a text value, as
+ * `encodeURIComponent` does; bytes are encoded as they are.
  */
 export function formBody(params: Record<string, string | Uint8Array | undefined>): Bytes {
   const pieces: (string | Uint8Array)[] = [];
@@ -95,12 +104,16 @@ export function formBody(params: Record<string, string | Uint8Array | undefined>
     pieces.push(piece, encoded);
     room += piece.length + (typeof encoded === 'string' ? encoded.length : 3 * encoded.byteLength);
   }
-  const out = new Uint8Array(room);
-  const view = new DataView(out.buffer);
+  let view = scratch;
+  if (room > view.byteLength) {
+    view = new DataView(new ArrayBuffer(Math.max(room, 2 * view.byteLength)));
+    if (view.byteLength <= SCRATCH_LIMIT) scratch = view;
+  }
+  const out = new Uint8Array(view.buffer);
   let at = 0;
   for (const piece of pieces)
     at = typeof piece === 'string' ? at + asciiEncoder.encodeInto(piece, out.subarray(at)).written : percentEncodeInto(piece, view, at);
-  return out.subarray(0, at);
+  return out.slice(0, at);
 }
 
 /** `params` with every value given as UTF-8 bytes decoded to its text (for the signatures that sign the fields). */
