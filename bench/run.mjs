@@ -141,6 +141,13 @@ const SCENARIOS = [
     expect: 'output',
   },
   {
+    id: 'B1c',
+    what: "load → flowgate's CloudFlow client in a bare Hono handler: check the JSON, sign, forward → stand-in",
+    meaning: 'the least any CloudFlow gateway does on a miss, without the pipeline (reference, no target)',
+    kind: 'bare-hono-client',
+    expect: 'output',
+  },
+  {
     id: 'B3',
     what: 'load → flowgate, cache-hit path',
     meaning: 'our cached path',
@@ -221,6 +228,14 @@ const SCENARIOS = [
     kind: 'bare-hono-proxy',
     body: LARGE_BODY,
     expect: 'envelope',
+  },
+  {
+    id: 'B1cL',
+    what: 'B1c with the 48 KiB body of B7',
+    meaning: 'the least any CloudFlow gateway does at 48 KiB: check, percent-encode, hash, sign, forward (reference, no target)',
+    kind: 'bare-hono-client',
+    body: LARGE_BODY,
+    expect: 'output',
   },
   {
     id: 'B8',
@@ -332,6 +347,7 @@ async function startProcess(kind, { upstream, configFile, profileName, cli = CLI
     'bare-hono': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port)],
     'bare-hono-hit': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port), '--mode', 'hit'],
     'bare-hono-proxy': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port), '--mode', 'proxy', '--upstream', upstream],
+    'bare-hono-client': [join(BENCH_DIR, 'bare-hono.mjs'), '--port', String(port), '--mode', 'client', '--upstream', upstream],
     'official-client': [join(BENCH_DIR, 'official-client.mjs'), '--port', String(port), '--upstream', upstream],
     flowgate: [cli, 'serve', '--config', configFile, '--port', String(port), '--host', '127.0.0.1'],
   }[kind];
@@ -807,6 +823,21 @@ function evaluate(results) {
   r['B6-memory/B2'] = { value: ratio(s('B6-memory')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the in-process limiter over without' };
   r['B6-redis/B2'] = { value: ratio(s('B6-redis')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with the Redis limiter over without' };
   r['B7/B2'] = { value: ratio(s('B7')?.rps, s('B2')?.rps), target: 'report', what: 'req/s with a 48 KiB input over a small one' };
+  r['B2/B1c'] = {
+    value: ratio(s('B2')?.rps, s('B1c')?.rps),
+    target: 'report',
+    what: 'req/s of our main path over its own CloudFlow client in a bare handler: what the pipeline around the call costs',
+  };
+  r['B7/B1cL'] = {
+    value: ratio(s('B7')?.rps, s('B1cL')?.rps),
+    target: 'report',
+    what: 'the same at 48 KiB: what the pipeline costs when checking, encoding and hashing the Input is paid by both',
+  };
+  r['B1cL/B1hL'] = {
+    value: ratio(s('B1cL')?.rps, s('B1hL')?.rps),
+    target: 'report',
+    what: 'req/s of the least a CloudFlow gateway does at 48 KiB over forwarding the bytes: the most B7/B1hL can be with this client',
+  };
   for (const entry of Object.values(r)) {
     entry.status = entry.value === null ? 'not measured' : entry.met ? (entry.met(entry.value) ? 'met' : 'not met') : 'reported';
     entry.ceiling ??= '—';
