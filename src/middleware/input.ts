@@ -22,7 +22,7 @@ export interface DecodedInput {
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 // For bytes already checked and with their BOM dropped: decoded exactly as they are.
-const exactDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const exactDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 function hasBom(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
