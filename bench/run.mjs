@@ -259,6 +259,15 @@ const SCENARIOS = [
       expect: 'envelope',
     },
     {
+      id: `G1c-${kib}K`,
+      what: `B1c with a ${kib} KiB JSON Input`,
+      meaning: 'cost growth of the least any CloudFlow gateway does',
+      kind: 'bare-hono-client',
+      body: GROWTH_BODIES.get(kib),
+      growth: { kib, side: 'client' },
+      expect: 'output',
+    },
+    {
       id: `G7-${kib}K`,
       what: `B2 with a ${kib} KiB JSON Input`,
       meaning: "cost growth of flowgate's miss path",
@@ -706,16 +715,20 @@ function slope(points) {
   return den ? num / den : null;
 }
 
+/** µs per request over the Input size in KiB; null when not measured. */
+const perKiB = (us, kib) => (us === null ? null : us / kib);
+
 /** The cost-growth table: CPU µs per request of the bare Hono proxy and of flowgate at each Input size. */
 function growth(results) {
   const cpu = (id) => results.scenarios[id]?.summary?.cpuUsPerRequest ?? null;
-  const rows = GROWTH_KIB.map((kib) => ({ kib, proxyUs: cpu(`G1h-${kib}K`), flowgateUs: cpu(`G7-${kib}K`) })).filter(
-    (row) => row.proxyUs !== null || row.flowgateUs !== null,
+  const rows = GROWTH_KIB.map((kib) => ({ kib, proxyUs: cpu(`G1h-${kib}K`), clientUs: cpu(`G1c-${kib}K`), flowgateUs: cpu(`G7-${kib}K`) })).filter(
+    (row) => row.proxyUs !== null || row.clientUs !== null || row.flowgateUs !== null,
   );
   if (rows.length === 0) return null;
   return {
     rows,
     proxyUsPerKiB: slope(rows.map((r) => [r.kib, r.proxyUs])),
+    clientUsPerKiB: slope(rows.map((r) => [r.kib, r.clientUs])),
     flowgateUsPerKiB: slope(rows.map((r) => [r.kib, r.flowgateUs])),
   };
 }
@@ -762,6 +775,12 @@ function evaluate(results) {
     ceiling: g ? `proxy ${fmt(g.proxyUsPerKiB, 2)} µs/KiB, flowgate ${fmt(g.flowgateUsPerKiB, 2)} µs/KiB` : '—',
     met: (v) => v <= 2,
     what: 'CPU µs per request added per KiB of Input (least-squares slope over 1–64 KiB), flowgate over the bare Hono proxy',
+  };
+  r['growth per KiB, client/proxy'] = {
+    value: g ? ratio(g.clientUsPerKiB, g.proxyUsPerKiB) : null,
+    target: 'report',
+    ceiling: g ? `client ${fmt(g.clientUsPerKiB, 2)} µs/KiB` : '—',
+    what: "the same for flowgate's CloudFlow client in a bare handler (B1c): the least growth a gateway that checks, encodes and signs the Input can have",
   };
   const b1h32 = s('G1h-32K');
   r['B8/G1h-32K'] = {
@@ -914,15 +933,17 @@ function markdown(results) {
       '',
       '**Cost growth with the Input** (CPU µs per request; per KiB = µs per request over the Input size):',
       '',
-      '| Input | bare Hono proxy µs/req | flowgate µs/req | proxy µs/KiB | flowgate µs/KiB | flowgate/proxy |',
-      '|---:|---:|---:|---:|---:|---:|',
+      '| Input | bare Hono proxy µs/req | CloudFlow client µs/req | flowgate µs/req | proxy µs/KiB | client µs/KiB | flowgate µs/KiB | flowgate/proxy |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const row of g.rows)
       lines.push(
-        `| ${row.kib} KiB | ${fmt(row.proxyUs)} | ${fmt(row.flowgateUs)} | ${fmt(row.proxyUs / row.kib, 1)} | ${fmt(row.flowgateUs / row.kib, 1)} | ${fmt(ratio(row.flowgateUs, row.proxyUs), 2)} |`,
+        `| ${row.kib} KiB | ${fmt(row.proxyUs)} | ${fmt(row.clientUs)} | ${fmt(row.flowgateUs)} | ${fmt(perKiB(row.proxyUs, row.kib), 1)} | ${fmt(perKiB(row.clientUs, row.kib), 1)} | ${fmt(perKiB(row.flowgateUs, row.kib), 1)} | ${fmt(ratio(row.flowgateUs, row.proxyUs), 2)} |`,
       );
     lines.push(
-      `| growth per KiB (least-squares slope) | | | ${fmt(g.proxyUsPerKiB, 2)} | ${fmt(g.flowgateUsPerKiB, 2)} | ${fmt(ratio(g.flowgateUsPerKiB, g.proxyUsPerKiB), 2)} |`,
+      `| growth per KiB (least-squares slope) | | | | ${fmt(g.proxyUsPerKiB, 2)} | ${fmt(g.clientUsPerKiB, 2)} | ${fmt(g.flowgateUsPerKiB, 2)} | ${fmt(ratio(g.flowgateUsPerKiB, g.proxyUsPerKiB), 2)} |`,
+      '',
+      "The CloudFlow client column is B1c: flowgate's own client in a bare Hono handler, the least a gateway that must check the JSON, percent-encode it into the form body, hash and sign it can do.",
     );
   }
   const baselines = SCENARIOS.filter((sc) => sc.baselineOf && results.scenarios[sc.id]?.summary && results.scenarios[sc.baselineOf]?.summary);
