@@ -248,36 +248,22 @@ const SCENARIOS = [
     uniqueHeader: 'x-github-delivery',
     expect: 'output',
   },
-  ...GROWTH_KIB.flatMap((kib) => [
-    {
-      id: `G1h-${kib}K`,
-      what: `B1h forwarding a ${kib} KiB JSON body`,
-      meaning: 'cost growth of the bare Hono proxy',
-      kind: 'bare-hono-proxy',
+  // The cost-growth table (growth() below reads these ids): the bare Hono proxy, the client in a bare handler, flowgate.
+  ...GROWTH_KIB.flatMap((kib) =>
+    [
+      ['G1h', `B1h forwarding a ${kib} KiB JSON body`, 'cost growth of the bare Hono proxy', 'bare-hono-proxy', 'envelope'],
+      ['G1c', `B1c with a ${kib} KiB JSON Input`, 'cost growth of the least any CloudFlow gateway does', 'bare-hono-client', 'output'],
+      ['G7', `B2 with a ${kib} KiB JSON Input`, "cost growth of flowgate's miss path", 'flowgate', 'output'],
+    ].map(([prefix, what, meaning, kind, expect]) => ({
+      id: `${prefix}-${kib}K`,
+      what,
+      meaning,
+      kind,
+      ...(kind === 'flowgate' && { config: (up) => flowgateConfig(up) }),
       body: GROWTH_BODIES.get(kib),
-      growth: { kib, side: 'proxy' },
-      expect: 'envelope',
-    },
-    {
-      id: `G1c-${kib}K`,
-      what: `B1c with a ${kib} KiB JSON Input`,
-      meaning: 'cost growth of the least any CloudFlow gateway does',
-      kind: 'bare-hono-client',
-      body: GROWTH_BODIES.get(kib),
-      growth: { kib, side: 'client' },
-      expect: 'output',
-    },
-    {
-      id: `G7-${kib}K`,
-      what: `B2 with a ${kib} KiB JSON Input`,
-      meaning: "cost growth of flowgate's miss path",
-      kind: 'flowgate',
-      config: (up) => flowgateConfig(up),
-      body: GROWTH_BODIES.get(kib),
-      growth: { kib, side: 'flowgate' },
-      expect: 'output',
-    },
-  ]),
+      expect,
+    })),
+  ),
 ];
 if (BASELINE_CLI) {
   for (let i = SCENARIOS.length - 1; i >= 0; i--) {
