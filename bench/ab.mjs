@@ -2,19 +2,21 @@
 // so machine load hits both alike. Each build answers through its own in-process app (`app.fetch`, a canned
 // upstream answer through an in-process transport, no sockets, no access log), so what is measured is the
 // gateway's own work per request. Prints CPU µs per request (process.cpuUsage over a batch), median of the rounds,
-// for 1–64 KiB Inputs on /flows/{name}/run and a 32 KiB GitHub delivery through the github preset.
+// for 1–64 KiB Inputs on /flows/{name}/run, a 32 KiB GitHub delivery through the github preset, and the small body
+// with an API key and with an Idempotency-Key.
 // Usage: npm run build && npx tsc -p tsconfig.build.json --outDir bench/out/dist-old   (on the old commit)
 //        node bench/ab.mjs --old bench/out/dist-old [--new dist] [--rounds N]
 import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { jsonOfSize, cannedTransport } from './fixtures.mjs';
+import { SMALL_BODY, jsonOfSize, cannedTransport } from './fixtures.mjs';
 
 const { values } = parseArgs({ options: { old: { type: 'string' }, new: { type: 'string', default: 'dist' }, rounds: { type: 'string', default: '7' } } });
 if (!values.old) throw new Error('--old DIST is required (a build of the version to compare against)');
 const ROUNDS = Number(values.rounds);
 const SECRET = 'bench-github-hook-secret';
+const API_KEY = 'bench-api-key-0123456789abcdef';
 
 async function gateway(dist) {
   const at = (path) => import(pathToFileURL(resolve(dist, path)).href);
@@ -23,7 +25,13 @@ async function gateway(dist) {
     {
       upstream: { endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' } },
       server: { accessLog: false },
-      flows: { bench: { flowName: 'bench_flow', access: 'public' }, github: { flowName: 'bench_flow', webhook: { provider: 'github', secrets: [SECRET] } } },
+      callers: { app: { apiKeys: [API_KEY] } },
+      flows: {
+        bench: { flowName: 'bench_flow', access: 'public' },
+        github: { flowName: 'bench_flow', webhook: { provider: 'github', secrets: [SECRET] } },
+        keyed: { flowName: 'bench_flow', access: ['app'] },
+        idempotent: { flowName: 'bench_flow', access: 'public', idempotency: { ttl: '1h' } },
+      },
     },
     {},
   );
@@ -60,6 +68,25 @@ const cases = [1, 8, 32, 48, 64].map((kib) => {
     n: 100,
   });
 }
+
+// The small body through an API key, and with a fresh Idempotency-Key each time: the per-request digests.
+let keys = 0;
+cases.push(
+  {
+    name: 'small Input, X-API-Key',
+    path: '/flows/keyed/run',
+    body: SMALL_BODY,
+    headers: () => ({ 'content-type': 'application/json', 'x-api-key': API_KEY }),
+    n: 2000,
+  },
+  {
+    name: 'small Input, Idempotency-Key',
+    path: '/flows/idempotent/run',
+    body: SMALL_BODY,
+    headers: () => ({ 'content-type': 'application/json', 'idempotency-key': `k-${++keys}` }),
+    n: 2000,
+  },
+);
 
 async function batch({ app }, c) {
   const started = process.cpuUsage();

@@ -93,7 +93,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     platform: deps.platformClientAddress,
   });
   const clientAddress = (c: Context<AppEnv>) => resolveAddress((name) => c.req.header(name), deps.clientIp(c));
-  const identifyCaller = identify({ callers: config.callers, clientAddress, verifyJwt, failureLimit });
+  const identifyCaller = identify({ callers: config.callers, clientAddress, verifyJwt, failureLimit, digest: deps.sha256Hex });
   const run = runHandler(deps);
   const ack = ackHandler(deps);
   app.route('/', executionsRoute(deps, identifyCaller));
@@ -116,6 +116,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       storeTimeoutMs: config.storeOptions.timeout,
       onError: config.storeOptions.onError,
       upstreamTimeoutMs: config.upstream.timeout,
+      digest: deps.sha256Hex,
     }),
   ] as const;
   const execute: Handler<AppEnv> = (c) => (c.get('flow').mode === 'ack' ? ack(c) : run(c));

@@ -4,7 +4,7 @@ import type { Logger } from './log.js';
 import { createCloudFlowClient, type CloudFlowClient } from './cloudflow/client.js';
 import type { CredentialSource } from './cloudflow/credentials.js';
 import { refreshingCredentials, type ManagedCredentials } from './cloudflow/refreshing-credentials.js';
-import type { SigningCrypto } from './cloudflow/signing/digests.js';
+import type { Sha256Hex, SigningCrypto } from './cloudflow/signing/digests.js';
 import type { Transport } from './cloudflow/transport.js';
 import type { Config } from './config/load.js';
 import type { AppEnv } from './env.js';
@@ -57,8 +57,11 @@ export interface Deps {
   fetch: typeof fetch;
   /** The response cache store; undefined when no flow configures `cache`. */
   cache: CacheStore | undefined;
-  /** Hex SHA-256 for cache keys: synchronous node:crypto on Node, Web Crypto on Workers. */
-  sha256Hex: (text: string) => string | Promise<string>;
+  /**
+   * Hex SHA-256 for every digest a request needs (cache keys, API keys, Idempotency-Key scopes and fingerprints):
+   * synchronous node:crypto on Node, Web Crypto on Workers.
+   */
+  sha256Hex: Sha256Hex;
   /** Delivery, Idempotency-Key and `ack` execution records: memory, Redis or Durable Objects. */
   records: RecordStore;
   /** The HMAC webhook verifiers use: synchronous node:crypto on Node; undefined on Workers, which use Web Crypto. */

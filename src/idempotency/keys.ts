@@ -1,4 +1,4 @@
-import { sha256Hex } from '../cloudflow/signing/digests.js';
+import { sha256Hex, type Sha256Hex } from '../cloudflow/signing/digests.js';
 import { prefixedBytes } from '../lib/bytes.js';
 
 /** Visible ASCII, bounded: the key becomes part of a store key after hashing, and appears in no log line. */
@@ -17,7 +17,10 @@ export function parseIdempotencyKey(header: string): string | undefined {
   return KEY_TEXT.test(value) && !value.includes('"') ? value : undefined;
 }
 
-/** What makes two requests "the same request": the exact body bytes and the chosen qualifier. */
-export async function requestFingerprint(rawBody: Uint8Array<ArrayBuffer>, qualifier: string | undefined): Promise<string> {
-  return sha256Hex(prefixedBytes(`${qualifier ?? ''}\n`, rawBody));
+/**
+ * What makes two requests "the same request": the exact body bytes and the chosen qualifier, as the hex SHA-256 of
+ * `qualifier \n body` (`digest`, Web Crypto by default).
+ */
+export async function requestFingerprint(rawBody: Uint8Array<ArrayBuffer>, qualifier: string | undefined, digest: Sha256Hex = sha256Hex): Promise<string> {
+  return digest(prefixedBytes(`${qualifier ?? ''}\n`, rawBody));
 }

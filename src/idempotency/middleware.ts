@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { responseText } from '../lib/response-text.js';
-import { sha256Hex } from '../cloudflow/signing/digests.js';
+import { sha256Hex, type Sha256Hex } from '../cloudflow/signing/digests.js';
 import type { AppEnv } from '../env.js';
 import { GatewayError, gatewayError, storeUnavailable } from '../errors.js';
 import { ackBody } from '../executions/ack-body.js';
@@ -20,6 +20,8 @@ export interface IdempotencyOptions {
   onError: 'open' | 'closed';
   /** `upstream.timeout`; a flow's own `timeout` wins. The in-flight lease is this plus a margin. */
   upstreamTimeoutMs: number;
+  /** The digest of key scopes and request fingerprints; Web Crypto by default, synchronous node:crypto on Node. */
+  digest?: Sha256Hex | undefined;
 }
 
 interface Scope {
@@ -40,7 +42,8 @@ const RELEASED_STATUSES = new Set([408, 409, 425, 429]);
  * or (Stripe, Slack, Discord) from the decoded body.
  */
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
-  const { store, random, storeTimeoutMs, onError, upstreamTimeoutMs } = options;
+  const { store, random, storeTimeoutMs, onError, upstreamTimeoutMs, digest = sha256Hex } = options;
+  if (typeof digest !== 'function') throw new TypeError('digest must be a function');
   if (!store) throw new TypeError('idempotency needs a record store');
   if (!Number.isFinite(storeTimeoutMs) || storeTimeoutMs <= 0) throw new TypeError('storeTimeoutMs must be a positive number');
   if (onError !== 'open' && onError !== 'closed') throw new TypeError('onError must be "open" or "closed"');
@@ -58,7 +61,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     if (!scope) return next();
     const flow = c.get('flow');
     const log = c.get('log');
-    const fingerprint = scope.kind === 'key' ? await requestFingerprint(fingerprintBytes(c), c.get('qualifier')) : '';
+    const fingerprint = scope.kind === 'key' ? await requestFingerprint(fingerprintBytes(c), c.get('qualifier'), digest) : '';
     const token = random.uuid();
     const executionName = c.get('executionName');
     const leaseMs = (flow.timeout ?? upstreamTimeoutMs) + LEASE_MARGIN_MS;
@@ -118,7 +121,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const key = parseIdempotencyKey(header);
     if (key === undefined) throw gatewayError('InvalidArgument', 'Idempotency-Key must be 1 to 255 visible ASCII characters, optionally in double quotes.');
     // Keys are scoped per flow and per caller: one caller's key can never replay another caller's answer.
-    const scoped = await sha256Hex(`${c.get('caller').id}\n${key}`);
+    const scoped = await digest(`${c.get('caller').id}\n${key}`);
     return { kind: 'key', key: `idem:${flow.name}:${scoped}`, ttlMs: flow.idempotency.ttl };
   }
 

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Caller, AppEnv } from '../env.js';
 import { gatewayError, type GatewayError } from '../errors.js';
-import { sha256Hex } from '../cloudflow/signing/digests.js';
+import { sha256Hex, type Sha256Hex } from '../cloudflow/signing/digests.js';
 import { constantTimeEqual } from '../lib/constant-time.js';
 import { looksLikeJwt, type JwtOutcome } from '../auth/jwt.js';
 import type { AuthFailureLimiter } from '../auth/failure-limit.js';
@@ -22,6 +22,8 @@ export interface IdentifyOptions {
   verifyJwt?: ((token: string) => Promise<JwtOutcome>) | undefined;
   /** `auth.failureLimit`: failed authentications per client address; unlimited without it. */
   failureLimit?: AuthFailureLimiter | undefined;
+  /** The digest keys are kept and looked up by; Web Crypto by default, synchronous node:crypto on Node. */
+  digest?: Sha256Hex | undefined;
 }
 
 /** The presented credential, from `X-API-Key` or `Authorization: Bearer`. */
@@ -48,14 +50,15 @@ const INVALID_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' };
  * keeps presenting bad credentials is refused with 429 before its next credential is even looked at.
  */
 export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
-  const { callers, clientAddress, verifyJwt, failureLimit } = options;
+  const { callers, clientAddress, verifyJwt, failureLimit, digest: digestOf = sha256Hex } = options;
   if (typeof clientAddress !== 'function') throw new TypeError('clientAddress must be a function');
+  if (typeof digestOf !== 'function') throw new TypeError('digest must be a function');
   if (!callers || typeof callers !== 'object') throw new TypeError('callers must be an object');
   const byDigest: Promise<Map<string, { name: string; digest: string; admin: boolean }>> = (async () => {
     const map = new Map<string, { name: string; digest: string; admin: boolean }>();
     for (const [name, def] of Object.entries(callers)) {
       for (const key of def.apiKeys) {
-        const digest = await sha256Hex(key);
+        const digest = await digestOf(key);
         map.set(digest, { name, digest, admin: def.admin });
       }
     }
@@ -94,7 +97,7 @@ export function identify(options: IdentifyOptions): MiddlewareHandler<AppEnv> {
         : { id: `jwt:${outcome.subject}`, kind: 'jwt', admin: false };
     } else {
       const key = credential.value;
-      const digest = await sha256Hex(key);
+      const digest = await digestOf(key);
       const found = (await byDigest).get(digest);
       if (!found || !constantTimeEqual(found.digest, digest)) return failed(gatewayError('InvalidCredentials', 'The API key is not valid.'));
       caller = { id: found.name, kind: 'key', name: found.name, admin: found.admin };

@@ -35,6 +35,10 @@ async function hmac(secret: string, hash: Hash, data: string): Promise<Uint8Arra
   return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, hash), utf8(data)));
 }
 
+/** Hex SHA-256 of text (as UTF-8) or bytes; a plain value where the runtime has a synchronous digest. */
+export type Sha256Hex = (data: string | Bytes) => string | Promise<string>;
+
+/** {@link Sha256Hex} on Web Crypto: lowercase hex, 64 characters. */
 export async function sha256Hex(data: string | Bytes): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', typeof data === 'string' ? utf8(data) : data)));
 }
