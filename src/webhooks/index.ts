@@ -55,7 +55,7 @@ function createPreset(options: CheckedWebhookOptions, hmac: WebhookHmac | undefi
     case 'github':
       return createGithubVerifier(secrets, hmac);
     case 'gitlab':
-      return createGitlabVerifier(secrets);
+      return createGitlabVerifier(secrets, hmac);
     case 'stripe':
       return createStripeVerifier(secrets, toleranceMs, hmac);
     case 'slack':
