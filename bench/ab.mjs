@@ -3,13 +3,14 @@
 // upstream answer through an in-process transport, no sockets, no access log), so what is measured is the
 // gateway's own work per request. Prints CPU µs per request (process.cpuUsage over a batch), median of the rounds,
 // for 1–64 KiB Inputs on /flows/{name}/run, a 32 KiB GitHub delivery through the github preset, and the small body
-// with an API key and with an Idempotency-Key.
+// with an API key, a bearer JWT and an Idempotency-Key.
 // Usage: npm run build && npx tsc -p tsconfig.build.json --outDir bench/out/dist-old   (on the old commit)
 //        node bench/ab.mjs --old bench/out/dist-old [--new dist] [--rounds N]
 import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
 import { SMALL_BODY, jsonOfSize, cannedTransport } from './fixtures.mjs';
 
 const { values } = parseArgs({ options: { old: { type: 'string' }, new: { type: 'string', default: 'dist' }, rounds: { type: 'string', default: '7' } } });
@@ -17,6 +18,13 @@ if (!values.old) throw new Error('--old DIST is required (a build of the version
 const ROUNDS = Number(values.rounds);
 const SECRET = 'bench-github-hook-secret';
 const API_KEY = 'bench-api-key-0123456789abcdef';
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef012345';
+// One client's bearer, sent on every request as an app would until it expires.
+const JWT = await new SignJWT({ sub: 'bench-user' })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setIssuedAt()
+  .setExpirationTime('2h')
+  .sign(new TextEncoder().encode(JWT_SECRET));
 
 async function gateway(dist) {
   const at = (path) => import(pathToFileURL(resolve(dist, path)).href);
@@ -26,11 +34,13 @@ async function gateway(dist) {
       upstream: { endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' } },
       server: { accessLog: false },
       callers: { app: { apiKeys: [API_KEY] } },
+      auth: { jwt: { secret: JWT_SECRET } },
       flows: {
         bench: { flowName: 'bench_flow', access: 'public' },
         github: { flowName: 'bench_flow', webhook: { provider: 'github', secrets: [SECRET] } },
         keyed: { flowName: 'bench_flow', access: ['app'] },
         idempotent: { flowName: 'bench_flow', access: 'public', idempotency: { ttl: '1h' } },
+        token: { flowName: 'bench_flow', access: ['jwt:*'] },
       },
     },
     {},
@@ -77,6 +87,13 @@ cases.push(
     path: '/flows/keyed/run',
     body: SMALL_BODY,
     headers: () => ({ 'content-type': 'application/json', 'x-api-key': API_KEY }),
+    n: 2000,
+  },
+  {
+    name: 'small Input, bearer JWT (HS256)',
+    path: '/flows/token/run',
+    body: SMALL_BODY,
+    headers: () => ({ 'content-type': 'application/json', authorization: `Bearer ${JWT}` }),
     n: 2000,
   },
   {

@@ -67,6 +67,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         clockSkewMs: jwt.clockSkew,
         jwksCacheTtlMs: jwt.jwksCacheTtl,
         requireExpiration: jwt.requireExpiration,
+        tokenCacheSize: jwt.tokenCacheSize,
+        digest: deps.sha256Hex,
         clock: deps.clock,
         fetch: deps.fetch,
       })

@@ -22,6 +22,11 @@ export interface JwksOptions {
   leaseMs?: number;
   /** The waiting request's own timer (injected in tests). */
   timer?: Timer;
+  /**
+   * Called each time a fetched key set replaces the one in use, with the time (epoch ms) until which it is used
+   * without fetching again: what was judged with the old keys must be judged again.
+   */
+  onKeys?: ((validUntil: number) => void) | undefined;
 }
 
 /** The issuer's keys could not be fetched and none are cached: the token cannot be judged either way. */
@@ -53,6 +58,7 @@ export function cachedJwks(options: JwksOptions): JWTVerifyGetKey {
     maxBytes = 256 * 1024,
     leaseMs = Math.min(timeoutMs, 1_000),
     timer,
+    onKeys,
   } = options;
   if (typeof fetchFn !== 'function') throw new TypeError('fetch must be a function');
   if (!(ttlMs > 0)) throw new TypeError('ttlMs must be positive');
@@ -82,6 +88,7 @@ export function cachedJwks(options: JwksOptions): JWTVerifyGetKey {
     keys = fetched;
     keysFrom = startedAt;
     fetchedAt = clock.now();
+    onKeys?.(fetchedAt + ttlMs);
   }
 
   async function refresh(): Promise<void> {

@@ -1,7 +1,9 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { sha256Hex, type Sha256Hex } from '../cloudflow/signing/digests.js';
 import { utf8 } from '../lib/bytes.js';
 import type { Clock } from '../lib/clock.js';
 import { cachedJwks, JwksUnavailableError } from './jwks.js';
+import { tokenCache } from './token-cache.js';
 
 export interface JwtVerifierOptions {
   /** HS*: the shared secret (at least 32 bytes). */
@@ -17,6 +19,10 @@ export interface JwtVerifierOptions {
   clockSkewMs: number;
   jwksCacheTtlMs: number;
   requireExpiration: boolean;
+  /** How many verified tokens are remembered (see token-cache.ts); 0 or absent: every token is verified every time. */
+  tokenCacheSize?: number | undefined;
+  /** The digest remembered tokens are keyed by; Web Crypto by default, synchronous node:crypto on Node. */
+  digest?: Sha256Hex | undefined;
   clock: Clock;
   fetch: typeof fetch;
 }
@@ -36,17 +42,37 @@ export function looksLikeJwt(bearer: string): boolean {
 /**
  * Verifies tokens with jose (Web Crypto, so it runs on Workers too): signature, allowed algorithms,
  * `exp`/`nbf` against the injected clock with the configured skew, and `iss`/`aud` when set.
- * Messages say which check failed, never echo the token.
+ * Messages say which check failed, never echo the token. With `tokenCacheSize`, a token that verified is
+ * remembered by its digest, and its next uses check only `exp` and `nbf` again (token-cache.ts).
  */
 export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<JwtOutcome> {
-  const { secret, jwksUrl, callerClaim, issuer, audience, clockSkewMs, clock, requireExpiration } = options;
+  const { secret, jwksUrl, callerClaim, issuer, audience, clockSkewMs, clock, requireExpiration, tokenCacheSize = 0, digest = sha256Hex } = options;
   if (Boolean(secret) === Boolean(jwksUrl)) throw new TypeError('set exactly one of secret or jwksUrl');
   if (!callerClaim) throw new TypeError('callerClaim is required');
+  if (!(Number.isInteger(tokenCacheSize) && tokenCacheSize >= 0)) throw new TypeError('tokenCacheSize must be an integer >= 0');
   const algorithms = options.algorithms ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
-  const key: Uint8Array | JWTVerifyGetKey = secret ? utf8(secret) : cachedJwks({ url: jwksUrl!, fetch: options.fetch, clock, ttlMs: options.jwksCacheTtlMs });
+  const cache = tokenCacheSize > 0 ? tokenCache({ maxEntries: tokenCacheSize, clockSkewMs, clock, keysValidUntil: secret ? Infinity : -Infinity }) : undefined;
+  const key: Uint8Array | JWTVerifyGetKey = secret
+    ? utf8(secret)
+    : cachedJwks({
+        url: jwksUrl!,
+        fetch: options.fetch,
+        clock,
+        ttlMs: options.jwksCacheTtlMs,
+        onKeys: cache && ((validUntil) => cache.keysChanged(validUntil)),
+      });
   const requiredClaims = requireExpiration ? ['exp', callerClaim] : [callerClaim];
 
   return async function verify(token) {
+    let id: string | undefined;
+    let generation = 0;
+    if (cache) {
+      const found = digest(token);
+      id = typeof found === 'string' ? found : await found;
+      const subject = cache.get(id);
+      if (subject !== undefined) return { ok: true, subject };
+      generation = cache.generation;
+    }
     try {
       const verifyOptions = {
         algorithms,
@@ -61,7 +87,9 @@ export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Pro
       if ((typeof value !== 'string' && typeof value !== 'number') || String(value).length === 0 || String(value).length > MAX_SUBJECT_LENGTH) {
         return { ok: false, reason: 'invalid', message: `The token's "${callerClaim}" claim does not name a caller.` };
       }
-      return { ok: true, subject: String(value) };
+      const subject = String(value);
+      if (cache) cache.set(id!, { subject, exp: payload.exp, nbf: payload.nbf }, generation);
+      return { ok: true, subject };
     } catch (error) {
       return describe(error);
     }

@@ -200,6 +200,8 @@ const jwtSchema = z
     audience: z.union([z.string(), z.array(z.string())]).optional(),
     clockSkew: duration().default(30_000),
     jwksCacheTtl: duration().default(600_000),
+    /** Verified tokens remembered (by digest) so a repeated bearer skips the signature check; 0 turns it off. */
+    tokenCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
     /** Tokens without "exp" never expire; refuse them unless this is turned off. */
     requireExpiration: z.boolean().default(true),
     /** The caller-wide limit of token callers that are not configured callers; a configured caller keeps its own. */
