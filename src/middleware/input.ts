@@ -38,13 +38,24 @@ export function bodyText(raw: Uint8Array): string {
 }
 
 /**
+ * Whether a body's text says nothing: empty, or only JSON's whitespace (RFC 8259: space, tab, LF, CR). Not
+ * `text.trim() === ''`, which also drops every other Unicode space and U+FEFF, and so took a body of a no-break
+ * space, or of a second byte order mark, for an empty one instead of for text that is not JSON.
+ */
+export function isBlankJson(text: string): boolean {
+  return JSON_BLANK.test(text);
+}
+
+const JSON_BLANK = /^[ \t\n\r]*$/;
+
+/**
  * A JSON body as the Input: the body text itself, not re-serialized, which keeps numbers such as
  * 12345678901234567890 exact and costs no second serialization. An empty body is `{}`. Throws 400
  * `InvalidArgument` for text that is not UTF-8, not JSON, not an object, or nested deeper than `maxJsonDepth`.
  */
 export function jsonInput(raw: Uint8Array, maxJsonDepth: number): DecodedInput {
   const text = bodyText(raw);
-  if (text.trim() === '') return { text: '{}', value: {}, bytes: 2 };
+  if (isBlankJson(text)) return { text: '{}', value: {}, bytes: 2 };
   checkJsonText(text, maxJsonDepth, 'The body');
   // The decoder checked the bytes and drops only a leading BOM: without it they are the text's UTF-8 exactly.
   return new RawJsonInput(hasBom(raw) ? raw.subarray(3) : raw);

@@ -2,7 +2,7 @@ import type { Conversion, ReferenceSource, TemplateNode } from '../config/routes
 import { gatewayError } from '../errors.js';
 import { utf8 } from '../lib/bytes.js';
 import { jsonDepthExceeds } from '../lib/json-depth.js';
-import { bodyText, jsonInput, type DecodedInput } from '../middleware/input.js';
+import { bodyText, isBlankJson, jsonInput, type DecodedInput } from '../middleware/input.js';
 
 /** Where a route's references read from. Only what a template names is ever asked for. */
 export interface TemplateSources {
@@ -104,7 +104,7 @@ function convert(raw: string, to: Conversion, what: string): Rendered {
 
 function bodyValue(sources: TemplateSources): Rendered | undefined {
   const text = bodyText(sources.body);
-  if (text.trim() === '') return undefined;
+  if (isBlankJson(text)) return undefined;
   if (jsonDepthExceeds(text, sources.maxJsonDepth))
     throw gatewayError('InvalidArgument', `The body is nested deeper than ${sources.maxJsonDepth} levels of JSON.`);
   let value: unknown;

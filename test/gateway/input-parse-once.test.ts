@@ -71,6 +71,17 @@ describe('the Input is parsed only when something reads it', () => {
     expect(stub.calls.at(-1)!.form.Input).toBe(text);
   });
 
+  it('a body of nothing but JSON whitespace is {}; a no-break space, an ideographic space or a second BOM is not JSON', async () => {
+    const answer = await post('plain', ' \t\r\n');
+    expect(answer.status).toBe(200);
+    expect(stub.calls.at(-1)!.form.Input).toBe('{}');
+    for (const blank of ['\u00a0', '\u3000', '\ufeff\ufeff', '\ufeff\u00a0']) {
+      const refused = await post('plain', blank);
+      expect(refused.status).toBe(400);
+      expect(refused.json).toMatchObject({ Code: 'InvalidArgument', Message: 'Parameter error. The body is not valid JSON.' });
+    }
+  });
+
   it('a GitHub delivery (its id is a header) is not parsed either', async () => {
     const headers = githubHeaders(await octokitSign(GH_SECRET, BODY));
     headers.set('content-type', 'application/json');

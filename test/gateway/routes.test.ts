@@ -145,6 +145,10 @@ describe('routes', () => {
     expect(lastInput()).toBe('{"orderId":"5","note":{"big":12345678901234567890},"source":"api","n":1,"on":true,"none":null}');
     expect((await put('')).status).toBe(200);
     expect(JSON.parse(lastInput())).not.toHaveProperty('note');
+    expect((await put(' \t\r\n')).status).toBe(200);
+    expect(JSON.parse(lastInput())).not.toHaveProperty('note');
+    // Only JSON's own whitespace is nothing: a no-break space or a second byte order mark is text that is not JSON.
+    for (const blank of ['\u00a0', '\u3000', '\ufeff\ufeff']) expect((await put(blank)).json?.Message).toBe('Parameter error. The body is not valid JSON.');
     const bad = await put('{nope');
     expect(bad.status).toBe(400);
     expect(bad.json?.Message).toBe('Parameter error. The body is not valid JSON.');
