@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
+import type * as Jose from 'jose';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jwtVerifier, type JwtVerifierOptions } from '../../src/auth/jwt.js';
@@ -16,7 +17,7 @@ import { nodeCrypto } from '../../src/platform/node/digests.js';
 // Counts the signature checks jose makes, so a test can see a remembered token skip them.
 const verifications = vi.hoisted(() => ({ count: 0 }));
 vi.mock('jose', async (importOriginal) => {
-  const jose = await importOriginal<typeof import('jose')>();
+  const jose = await importOriginal<typeof Jose>();
   return {
     ...jose,
     jwtVerify: (...args: Parameters<typeof jose.jwtVerify>) => {
