@@ -25,6 +25,8 @@ export interface JwtVerifierOptions {
   digest?: Sha256Hex | undefined;
   clock: Clock;
   fetch: typeof fetch;
+  /** jose's `jwtVerify`, the default; a test passes a wrapper to count the signature checks. */
+  jwtVerify?: typeof jwtVerify | undefined;
 }
 
 export type JwtOutcome = { ok: true; subject: string } | { ok: false; reason: 'invalid' | 'unavailable'; message: string };
@@ -47,6 +49,7 @@ export function looksLikeJwt(bearer: string): boolean {
  */
 export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<JwtOutcome> {
   const { secret, jwksUrl, callerClaim, issuer, audience, clockSkewMs, clock, requireExpiration, tokenCacheSize = 0, digest = sha256Hex } = options;
+  const verifyJws = options.jwtVerify ?? jwtVerify;
   if (Boolean(secret) === Boolean(jwksUrl)) throw new TypeError('set exactly one of secret or jwksUrl');
   if (!callerClaim) throw new TypeError('callerClaim is required');
   if (!(Number.isInteger(tokenCacheSize) && tokenCacheSize >= 0)) throw new TypeError('tokenCacheSize must be an integer >= 0');
@@ -82,7 +85,7 @@ export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Pro
         ...(issuer !== undefined ? { issuer } : {}),
         ...(audience !== undefined ? { audience } : {}),
       };
-      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+      const { payload } = typeof key === 'function' ? await verifyJws(token, key, verifyOptions) : await verifyJws(token, key, verifyOptions);
       const value = payload[callerClaim];
       if ((typeof value !== 'string' && typeof value !== 'number') || String(value).length === 0 || String(value).length > MAX_SUBJECT_LENGTH) {
         return { ok: false, reason: 'invalid', message: `The token's "${callerClaim}" claim does not name a caller.` };

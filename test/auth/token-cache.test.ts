@@ -6,26 +6,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import type * as Jose from 'jose';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtVerifier, type JwtVerifierOptions } from '../../src/auth/jwt.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { manualClock } from '../../src/lib/clock.js';
 import { nodeCrypto } from '../../src/platform/node/digests.js';
 
 // Counts the signature checks jose makes, so a test can see a remembered token skip them.
-const verifications = vi.hoisted(() => ({ count: 0 }));
-vi.mock('jose', async (importOriginal) => {
-  const jose = await importOriginal<typeof Jose>();
-  return {
-    ...jose,
-    jwtVerify: (...args: Parameters<typeof jose.jwtVerify>) => {
-      verifications.count++;
-      return jose.jwtVerify(...args);
-    },
-  };
-});
+const verifications = { count: 0 };
+const countingVerify = ((...args: Parameters<typeof jwtVerify>) => {
+  verifications.count++;
+  return jwtVerify(...args);
+}) as typeof jwtVerify;
 
 const SECRET = 'token-cache-secret-0123456789abcdef0123';
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -42,6 +35,7 @@ function verifier(clock: { now(): number }, extra: Partial<JwtVerifierOptions> =
     requireExpiration: false,
     tokenCacheSize: 100,
     digest: nodeCrypto.sha256Hex,
+    jwtVerify: countingVerify,
     clock,
     fetch,
     ...extra,
